@@ -1,0 +1,13 @@
+/*
+ * libtnt — track-and-trace of consumer goods (GS1 EPCIS 2.0).
+ * The umbrella header: include this one.
+ * SPDX-License-Identifier: MIT
+ */
+#ifndef TNT_TNT_H
+#define TNT_TNT_H
+
+#include "tnt/version.h"
+#include "common.h"
+#include "ids.h"
+
+#endif /* TNT_TNT_H */

@@ -1,0 +1,127 @@
+/* Growable byte buffer with a sticky out-of-memory flag. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+
+void tnt__buf_init(tnt__buf *b) { memset(b, 0, sizeof *b); }
+
+void tnt__buf_free(tnt__buf *b)
+{
+    tnt__free(b->data);
+    tnt__buf_init(b);
+}
+
+void tnt__buf_reset(tnt__buf *b)
+{
+    b->len = 0;
+    b->oom = false;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+bool tnt__buf_reserve(tnt__buf *b, size_t extra)
+{
+    if (b->oom)
+        return false;
+    if (b->cap - b->len > extra)
+        return true;
+    if (extra > SIZE_MAX / 4 - b->len) {
+        b->oom = true;
+        return false;
+    }
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len <= extra)
+        cap *= 2;
+    char *p = tnt__realloc(b->data, cap);
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+void tnt__buf_append(tnt__buf *b, const void *data, size_t len)
+{
+    if (!tnt__buf_reserve(b, len))
+        return;
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+void tnt__buf_puts(tnt__buf *b, const char *s) { tnt__buf_append(b, s, strlen(s)); }
+
+void tnt__buf_putc(tnt__buf *b, char c)
+{
+    if (!tnt__buf_reserve(b, 1))
+        return;
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void tnt__buf_printf(tnt__buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && tnt__buf_reserve(b, (size_t)n)) {
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+        b->len += (size_t)n;
+    }
+    va_end(ap2);
+}
+
+void tnt__buf_json_str(tnt__buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)s;
+    tnt__buf_putc(b, '"');
+    for (;;) {
+        const unsigned char *start = p;
+        while (*p >= 0x20 && *p != '"' && *p != '\\')
+            p++;
+        tnt__buf_append(b, start, (size_t)(p - start));
+        if (!*p)
+            break;
+        char esc[7] = {'\\', 0};
+        switch (*p) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+            esc[4] = hex[*p >> 4]; esc[5] = hex[*p & 15];
+        }
+        tnt__buf_puts(b, esc);
+        p++;
+    }
+    tnt__buf_putc(b, '"');
+}
+
+char *tnt__buf_detach(tnt__buf *b, size_t *len_out)
+{
+    if (b->oom) {
+        tnt__buf_free(b);
+        return NULL;
+    }
+    if (!b->data) {
+        if (!tnt__buf_reserve(b, 0))
+            return NULL;
+        b->data[0] = '\0';
+    }
+    char *p = b->data;
+    if (len_out)
+        *len_out = b->len;
+    tnt__buf_init(b);
+    return p;
+}

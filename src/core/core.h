@@ -1,0 +1,81 @@
+/* Internal core services: allocation, errors, arenas, growable buffers. */
+#ifndef TNT_CORE_H
+#define TNT_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tnt/common.h"
+
+#if defined(__GNUC__)
+#define TNT__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define TNT__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define TNT__PRINTF(a, b)
+#define TNT__UNLIKELY(x) (x)
+#endif
+
+/* ---- allocation (through the hooks of tnt_set_allocator) ---- */
+void *tnt__malloc(size_t size);
+void *tnt__calloc(size_t count, size_t size);
+void *tnt__realloc(void *ptr, size_t size);
+void tnt__free(void *ptr);
+char *tnt__strndup(const char *s, size_t len);
+char *tnt__strdup(const char *s);
+/* Handles count themselves alive so tnt_set_allocator can refuse. */
+void tnt__handle_acquire(void);
+void tnt__handle_release(void);
+
+/* ---- errors: thread-local last error ---- */
+tnt_status tnt__error(tnt_status status, const char *fmt, ...) TNT__PRINTF(2, 3);
+tnt_status tnt__error_v(tnt_status status, const char *fmt, va_list ap);
+void tnt__error_clear(void);
+
+/* ---- arena: bump allocation per document or per call ---- */
+typedef struct tnt__arena_chunk tnt__arena_chunk;
+typedef struct tnt__arena {
+    tnt__arena_chunk *head;  /* current chunk */
+    size_t used;             /* bytes used in head */
+    size_t total;            /* bytes of all chunks, for limits and stats */
+    size_t limit;            /* 0 = none; allocation beyond fails */
+} tnt__arena;
+
+void tnt__arena_init(tnt__arena *a, size_t limit);
+void *tnt__arena_alloc(tnt__arena *a, size_t size); /* 8-aligned, NULL on OOM/limit */
+void *tnt__arena_zalloc(tnt__arena *a, size_t size);
+char *tnt__arena_strndup(tnt__arena *a, const char *s, size_t len);
+char *tnt__arena_strdup(tnt__arena *a, const char *s);
+char *tnt__arena_printf(tnt__arena *a, const char *fmt, ...) TNT__PRINTF(2, 3);
+void tnt__arena_reset(tnt__arena *a);    /* keeps the first chunk */
+void tnt__arena_destroy(tnt__arena *a);
+
+/* ---- growable byte buffer; always NUL-terminated when non-empty ---- */
+typedef struct tnt__buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    bool oom;      /* sticky: an append failed */
+} tnt__buf;
+
+void tnt__buf_init(tnt__buf *b);
+void tnt__buf_free(tnt__buf *b);
+void tnt__buf_reset(tnt__buf *b);
+bool tnt__buf_reserve(tnt__buf *b, size_t extra);
+void tnt__buf_append(tnt__buf *b, const void *data, size_t len);
+void tnt__buf_puts(tnt__buf *b, const char *s);
+void tnt__buf_putc(tnt__buf *b, char c);
+void tnt__buf_printf(tnt__buf *b, const char *fmt, ...) TNT__PRINTF(2, 3);
+/* Appends s as a JSON string literal, quotes included. */
+void tnt__buf_json_str(tnt__buf *b, const char *s);
+/* Hands the buffer's memory to the caller (tnt_free), resets b. */
+char *tnt__buf_detach(tnt__buf *b, size_t *len_out);
+
+/* ---- small helpers ---- */
+static inline bool tnt__streq(const char *a, const char *b)
+{
+    return a == b || (a && b && __builtin_strcmp(a, b) == 0);
+}
+
+#endif /* TNT_CORE_H */
