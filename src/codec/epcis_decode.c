@@ -1,0 +1,687 @@
+/* EPCIS 2.0 JSON-LD event object -> the event model.
+ *
+ * Decoding is structural: every member is read into its typed field when it
+ * has the JSON type the standard gives it, and a TYPE error is recorded when
+ * it does not. The EPCIS rules (required fields, vocabularies, identifiers)
+ * are checked afterwards, on the model, by validate.c. Members that are not
+ * standard stay as trees, so nothing is lost. */
+#include <stdio.h>
+#include <string.h>
+
+#include "codec/epcis.h"
+
+typedef struct dec {
+    tnt_event *ev;
+    tnt__arena *a;
+    const char *base;
+    const tnt__ctx *ctx;
+    tnt__prefix *local;   /* the event's own @context */
+    size_t nlocal;
+    bool unresolved;
+    bool oom;
+} dec;
+
+/* ---- paths ---- */
+static size_t path_len(const tnt__path *p)
+{
+    size_t n = 0;
+    for (; p; p = p->up)
+        n += p->key ? strlen(p->key) + 1 : 22;
+    return n;
+}
+
+static char *path_fill(char *end, const tnt__path *p)
+{
+    for (; p; p = p->up) {
+        if (p->key) {
+            size_t k = strlen(p->key);
+            end -= k;
+            memcpy(end, p->key, k);
+            *--end = '.';
+        } else {
+            char num[24];
+            int k = snprintf(num, sizeof num, "[%zu]", p->index);
+            end -= k;
+            memcpy(end, num, (size_t)k);
+        }
+    }
+    return end;
+}
+
+const char *tnt__path_str(tnt__arena *a, const char *base, const tnt__path *p)
+{
+    size_t blen = strlen(base), cap = blen + path_len(p) + 1;
+    char *tmp = tnt__arena_alloc(a, cap);
+    if (!tmp)
+        return NULL;
+    char *end = tmp + cap - 1;
+    *end = '\0';
+    char *start = path_fill(end, p);
+    start -= blen;
+    memcpy(start, base, blen);
+    return start;
+}
+
+#define KEY(up_, k_) (&(tnt__path){(up_), (k_), 0})
+#define IDX(up_, i_) (&(tnt__path){(up_), NULL, (i_)})
+
+static void err(dec *d, const char *code, const tnt__path *p, const char *msg)
+{
+    const char *path = tnt__path_str(d->a, d->base, p);
+    if (!path || !tnt__event_diag(d->ev, code, path, "%s", msg))
+        d->oom = true;
+}
+
+static const char *kind_name(uint8_t k)
+{
+    static const char *const names[] = {"null", "false", "true", "a number", "a string", "an array", "an object"};
+    return k <= TNT__N_OBJECT ? names[k] : "?";
+}
+
+static void type_err(dec *d, const tnt__path *p, const char *want, const tnt__node *n)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "expected %s, found %s", want, kind_name(n->kind));
+    err(d, "TYPE", p, msg);
+}
+
+/* ---- namespaces ---- */
+static const tnt__prefix defaults[] = {
+    {"epcis", "https://ref.gs1.org/epcis/"},
+    {"cbv", "https://ref.gs1.org/cbv/"},
+    {"cbvmda", "urn:epcglobal:cbv:mda:"},
+    {"gs1", "https://gs1.org/voc/"},
+    {"rdfs", "http://www.w3.org/2000/01/rdf-schema#"},
+    {"owl", "http://www.w3.org/2002/07/owl#"},
+    {"xsd", "http://www.w3.org/2001/XMLSchema#"},
+    {"dcterms", "http://purl.org/dc/terms/"},
+};
+
+static const char *find_prefix(const tnt__prefix *v, size_t n, const char *p, size_t len)
+{
+    for (size_t i = n; i-- > 0;) /* later declarations win */
+        if (strncmp(v[i].prefix, p, len) == 0 && v[i].prefix[len] == '\0')
+            return v[i].iri;
+    return NULL;
+}
+
+const char *tnt__default_prefix(const char *prefix, size_t len)
+{
+    return find_prefix(defaults, sizeof defaults / sizeof defaults[0], prefix, len);
+}
+
+const char *tnt__ctx_resolve(const tnt__ctx *ctx, const tnt__prefix *local, size_t nlocal, const char *prefix,
+                             size_t len)
+{
+    const char *iri = find_prefix(local, nlocal, prefix, len);
+    if (!iri && ctx)
+        iri = find_prefix(ctx->doc, ctx->ndoc, prefix, len);
+    if (!iri)
+        iri = tnt__default_prefix(prefix, len);
+    return iri;
+}
+
+bool tnt__context_parse(tnt__arena *a, const tnt__node *c, tnt__prefix **out, size_t *n)
+{
+    if (!c)
+        return true;
+    if (c->kind == TNT__N_STRING)
+        return true; /* a remote context: the EPCIS one, or one we do not fetch */
+    if (c->kind == TNT__N_ARRAY) {
+        bool ok = true;
+        for (const tnt__node *k = c->child; k; k = k->next)
+            ok = tnt__context_parse(a, k, out, n) && ok;
+        return ok;
+    }
+    if (c->kind != TNT__N_OBJECT)
+        return false;
+    size_t add = 0;
+    for (const tnt__node *k = c->child; k; k = k->next)
+        add += k->kind == TNT__N_STRING;
+    tnt__prefix *v = tnt__arena_alloc(a, (*n + add) * sizeof *v + 1);
+    if (!v)
+        return false;
+    if (*n)
+        memcpy(v, *out, *n * sizeof *v);
+    bool ok = true;
+    for (const tnt__node *k = c->child; k; k = k->next) {
+        if (k->kind == TNT__N_STRING)
+            v[(*n)++] = (tnt__prefix){k->key, k->str};
+        else if (k->key[0] != '@')
+            ok = false; /* expanded term definitions are not used by EPCIS documents */
+    }
+    *out = v;
+    return ok;
+}
+
+/* Set the namespace of every prefixed key in a tree. */
+static void resolve_tree(dec *d, tnt__node *n)
+{
+    if (n->key) {
+        const char *colon = strchr(n->key, ':');
+        size_t len = colon ? (size_t)(colon - n->key) : 0;
+        bool absolute = len && (strncmp(colon, "://", 3) == 0 || (len == 3 && strncmp(n->key, "urn", 3) == 0));
+        if (len && !absolute) {
+            n->ns = tnt__ctx_resolve(d->ctx, d->local, d->nlocal, n->key, len);
+            if (!n->ns)
+                d->unresolved = true;
+        }
+    }
+    for (tnt__node *c = n->child; c; c = c->next)
+        resolve_tree(d, c);
+}
+
+/* Move a non-standard member into an extension object. */
+static void keep_ext(dec *d, tnt__node **ext, tnt__node *member)
+{
+    if (!*ext && !(*ext = tnt__node_new(d->a, TNT__N_OBJECT, NULL, NULL))) {
+        d->oom = true;
+        return;
+    }
+    resolve_tree(d, member);
+    tnt__node_append(*ext, member);
+}
+
+/* ---- typed values ---- */
+static const char *str_of(dec *d, const tnt__node *n, const tnt__path *p)
+{
+    if (n->kind == TNT__N_STRING)
+        return n->str;
+    type_err(d, p, "a string", n);
+    return NULL;
+}
+
+static void time_of(dec *d, tnt__time *t, const tnt__node *n, const tnt__path *p)
+{
+    const char *s = str_of(d, n, p);
+    if (s && !tnt__time_parse(t, s)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "invalid timestamp '%.80s': expected YYYY-MM-DDThh:mm:ss[.fff](Z|+hh:mm)", s);
+        err(d, "FORMAT", p, msg);
+    }
+}
+
+static bool num_of(dec *d, double *out, const tnt__node *n, const tnt__path *p)
+{
+    if (n->kind != TNT__N_NUMBER) {
+        type_err(d, p, "a number", n);
+        return false;
+    }
+    if (!tnt__num_parse(out, n->str)) {
+        err(d, "RANGE", p, "number out of range");
+        return false;
+    }
+    return true;
+}
+
+static void strs_of(dec *d, tnt__strs *out, const tnt__node *n, const tnt__path *p)
+{
+    if (n->kind != TNT__N_ARRAY) {
+        type_err(d, p, "an array of strings", n);
+        return;
+    }
+    out->v = tnt__arena_alloc(d->a, (n->count ? n->count : 1) * sizeof *out->v);
+    if (!out->v) {
+        d->oom = true;
+        return;
+    }
+    size_t i = 0;
+    for (const tnt__node *k = n->child; k; k = k->next, i++) {
+        const char *s = str_of(d, k, IDX(p, i));
+        if (s)
+            out->v[out->n++] = s;
+    }
+}
+
+static void qtys_of(dec *d, tnt__qtys *out, const tnt__node *n, const tnt__path *p)
+{
+    if (n->kind != TNT__N_ARRAY) {
+        type_err(d, p, "an array of quantity elements", n);
+        return;
+    }
+    out->v = tnt__arena_zalloc(d->a, (n->count ? n->count : 1) * sizeof *out->v);
+    if (!out->v) {
+        d->oom = true;
+        return;
+    }
+    size_t i = 0;
+    for (const tnt__node *k = n->child; k; k = k->next, i++) {
+        const tnt__path *ip = IDX(p, i);
+        if (k->kind != TNT__N_OBJECT) {
+            type_err(d, ip, "a quantity element object", k);
+            continue;
+        }
+        tnt__qty *q = &out->v[out->n++];
+        for (tnt__node *m = k->child, *next; m; m = next) {
+            next = m->next;
+            if (strcmp(m->key, "epcClass") == 0)
+                q->epc_class = str_of(d, m, KEY(ip, m->key));
+            else if (strcmp(m->key, "quantity") == 0)
+                q->has_quantity = num_of(d, &q->quantity, m, KEY(ip, m->key));
+            else if (strcmp(m->key, "uom") == 0)
+                q->uom = str_of(d, m, KEY(ip, m->key));
+            else
+                keep_ext(d, &q->ext, m);
+        }
+    }
+}
+
+static void refs_of(dec *d, tnt__refs *out, const tnt__node *n, const tnt__path *p, const char *value_key)
+{
+    if (n->kind != TNT__N_ARRAY) {
+        type_err(d, p, "an array of objects", n);
+        return;
+    }
+    out->v = tnt__arena_zalloc(d->a, (n->count ? n->count : 1) * sizeof *out->v);
+    if (!out->v) {
+        d->oom = true;
+        return;
+    }
+    size_t i = 0;
+    for (const tnt__node *k = n->child; k; k = k->next, i++) {
+        const tnt__path *ip = IDX(p, i);
+        if (k->kind != TNT__N_OBJECT) {
+            type_err(d, ip, "an object", k);
+            continue;
+        }
+        tnt__ref *r = &out->v[out->n++];
+        for (tnt__node *m = k->child, *next; m; m = next) {
+            next = m->next;
+            if (strcmp(m->key, "type") == 0)
+                r->type = str_of(d, m, KEY(ip, m->key));
+            else if (strcmp(m->key, value_key) == 0)
+                r->value = str_of(d, m, KEY(ip, m->key));
+            else
+                keep_ext(d, &r->ext, m);
+        }
+    }
+}
+
+/* A location: {"id": uri, ...extensions}. */
+static void place_of(dec *d, const char **id, tnt__node **ext, const tnt__node *n, const tnt__path *p)
+{
+    if (n->kind != TNT__N_OBJECT) {
+        type_err(d, p, "an object with an \"id\"", n);
+        return;
+    }
+    for (tnt__node *m = n->child, *next; m; m = next) {
+        next = m->next;
+        if (strcmp(m->key, "id") == 0)
+            *id = str_of(d, m, KEY(p, "id"));
+        else
+            keep_ext(d, ext, m);
+    }
+}
+
+static void smeta_of(dec *d, tnt__smeta *s, const tnt__node *n, const tnt__path *p)
+{
+    for (tnt__node *m = n->child, *next; m; m = next) {
+        next = m->next;
+        const tnt__path *mp = KEY(p, m->key);
+        const char *k = m->key;
+        if (strcmp(k, "time") == 0)
+            time_of(d, &s->time, m, mp);
+        else if (strcmp(k, "startTime") == 0)
+            time_of(d, &s->start_time, m, mp);
+        else if (strcmp(k, "endTime") == 0)
+            time_of(d, &s->end_time, m, mp);
+        else if (strcmp(k, "deviceID") == 0)
+            s->device_id = str_of(d, m, mp);
+        else if (strcmp(k, "deviceMetadata") == 0)
+            s->device_metadata = str_of(d, m, mp);
+        else if (strcmp(k, "rawData") == 0)
+            s->raw_data = str_of(d, m, mp);
+        else if (strcmp(k, "dataProcessingMethod") == 0)
+            s->data_processing_method = str_of(d, m, mp);
+        else if (strcmp(k, "bizRules") == 0)
+            s->biz_rules = str_of(d, m, mp);
+        else
+            keep_ext(d, &s->ext, m);
+    }
+}
+
+static const struct {
+    const char *key;
+    int index;
+} report_nums[] = {
+    {"value", TNT__SR_VALUE},         {"minValue", TNT__SR_MIN},          {"maxValue", TNT__SR_MAX},
+    {"meanValue", TNT__SR_MEAN},      {"sDev", TNT__SR_SDEV},             {"percRank", TNT__SR_PERC_RANK},
+    {"percValue", TNT__SR_PERC_VALUE},
+};
+
+static const char **report_str(tnt__sreport *r, const char *k)
+{
+#define S(name, field)                                                                                                 \
+    if (strcmp(k, name) == 0)                                                                                          \
+        return &r->field;
+    S("type", type) S("exception", exception) S("deviceID", device_id) S("deviceMetadata", device_metadata)
+    S("rawData", raw_data) S("dataProcessingMethod", data_processing_method) S("bizRules", biz_rules)
+    S("microorganism", microorganism) S("chemicalSubstance", chemical_substance)
+    S("coordinateReferenceSystem", coordinate_reference_system) S("component", component)
+    S("stringValue", string_value) S("hexBinaryValue", hex_binary_value) S("uriValue", uri_value) S("uom", uom)
+#undef S
+    return NULL;
+}
+
+static void sreport_of(dec *d, tnt__sreport *r, const tnt__node *n, const tnt__path *p)
+{
+    r->boolean_value = -1;
+    for (tnt__node *m = n->child, *next; m; m = next) {
+        next = m->next;
+        const tnt__path *mp = KEY(p, m->key);
+        const char **sf = report_str(r, m->key);
+        if (sf) {
+            *sf = str_of(d, m, mp);
+            continue;
+        }
+        if (strcmp(m->key, "time") == 0) {
+            time_of(d, &r->time, m, mp);
+            continue;
+        }
+        if (strcmp(m->key, "booleanValue") == 0) {
+            if (m->kind == TNT__N_TRUE || m->kind == TNT__N_FALSE)
+                r->boolean_value = m->kind == TNT__N_TRUE;
+            else
+                type_err(d, mp, "true or false", m);
+            continue;
+        }
+        size_t i;
+        for (i = 0; i < sizeof report_nums / sizeof report_nums[0]; i++)
+            if (strcmp(m->key, report_nums[i].key) == 0)
+                break;
+        if (i < sizeof report_nums / sizeof report_nums[0]) {
+            int ix = report_nums[i].index;
+            if (num_of(d, &r->num[ix], m, mp))
+                r->has_num |= (uint8_t)(1u << ix);
+            continue;
+        }
+        keep_ext(d, &r->ext, m);
+    }
+}
+
+static void sensors_of(dec *d, tnt_event *ev, const tnt__node *n, const tnt__path *p)
+{
+    if (n->kind != TNT__N_ARRAY) {
+        type_err(d, p, "an array of sensor elements", n);
+        return;
+    }
+    ev->sensors = tnt__arena_zalloc(d->a, (n->count ? n->count : 1) * sizeof *ev->sensors);
+    if (!ev->sensors) {
+        d->oom = true;
+        return;
+    }
+    size_t i = 0;
+    for (const tnt__node *k = n->child; k; k = k->next, i++) {
+        const tnt__path *ip = IDX(p, i);
+        if (k->kind != TNT__N_OBJECT) {
+            type_err(d, ip, "a sensor element object", k);
+            continue;
+        }
+        tnt__sensor *s = &ev->sensors[ev->n_sensors++];
+        for (tnt__node *m = k->child, *next; m; m = next) {
+            next = m->next;
+            const tnt__path *mp = KEY(ip, m->key);
+            if (strcmp(m->key, "sensorMetadata") == 0) {
+                if (m->kind == TNT__N_OBJECT) {
+                    s->has_meta = true;
+                    smeta_of(d, &s->meta, m, mp);
+                } else {
+                    type_err(d, mp, "an object", m);
+                }
+            } else if (strcmp(m->key, "sensorReport") == 0) {
+                if (m->kind != TNT__N_ARRAY) {
+                    type_err(d, mp, "an array of sensor reports", m);
+                    continue;
+                }
+                s->reports = tnt__arena_zalloc(d->a, (m->count ? m->count : 1) * sizeof *s->reports);
+                if (!s->reports) {
+                    d->oom = true;
+                    return;
+                }
+                size_t j = 0;
+                for (const tnt__node *r = m->child; r; r = r->next, j++) {
+                    if (r->kind != TNT__N_OBJECT)
+                        type_err(d, IDX(mp, j), "a sensor report object", r);
+                    else
+                        sreport_of(d, &s->reports[s->n_reports++], r, IDX(mp, j));
+                }
+            } else {
+                keep_ext(d, &s->ext, m);
+            }
+        }
+    }
+}
+
+static void errdecl_of(dec *d, tnt_event *ev, const tnt__node *n, const tnt__path *p)
+{
+    if (n->kind != TNT__N_OBJECT) {
+        type_err(d, p, "an object", n);
+        return;
+    }
+    tnt__errdecl *e = ev->error_decl = tnt__arena_zalloc(d->a, sizeof *e);
+    if (!e) {
+        d->oom = true;
+        return;
+    }
+    for (tnt__node *m = n->child, *next; m; m = next) {
+        next = m->next;
+        const tnt__path *mp = KEY(p, m->key);
+        if (strcmp(m->key, "declarationTime") == 0)
+            time_of(d, &e->declaration_time, m, mp);
+        else if (strcmp(m->key, "reason") == 0)
+            e->reason = str_of(d, m, mp);
+        else if (strcmp(m->key, "correctiveEventIDs") == 0)
+            strs_of(d, &e->corrective_ids, m, mp);
+        else
+            keep_ext(d, &e->ext, m);
+    }
+}
+
+static void pd_of(dec *d, tnt_event *ev, tnt__node *n, const tnt__path *p)
+{
+    if (n->kind != TNT__N_OBJECT) {
+        type_err(d, p, "an object with \"set\" and/or \"unset\"", n);
+        return;
+    }
+    ev->has_pd = true;
+    for (tnt__node *m = n->child, *next; m; m = next) {
+        next = m->next;
+        if (strcmp(m->key, "set") == 0)
+            strs_of(d, &ev->pd_set, m, KEY(p, "set"));
+        else if (strcmp(m->key, "unset") == 0)
+            strs_of(d, &ev->pd_unset, m, KEY(p, "unset"));
+        else
+            err(d, "NOT_ALLOWED", KEY(p, m->key), "persistentDisposition holds only \"set\" and \"unset\"");
+    }
+}
+
+static uint8_t type_of(const char *s)
+{
+    static const char *const names[] = {NULL, "ObjectEvent", "AggregationEvent", "TransactionEvent",
+                                        "TransformationEvent", "AssociationEvent"};
+    for (uint8_t i = 1; i < 6; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return TNT_EVENT_UNKNOWN;
+}
+
+static void action_of(dec *d, tnt_event *ev, const tnt__node *n, const tnt__path *p)
+{
+    const char *s = str_of(d, n, p);
+    if (!s)
+        return;
+    if (strcmp(s, "ADD") == 0)
+        ev->action = TNT_ACTION_ADD;
+    else if (strcmp(s, "OBSERVE") == 0)
+        ev->action = TNT_ACTION_OBSERVE;
+    else if (strcmp(s, "DELETE") == 0)
+        ev->action = TNT_ACTION_DELETE;
+    else
+        err(d, "VOCABULARY", p, "action must be ADD, OBSERVE or DELETE");
+}
+
+/* Lists by member name, with the flag that records their presence. */
+typedef enum { L_STRS, L_QTYS, L_REFS } lkind;
+typedef struct {
+    const char *key;
+    lkind kind;
+    size_t off;
+    uint32_t flag;
+    const char *value_key;
+} listdef;
+
+static const listdef lists[] = {
+    {"epcList", L_STRS, offsetof(tnt_event, epc_list), TNT__P_EPC_LIST, NULL},
+    {"childEPCs", L_STRS, offsetof(tnt_event, child_epcs), TNT__P_CHILD_EPCS, NULL},
+    {"inputEPCList", L_STRS, offsetof(tnt_event, input_epcs), TNT__P_INPUT_EPCS, NULL},
+    {"outputEPCList", L_STRS, offsetof(tnt_event, output_epcs), TNT__P_OUTPUT_EPCS, NULL},
+    {"quantityList", L_QTYS, offsetof(tnt_event, quantity_list), TNT__P_QUANTITY_LIST, NULL},
+    {"childQuantityList", L_QTYS, offsetof(tnt_event, child_quantity_list), TNT__P_CHILD_QUANTITY, NULL},
+    {"inputQuantityList", L_QTYS, offsetof(tnt_event, input_quantity_list), TNT__P_INPUT_QUANTITY, NULL},
+    {"outputQuantityList", L_QTYS, offsetof(tnt_event, output_quantity_list), TNT__P_OUTPUT_QUANTITY, NULL},
+    {"bizTransactionList", L_REFS, offsetof(tnt_event, biz_transactions), TNT__P_BIZ_TRANSACTIONS, "bizTransaction"},
+    {"sourceList", L_REFS, offsetof(tnt_event, sources), TNT__P_SOURCES, "source"},
+    {"destinationList", L_REFS, offsetof(tnt_event, destinations), TNT__P_DESTINATIONS, "destination"},
+};
+
+static bool list_member(dec *d, tnt_event *ev, const tnt__node *m, const tnt__path *mp)
+{
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        if (strcmp(m->key, lists[i].key) != 0)
+            continue;
+        void *field = (char *)ev + lists[i].off;
+        ev->present |= lists[i].flag;
+        if (lists[i].kind == L_STRS)
+            strs_of(d, field, m, mp);
+        else if (lists[i].kind == L_QTYS)
+            qtys_of(d, field, m, mp);
+        else
+            refs_of(d, field, m, mp, lists[i].value_key);
+        return true;
+    }
+    return false;
+}
+
+/* Single strings by member name. */
+static const char **string_member(tnt_event *ev, const char *k)
+{
+    if (strcmp(k, "eventTimeZoneOffset") == 0)
+        return &ev->event_time_zone_offset;
+    if (strcmp(k, "eventID") == 0)
+        return &ev->event_id;
+    if (strcmp(k, "parentID") == 0)
+        return &ev->parent_id;
+    if (strcmp(k, "transformationID") == 0)
+        return &ev->transformation_id;
+    if (strcmp(k, "bizStep") == 0)
+        return &ev->biz_step;
+    if (strcmp(k, "disposition") == 0)
+        return &ev->disposition;
+    return NULL;
+}
+
+static void member(dec *d, tnt_event *ev, tnt__node *m, const tnt__path *ep)
+{
+    const char *k = m->key;
+    const tnt__path *mp = KEY(ep, k);
+    const char **sf;
+    if ((sf = string_member(ev, k))) {
+        *sf = str_of(d, m, mp);
+    } else if (list_member(d, ev, m, mp)) {
+    } else if (strcmp(k, "eventTime") == 0) {
+        time_of(d, &ev->event_time, m, mp);
+    } else if (strcmp(k, "recordTime") == 0) {
+        time_of(d, &ev->record_time, m, mp);
+    } else if (strcmp(k, "action") == 0) {
+        action_of(d, ev, m, mp);
+    } else if (strcmp(k, "certificationInfo") == 0) {
+        if (m->kind == TNT__N_ARRAY) {
+            ev->present |= TNT__P_CERT_LIST;
+            strs_of(d, &ev->certification_info, m, mp);
+        } else if (m->kind == TNT__N_STRING) {
+            ev->certification_info.v = tnt__arena_alloc(d->a, sizeof(char *));
+            if (!ev->certification_info.v)
+                d->oom = true;
+            else
+                ev->certification_info.v[ev->certification_info.n++] = m->str;
+        } else {
+            type_err(d, mp, "a URI or an array of URIs", m);
+        }
+    } else if (strcmp(k, "errorDeclaration") == 0) {
+        errdecl_of(d, ev, m, mp);
+    } else if (strcmp(k, "persistentDisposition") == 0) {
+        pd_of(d, ev, m, mp);
+    } else if (strcmp(k, "readPoint") == 0) {
+        ev->present |= TNT__P_READ_POINT;
+        place_of(d, &ev->read_point, &ev->read_point_ext, m, mp);
+    } else if (strcmp(k, "bizLocation") == 0) {
+        ev->present |= TNT__P_BIZ_LOCATION;
+        place_of(d, &ev->biz_location, &ev->biz_location_ext, m, mp);
+    } else if (strcmp(k, "sensorElementList") == 0) {
+        ev->present |= TNT__P_SENSORS;
+        sensors_of(d, ev, m, mp);
+    } else if (strcmp(k, "ilmd") == 0) {
+        ev->present |= TNT__P_ILMD;
+        if (m->kind == TNT__N_OBJECT) {
+            resolve_tree(d, m);
+            ev->ilmd = m;
+            m->next = NULL;
+        } else {
+            type_err(d, mp, "an object", m);
+        }
+    } else {
+        keep_ext(d, &ev->ext, m);
+    }
+}
+
+bool tnt__epcis_decode(tnt_event *ev, tnt__node *root, const char *path, const tnt__ctx *ctx, bool *unresolved)
+{
+    dec d = {ev, ev->arena, path, ctx, NULL, 0, false, false};
+    const tnt__path *ep = NULL;
+    ev->source_path = path;
+    if (root->kind != TNT__N_OBJECT) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "an event must be a JSON object, found %s", kind_name(root->kind));
+        err(&d, "TYPE", ep, msg);
+        return !d.oom;
+    }
+    /* The event's own @context and its type come first, wherever they are. */
+    tnt__node *c = tnt__node_get(root, "@context");
+    if (c && !tnt__context_parse(d.a, c, &d.local, &d.nlocal))
+        err(&d, "CONTEXT", KEY(ep, "@context"), "unsupported @context: expected URLs and prefix objects");
+    /* The event carries the prefixes declared for it, so it stays
+     * self-describing once it leaves its document. */
+    for (size_t i = 0; ctx && i < ctx->ndoc; i++)
+        if (!tnt__event_add_prefix(ev, ctx->doc[i].prefix, ctx->doc[i].iri))
+            return false;
+    for (size_t i = 0; i < d.nlocal; i++)
+        if (!tnt__event_add_prefix(ev, d.local[i].prefix, d.local[i].iri))
+            return false;
+    tnt__node *t = tnt__node_get(root, "type");
+    if (!t) {
+        err(&d, "REQUIRED", KEY(ep, "type"), "the event has no \"type\"");
+    } else if (t->kind != TNT__N_STRING) {
+        type_err(&d, KEY(ep, "type"), "a string", t);
+    } else if ((ev->type = type_of(t->str)) == TNT_EVENT_UNKNOWN) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "unknown event type '%.80s': expected ObjectEvent, AggregationEvent, TransactionEvent, "
+                 "TransformationEvent or AssociationEvent",
+                 t->str);
+        err(&d, "EVENT_TYPE", KEY(ep, "type"), msg);
+    }
+    for (tnt__node *m = root->child, *next; m; m = next) {
+        next = m->next;
+        if (m == t)
+            continue;
+        if (m == c) { /* kept as it was written: it is part of the event */
+            keep_ext(&d, &ev->ext, m);
+            continue;
+        }
+        member(&d, ev, m, ep);
+        if (d.oom)
+            return false;
+    }
+    *unresolved = d.unresolved;
+    return !d.oom;
+}

@@ -1,0 +1,162 @@
+/* CBV 2.0 vocabularies. The value lists are those of GS1's EPCIS 2.0 JSON
+ * schema (EPCIS-JSON-Schema.json, definitions bizStep, disposition, ...). */
+#include <string.h>
+
+#include "ingest/cbv.h"
+
+#define N(a) (sizeof a / sizeof a[0])
+
+static const char *const bizsteps[] = {
+    "accepting", "arriving", "assembling", "collecting", "commissioning", "consigning",
+    "creating_class_instance", "cycle_counting", "decommissioning", "departing", "destroying",
+    "disassembling", "dispensing", "encoding", "entering_exiting", "holding", "inspecting",
+    "installing", "killing", "loading", "other", "packing", "picking", "receiving", "removing",
+    "repackaging", "repairing", "replacing", "reserving", "retail_selling", "shipping",
+    "staging_outbound", "stock_taking", "stocking", "storing", "transporting", "unloading",
+    "unpacking", "void_shipping", "sensor_reporting", "sampling",
+};
+static const char *const dispositions[] = {
+    "active", "container_closed", "damaged", "destroyed", "dispensed", "disposed", "encoded",
+    "expired", "in_progress", "in_transit", "inactive", "no_pedigree_match", "non_sellable_other",
+    "partially_dispensed", "recalled", "reserved", "retail_sold", "returned", "sellable_accessible",
+    "sellable_not_accessible", "stolen", "unknown", "available", "completeness_verified",
+    "completeness_inferred", "conformant", "container_open", "mismatch_instance", "mismatch_class",
+    "mismatch_quantity", "needs_replacement", "non_conformant", "unavailable",
+};
+static const char *const btts[] = {
+    "bol", "cert", "desadv", "inv", "pedigree", "po", "poc", "prodorder", "recadv", "rma",
+    "testprd", "testres", "upevt",
+};
+static const char *const sdts[] = {
+    "owning_party", "possessing_party", "location",
+};
+static const char *const ers[] = {
+    "did_not_occur", "incorrect_data",
+};
+static const char *const measures[] = {
+    "AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate", "Acceleration", "Radioactivity",
+    "Altitude", "AmountOfSubstance", "AmountOfSubstancePerUnitVolume", "Angle",
+    "AngularAcceleration", "AngularMomentum", "AngularVelocity", "Area", "Capacitance",
+    "Conductance", "Conductivity", "Count", "Density", "Dimensionless", "DoseEquivalent",
+    "DoseEquivalentRate", "DynamicViscosity", "ElectricCharge", "ElectricCurrent",
+    "ElectricCurrentDensity", "ElectricFieldStrength", "Energy", "Exposure", "Force", "Frequency",
+    "Illuminance", "Inductance", "Irradiance", "KinematicViscosity", "Length", "LinearMomentum",
+    "Luminance", "LuminousFlux", "LuminousIntensity", "MagneticFlux", "MagneticFluxDensity",
+    "MagneticVectorPotential", "Mass", "MassConcentration", "MassFlowRate", "MassPerAreaTime",
+    "MemoryCapacity", "MolalityOfSolute", "MolarEnergy", "MolarMass", "MolarVolume", "Power",
+    "Pressure", "RadiantFlux", "RadiantIntensity", "RelativeHumidity", "Resistance", "Resistivity",
+    "SolidAngle", "SpecificVolume", "Speed", "SurfaceDensity", "SurfaceTension", "Temperature",
+    "Time", "Torque", "Voltage", "Volume", "VolumeFlowRate", "VolumeFraction", "VolumetricFlux",
+    "Wavenumber",
+};
+static const char *const alerts[] = {
+    "ALARM_CONDITION", "ERROR_CONDITION",
+};
+static const char *const components[] = {
+    "x", "y", "z", "axial_distance", "azimuth", "height", "spherical_radius", "polar_angle",
+    "elevation_angle", "easting", "northing", "latitude", "longitude", "altitude",
+};
+
+typedef struct vocab {
+    const char *name;         /* field name, for messages */
+    const char *web;          /* Web URI prefix */
+    const char *curie;        /* CURIE prefix */
+    const char *urn;          /* legacy URN prefix, or NULL */
+    const char *const *names;
+    size_t n;
+} vocab;
+
+static const vocab vocabs[TNT__V_COUNT] = {
+    [TNT__V_BIZSTEP] = {"bizStep", "https://ref.gs1.org/cbv/BizStep-", "cbv:BizStep-", "urn:epcglobal:cbv:bizstep:", bizsteps, N(bizsteps)},
+    [TNT__V_DISP] = {"disposition", "https://ref.gs1.org/cbv/Disp-", "cbv:Disp-", "urn:epcglobal:cbv:disp:", dispositions, N(dispositions)},
+    [TNT__V_BTT] = {"bizTransaction type", "https://ref.gs1.org/cbv/BTT-", "cbv:BTT-", "urn:epcglobal:cbv:btt:", btts, N(btts)},
+    [TNT__V_SDT] = {"source/destination type", "https://ref.gs1.org/cbv/SDT-", "cbv:SDT-", "urn:epcglobal:cbv:sdt:", sdts, N(sdts)},
+    [TNT__V_ER] = {"error reason", "https://ref.gs1.org/cbv/ER-", "cbv:ER-", "urn:epcglobal:cbv:er:", ers, N(ers)},
+    [TNT__V_MEASURE] = {"measurement type", "https://gs1.org/voc/", "gs1:", NULL, measures, N(measures)},
+    [TNT__V_ALERT] = {"sensor alert type", "https://gs1.org/voc/", "gs1:", NULL, alerts, N(alerts)},
+    [TNT__V_COMPONENT] = {"component", "https://ref.gs1.org/cbv/Comp-", "cbv:Comp-", "urn:epcglobal:cbv:comp:", components, N(components)},
+};
+
+static const char *find(const vocab *v, const char *name)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (v->names[i][0] == name[0] && strcmp(v->names[i], name) == 0)
+            return v->names[i];
+    return NULL;
+}
+
+static const char *after(const char *s, const char *prefix)
+{
+    size_t n = prefix ? strlen(prefix) : 0;
+    return n && strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
+/* Namespaces reserved by the standard: anything else there is not a value. */
+static bool reserved(const char *s)
+{
+    return after(s, "urn:epcglobal:cbv:") || after(s, "https://ref.gs1.org/cbv/") ||
+           after(s, "http://ns.gs1.org/cbv/") || after(s, "https://ns.gs1.org/cbv/") ||
+           after(s, "https://gs1.org/voc/") || after(s, "http://gs1.org/voc/") ||
+           after(s, "https://www.gs1.org/voc/") || after(s, "http://www.gs1.org/voc/") || after(s, "cbv:") ||
+           after(s, "gs1:");
+}
+
+int tnt__cbv_lookup(int vocab_id, const char *value, const char **bare)
+{
+    const vocab *v = &vocabs[vocab_id];
+    const char *name;
+    *bare = NULL;
+    if ((*bare = find(v, value)))
+        return TNT__CBV_STANDARD;
+    if ((name = after(value, v->web)) || (name = after(value, v->curie)) || (name = after(value, v->urn))) {
+        if ((*bare = find(v, name)))
+            return TNT__CBV_STANDARD;
+        return TNT__CBV_UNKNOWN;
+    }
+    if (reserved(value) || !tnt__is_uri(value))
+        return TNT__CBV_UNKNOWN;
+    return TNT__CBV_CUSTOM;
+}
+
+size_t tnt__cbv_web_uri(char *buf, size_t cap, int vocab_id, const char *bare)
+{
+    size_t a = strlen(vocabs[vocab_id].web), b = strlen(bare);
+    if (a + b + 1 > cap)
+        return 0;
+    memcpy(buf, vocabs[vocab_id].web, a);
+    memcpy(buf + a, bare, b + 1);
+    return a + b;
+}
+
+const char *tnt__cbv_name(int vocab_id) { return vocabs[vocab_id].name; }
+
+static bool uri_char(unsigned char c)
+{
+    /* unreserved / reserved characters of RFC 3986, and '%' (checked below) */
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("-._~:/?#[]@!$&'()*+,;=%", c));
+}
+
+static bool alpha(unsigned char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
+
+static bool hex(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f'); }
+
+bool tnt__is_uri(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (!alpha(*p))
+        return false;
+    while (alpha(*p) || (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
+        p++;
+    if (*p++ != ':' || !*p)
+        return false;
+    for (; *p; p++) {
+        if (*p >= 0x80)
+            continue; /* IRIs: non-ASCII characters are allowed */
+        if (!uri_char(*p))
+            return false;
+        if (*p == '%' && !(hex(p[1]) && hex(p[2])))
+            return false;
+    }
+    return true;
+}

@@ -1,0 +1,139 @@
+/* Normalisation: one canonical form per value, so the same unit, step or
+ * reading is one key whatever form it arrived in.
+ *  - GS1 identifiers -> canonical Digital Link (or EPC URN where asked and possible)
+ *  - CBV values -> bare names; custom URIs stay as they are
+ *  - times -> UTC (eventTimeZoneOffset keeps the original offset)
+ *  - sensor readings -> one canonical unit per measurement type (°F -> °C, ...) */
+#include <string.h>
+
+#include "ingest/cbv.h"
+#include "ingest/pipeline.h"
+#include "ingest/units.h"
+#include "tnt/ids.h"
+
+typedef struct norm {
+    tnt_event *ev;
+    const tnt__pipeline *p;
+    bool oom;
+} norm;
+
+static void id(norm *n, const char **s)
+{
+    if (!*s || !n->p->idp || tnt_id_parse(n->p->idp, *s, strlen(*s), n->p->ids) != TNT_OK)
+        return; /* not a GS1 identifier (or an invalid one, which validation reports) */
+    const char *canon = tnt_id_canonical(n->p->idp);
+    char *urn = NULL;
+    if (n->p->epc_format == TNT_EPC_FORMAT_URN && tnt_id_epc_urn(&urn, n->p->idp) == TNT_OK)
+        canon = urn;
+    if (canon && strcmp(canon, *s) != 0) {
+        const char *copy = tnt__arena_strdup(n->ev->arena, canon);
+        if (copy)
+            *s = copy;
+        else
+            n->oom = true;
+    }
+    tnt_free(urn);
+}
+
+static void ids(norm *n, tnt__strs *l)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        id(n, &l->v[i]);
+}
+
+static void qtys(norm *n, tnt__qtys *l)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        id(n, &l->v[i].epc_class);
+}
+
+static void cbv(int vocab, const char **s)
+{
+    const char *bare;
+    if (*s && tnt__cbv_lookup(vocab, *s, &bare) == TNT__CBV_STANDARD)
+        *s = bare;
+}
+
+static void refs(norm *n, tnt__refs *l, int vocab)
+{
+    for (uint32_t i = 0; i < l->n; i++) {
+        cbv(vocab, &l->v[i].type);
+        id(n, &l->v[i].value);
+    }
+}
+
+static void utc(tnt__time *t) { t->off = 0; }
+
+static void report(norm *n, tnt__sreport *r)
+{
+    cbv(TNT__V_MEASURE, &r->type);
+    cbv(TNT__V_ALERT, &r->exception);
+    cbv(TNT__V_COMPONENT, &r->component);
+    utc(&r->time);
+    if (!r->type || !r->uom)
+        return;
+    const tnt__unit *u = tnt__unit_find(r->uom);
+    const char *canon = tnt__unit_canonical(r->type);
+    if (!u || !canon || strcmp(u->measure, r->type) != 0 || strcmp(u->code, canon) == 0)
+        return;
+    for (int i = 0; i < TNT__SR_NUMS; i++) {
+        if (!((r->has_num >> i) & 1) || i == TNT__SR_PERC_RANK)
+            continue;
+        /* A spread scales but does not shift. */
+        r->num[i] = r->num[i] * u->factor + (i == TNT__SR_SDEV ? 0 : u->offset);
+    }
+    r->uom = canon;
+}
+
+bool tnt__normalize(tnt_event *ev, const tnt__pipeline *p)
+{
+    norm n = {ev, p, false};
+    utc(&ev->event_time);
+    utc(&ev->record_time);
+    if (ev->error_decl) {
+        utc(&ev->error_decl->declaration_time);
+        cbv(TNT__V_ER, &ev->error_decl->reason);
+    }
+    ids(&n, &ev->epc_list);
+    ids(&n, &ev->child_epcs);
+    ids(&n, &ev->input_epcs);
+    ids(&n, &ev->output_epcs);
+    id(&n, &ev->parent_id);
+    qtys(&n, &ev->quantity_list);
+    qtys(&n, &ev->child_quantity_list);
+    qtys(&n, &ev->input_quantity_list);
+    qtys(&n, &ev->output_quantity_list);
+    cbv(TNT__V_BIZSTEP, &ev->biz_step);
+    cbv(TNT__V_DISP, &ev->disposition);
+    for (uint32_t i = 0; i < ev->pd_set.n; i++)
+        cbv(TNT__V_DISP, &ev->pd_set.v[i]);
+    for (uint32_t i = 0; i < ev->pd_unset.n; i++)
+        cbv(TNT__V_DISP, &ev->pd_unset.v[i]);
+    id(&n, &ev->read_point);
+    id(&n, &ev->biz_location);
+    refs(&n, &ev->biz_transactions, TNT__V_BTT);
+    refs(&n, &ev->sources, TNT__V_SDT);
+    refs(&n, &ev->destinations, TNT__V_SDT);
+    for (uint32_t i = 0; i < ev->n_sensors; i++) {
+        tnt__sensor *s = &ev->sensors[i];
+        utc(&s->meta.time);
+        utc(&s->meta.start_time);
+        utc(&s->meta.end_time);
+        for (uint32_t j = 0; j < s->n_reports; j++)
+            report(&n, &s->reports[j]);
+    }
+    return !n.oom;
+}
+
+bool tnt__pipeline_run(tnt_event *ev, const tnt__pipeline *p)
+{
+    /* The hash is the event's identity as its sender wrote it: computed before
+     * normalisation changes units (it canonicalises identifiers itself). */
+    if ((p->flags & TNT_READ_VALIDATE) && !tnt__validate(ev, p))
+        return false;
+    if ((p->flags & TNT_READ_HASH) && ev->type != TNT_EVENT_UNKNOWN && !tnt__hash(ev, p))
+        return false;
+    if (p->flags & TNT_READ_NORMALIZE)
+        return tnt__normalize(ev, p);
+    return true;
+}

@@ -1,0 +1,149 @@
+/* Timestamps (xsd:dateTime with a mandatory offset) and number text. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's formula). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
+}
+
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+bool tnt__offset_parse(int16_t *minutes, const char *s)
+{
+    if (s[0] == 'Z' && s[1] == '\0') {
+        *minutes = 0;
+        return true;
+    }
+    int hh, mm;
+    if ((s[0] != '+' && s[0] != '-') || !digits(s + 1, 2, &hh) || s[3] != ':' || !digits(s + 4, 2, &mm) ||
+        s[6] != '\0' || hh > 14 || mm > 59 || (hh == 14 && mm != 0))
+        return false;
+    *minutes = (int16_t)((hh * 60 + mm) * (s[0] == '-' ? -1 : 1));
+    return true;
+}
+
+bool tnt__time_parse(tnt__time *t, const char *s)
+{
+    static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h, mi, sec;
+    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' || !digits(s + 8, 2, &d) ||
+        s[10] != 'T' || !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+        !digits(s + 17, 2, &sec))
+        return false;
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap(y)) || h > 23 || mi > 59 ||
+        sec > 59)
+        return false;
+    const char *p = s + 19;
+    int64_t ms = 0;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return false;
+        /* Microseconds from the first six digits, then milliseconds rounded
+         * half to even: the rounding of the GS1 event hash's reference. */
+        int64_t us = 0;
+        int n = 0;
+        for (; *p >= '0' && *p <= '9'; p++, n++)
+            if (n < 6)
+                us = us * 10 + (*p - '0');
+        for (; n < 6; n++)
+            us *= 10;
+        ms = us / 1000;
+        int64_t r = us % 1000;
+        if (r > 500 || (r == 500 && (ms & 1)))
+            ms++;
+    }
+    int16_t off;
+    if (!tnt__offset_parse(&off, p))
+        return false;
+    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    t->ms = ((days * 24 + h) * 60 + mi - off) * 60000 + sec * 1000 + ms;
+    t->off = off;
+    t->set = true;
+    return true;
+}
+
+void tnt__time_format(char *buf, const tnt__time *t, bool utc)
+{
+    int off = utc ? 0 : t->off;
+    int64_t ms = t->ms + (int64_t)off * 60000;
+    int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    int64_t rem = ms - days * 86400000;
+    int y;
+    unsigned mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), sec = (int)(rem / 1000 % 60), milli = (int)(rem % 1000);
+    int n = snprintf(buf, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03d", y, mo, d, h, mi, sec, milli);
+    if (utc || off == 0)
+        snprintf(buf + n, 32 - (size_t)n, "Z");
+    else
+        snprintf(buf + n, 32 - (size_t)n, "%c%02d:%02d", off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
+}
+
+void tnt__num_format(char *buf, size_t cap, double v)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, cap, "0");
+        return;
+    }
+    if (v == 0) {
+        snprintf(buf, cap, "0"); /* also for -0 */
+        return;
+    }
+    /* The fewest significant digits that read back as the same double. */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+bool tnt__num_parse(double *out, const char *s)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end != '\0' || errno == ERANGE || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
