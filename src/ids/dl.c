@@ -98,14 +98,8 @@ static void widen_gtin(tnt__idp *p, tnt__id_ai *a)
     for (size_t i = 0; i < n; i++)
         if (v[i] < '0' || v[i] > '9')
             return; /* the value check reports it */
-    if (n != 8 && n != 12 && n != 13)
-        return;
-    if (!(p->flags & TNT_ID_F_PERMIT_SHORT_GTIN_IN_DL)) {
-        tnt__id_fail(p, TNT__ID_ERR_LENGTH,
-                     "(01) GTIN '%s' has %zu digits: a Digital Link path needs all 14 "
-                     "(TNT_ID_F_PERMIT_SHORT_GTIN_IN_DL accepts GTIN-8/12/13)", v, n);
-        return;
-    }
+    if ((n != 8 && n != 12 && n != 13) || !(p->flags & TNT_ID_F_PERMIT_SHORT_GTIN_IN_DL))
+        return; /* the value check reports the length */
     /* The value is the last one written: widen it in place. */
     size_t pad = 14 - n;
     if (p->vlen + pad > sizeof p->vals)

@@ -376,7 +376,11 @@ static void check_values(tnt__idp *p)
         if (!tnt__ai_check(a->spec, v, a->len, &f)) {
             size_t min, max;
             tnt__ai_len_range(a->spec, &min, &max);
-            if (f.code == TNT__ID_ERR_LENGTH)
+            if (f.code == TNT__ID_ERR_LENGTH && p->form == TNT_ID_FORM_DIGITAL_LINK && !strcmp(a->code, "01"))
+                tnt__id_fail(p, f.code, "(01) GTIN '%s' has %zu digits: a Digital Link needs all 14 "
+                             "(TNT_ID_F_PERMIT_SHORT_GTIN_IN_DL accepts GTIN-8/12/13)",
+                             tnt__id_excerpt(ex, sizeof ex, v, a->len), (size_t)a->len);
+            else if (f.code == TNT__ID_ERR_LENGTH)
                 tnt__id_fail(p, f.code, "(%s) %s '%s': %s (%zu characters; %zu..%zu allowed)", a->code,
                              a->spec->title, tnt__id_excerpt(ex, sizeof ex, v, a->len), f.why, (size_t)a->len,
                              min ? min : 1, max);

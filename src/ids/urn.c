@@ -328,7 +328,9 @@ static void parse_body(tnt__idp *p, const scheme *sc, const char *s, size_t n, b
     /* The last component: serial, lot, TPX, GLN extension or CPI serial. */
     span last = c[k - 1];
     b_start(&b, p);
-    if (!b_unescape(&b, last, sc->qual))
+    char what[8] = "(";
+    strcat(strcat(what, sc->qual), ")");
+    if (!b_unescape(&b, last, what))
         return;
     if (sc->lay == LAY_GLN && b.n == 1 && b.v[0] == '0')
         return; /* extension 0: a GLN without extension */
