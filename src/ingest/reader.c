@@ -26,6 +26,7 @@ struct tnt_reader {
     tnt__pipeline pipe;
     int format;                 /* TNT_FORMAT_JSON/PROTOBUF once known, else AUTO */
     bool finished;              /* tnt_reader_finish was called */
+    bool js_finished;           /* the JSON parser was told the end */
     tnt_status status;          /* sticky document-level error */
     char errmsg[320];
 
@@ -135,7 +136,7 @@ void tnt_reader_reset(tnt_reader *r)
     r->frame = (pbframe){0, 0, false, false};
     tnt__arena_reset(&r->pb_arena);
     r->format = (int)r->opts.format;
-    r->finished = false;
+    r->finished = r->js_finished = false;
     r->status = TNT_OK;
     r->errmsg[0] = '\0';
     r->in = NULL;
@@ -392,19 +393,16 @@ static tnt_status json_next(tnt_reader *r, tnt_event **ev_out)
         }
         if (!r->finished)
             return TNT_AGAIN;
-        if (!tnt__jstream_finished(r->js) || tnt__jstream_queued(r->js) == 0) {
+        if (!r->js_finished) {
+            r->js_finished = true;
             tnt_status st = tnt__jstream_finish(r->js);
             if (st != TNT_OK)
                 return fail(r, st, tnt__jstream_errmsg(r->js));
-            if (tnt__jstream_queued(r->js) || r->heldhead < r->nheld) {
-                r->ctx_done = true; /* no @context will come any more */
-                continue;
-            }
-        }
-        if (r->heldhead < r->nheld) {
-            r->ctx_done = true;
+            r->ctx_done = true; /* no @context will come any more */
             continue;
         }
+        if (r->heldhead < r->nheld)
+            continue;
         return TNT_DONE;
     }
 }

@@ -25,10 +25,10 @@ static const tnt__unit units[] = {
     {"FOT", "Length", 0.3048, 0},
     {"YRD", "Length", 0.9144, 0},
     {"SMI", "Length", 1609.344, 0},
-    {"MTS", "Speed", 1, 0},                      /* m/s */
-    {"KMH", "Speed", 1 / 3.6, 0},
-    {"HM", "Speed", 0.44704, 0},                 /* mile per hour */
-    {"KNT", "Speed", 1852.0 / 3600.0, 0},
+    {"KMH", "Speed", 1, 0},
+    {"MTS", "Speed", 3.6, 0},                    /* m/s */
+    {"HM", "Speed", 1.609344, 0},                /* mile per hour */
+    {"KNT", "Speed", 1.852, 0},
     {"MSK", "Acceleration", 1, 0},               /* m/s2 */
     {"K40", "Acceleration", 9.80665, 0},         /* standard gravity, g */
     {"PAL", "Pressure", 1, 0},
