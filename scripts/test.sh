@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test command: builds libtnt and runs every test.
+#   1. the release build: unit, API, ABI and conformance tests (ctest);
+#   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. every libFuzzer target for a bounded time over its seed corpus.
+# FUZZ_SECONDS (default 30) bounds each fuzzer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+JOBS=$(nproc)
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+
+echo "== build and test =="
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build
+ctest --test-dir build --output-on-failure -j"$JOBS"
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer =="
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTNT_SANITIZE=ON -DTNT_BUILD_BENCH=OFF >/dev/null
+cmake --build build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$JOBS" -E '^abi_'
+
+echo "== fuzzers (${FUZZ_SECONDS}s each) =="
+CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTNT_FUZZ=ON -DTNT_BUILD_BENCH=OFF >/dev/null
+cmake --build build-fuzz --target all
+for bin in build-fuzz/tests/fuzz/fuzz_*; do
+  name=$(basename "$bin")
+  seeds="tests/fuzz/corpus/${name#fuzz_}"
+  work="build-fuzz/corpus/${name#fuzz_}"
+  mkdir -p "$work"
+  echo "-- $name"
+  "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -print_final_stats=1 "$work" "$seeds" 2>&1 | tail -n 4
+done
+echo "== all tests passed =="
