@@ -297,6 +297,9 @@ const tnt__ai *tnt__ai_match(const char *s, size_t n, size_t *code_len)
                 *code_len = strlen(g_ais[i].first);
                 break;
             }
+    for (size_t i = 0; i < *code_len; i++)
+        if (i >= n || s[i] < '0' || s[i] > '9')
+            *code_len = 0;
     return NULL;
 }
 

@@ -62,7 +62,7 @@ static void parse_ai_data(tnt__idp *p, const char *s, size_t n, size_t base)
         }
         size_t k;
         const tnt__ai *ai = tnt__ai_match(s + i, n - i, &k);
-        if (!ai && (!k || !(p->flags & TNT_ID_F_PERMIT_UNKNOWN_AIS))) {
+        if (!ai && (!k || k > n - i || !(p->flags & TNT_ID_F_PERMIT_UNKNOWN_AIS))) {
             tnt__id_fail(p, TNT__ID_ERR_UNKNOWN_AI, "unknown application identifier at character %zu: '%s'",
                          base + i + 1, tnt__id_excerpt(ex, sizeof ex, s + i, n - i < 4 ? n - i : 4));
             return;

@@ -406,7 +406,8 @@ static void w_escape(tnt__w *w, const char *s, size_t n)
     static const char hex[] = "0123456789ABCDEF";
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (strchr("\"%&/<>?#", c) && c) {
+        /* A component that is just "*" would read as a pattern. */
+        if ((strchr("\"%&/<>?#", c) && c) || (c == '*' && n == 1)) {
             char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
             tnt__w_put(w, esc, 3);
         } else {
