@@ -30,7 +30,7 @@ void tnt__handle_release(void);
 
 /* ---- errors: thread-local last error ---- */
 tnt_status tnt__error(tnt_status status, const char *fmt, ...) TNT__PRINTF(2, 3);
-tnt_status tnt__error_v(tnt_status status, const char *fmt, va_list ap);
+tnt_status tnt__error_v(tnt_status status, const char *fmt, va_list ap) TNT__PRINTF(2, 0);
 void tnt__error_clear(void);
 
 /* ---- arena: bump allocation per document or per call ---- */
