@@ -9,5 +9,7 @@
 #include "tnt/version.h"
 #include "common.h"
 #include "ids.h"
+#include "event.h"
+#include "document.h"
 
 #endif /* TNT_TNT_H */
