@@ -1,5 +1,6 @@
 /* Streaming JSON (yajl's event parser) cut into one tree per event. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
@@ -56,10 +57,15 @@ struct tnt__jstream {
     char errmsg[256];
 };
 
-/* ---- yajl allocation through the library's hooks ---- */
-static void *ya_malloc(void *ctx, size_t n) { (void)ctx; return tnt__malloc(n); }
-static void *ya_realloc(void *ctx, void *p, size_t n) { (void)ctx; return tnt__realloc(p, n); }
-static void ya_free(void *ctx, void *p) { (void)ctx; tnt__free(p); }
+/* ---- yajl's allocation ----
+ * yajl does not survive a failed allocation (it dereferences the result
+ * unchecked), so it does not use the library's allocator hooks, whose very
+ * purpose includes failing on purpose: it gets the C library's allocator.
+ * Its memory is small and bounded: the parser state, a stack as deep as the
+ * nesting, and the one token that spans two chunks (limited below). */
+static void *ya_malloc(void *ctx, size_t n) { (void)ctx; return malloc(n); }
+static void *ya_realloc(void *ctx, void *p, size_t n) { (void)ctx; return realloc(p, n); }
+static void ya_free(void *ctx, void *p) { (void)ctx; free(p); }
 static yajl_alloc_funcs ya_funcs = {ya_malloc, ya_realloc, ya_free, NULL};
 
 static size_t offset(const tnt__jstream *js) { return js->base + yajl_get_bytes_consumed(js->h); }
