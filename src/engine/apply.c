@@ -1,0 +1,573 @@
+/* Applying events to the state store.
+ *
+ * Every field of a state follows "the newest event wins" by eventTime (ties
+ * broken by comparing the values), counts add up, and the hash chain folds
+ * the events in (eventTime, hash) order: the state is a function of the set
+ * of events, so a replay in any order rebuilds the same bytes. */
+#include <openssl/sha.h>
+#include <pb_decode.h>
+#include <pb_encode.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/proto.h"
+#include "engine/engine.h"
+#include "engine/record.h"
+
+/* ---- the store with retries ---- */
+
+#define RETRIES 8
+
+tnt_status tnt__store_get(tnt_engine *e, const tnt__key *k, void **value, size_t *len)
+{
+    tnt_status st = TNT_E_TIMEOUT;
+    uint64_t version;
+    for (int i = 0; i < RETRIES && st == TNT_E_TIMEOUT; i++)
+        st = e->store->methods->get(e->store, k->pk, k->pk_len, k->sk, k->sk_len, value, len, &version);
+    return st;
+}
+
+tnt_status tnt__store_write(tnt_engine *e, const tnt_store_item *items, size_t n)
+{
+    while (n) {
+        size_t chunk = n < TNT_STORE_MAX_BATCH ? n : TNT_STORE_MAX_BATCH, left = 0;
+        tnt_status st = TNT_E_TIMEOUT;
+        for (int i = 0; i < RETRIES && (st == TNT_E_TIMEOUT || (st == TNT_OK && left)); i++) {
+            st = e->store->methods->batch_write(e->store, items, chunk, &left);
+            if (st == TNT_OK && left) { /* the tail was not written: retry it alone */
+                items += chunk - left;
+                n -= chunk - left;
+                chunk = left;
+            }
+        }
+        if (st != TNT_OK)
+            return st;
+        if (left)
+            return tnt__error(TNT_E_TIMEOUT, "the state store kept %zu items unprocessed", left);
+        atomic_fetch_add(&e->n.store_batches, 1);
+        items += chunk;
+        n -= chunk;
+    }
+    return TNT_OK;
+}
+
+tnt_status tnt__state_get(tnt_engine *e, const char *id, tnt_v1_ProductState *st)
+{
+    tnt__key k;
+    tnt__key_state(&k, id);
+    void *v = NULL;
+    size_t len = 0;
+    tnt_status s = tnt__store_get(e, &k, &v, &len);
+    if (s != TNT_OK)
+        return s;
+    *st = (tnt_v1_ProductState)tnt_v1_ProductState_init_zero;
+    pb_istream_t is = pb_istream_from_buffer(v, len);
+    bool ok = pb_decode(&is, tnt_v1_ProductState_fields, st);
+    tnt_free(v);
+    return ok ? TNT_OK : tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: %s", id, PB_GET_ERROR(&is));
+}
+
+/* ---- one batch of changes ---- */
+
+typedef struct slot {
+    const char *id;
+    tnt_v1_ProductState st;
+    bool dirty;
+} slot;
+
+typedef struct batch {
+    tnt_engine *e;
+    tnt__arena *a;
+    tnt_store_item *items;
+    size_t n, cap;
+    slot *slots;
+    size_t nslots, capslots;
+    tnt_status err;
+} batch;
+
+static void add(batch *b, const tnt__key *k, const void *value, size_t len)
+{
+    if (b->err)
+        return;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 32;
+        tnt_store_item *v = tnt__arena_alloc(b->a, cap * sizeof *v);
+        if (!v) {
+            b->err = TNT_E_NOMEM;
+            return;
+        }
+        if (b->n)
+            memcpy(v, b->items, b->n * sizeof *v);
+        b->items = v;
+        b->cap = cap;
+    }
+    char *pk = tnt__arena_alloc(b->a, k->pk_len + k->sk_len + 1);
+    if (!pk) {
+        b->err = TNT_E_NOMEM;
+        return;
+    }
+    memcpy(pk, k->pk, k->pk_len);
+    memcpy(pk + k->pk_len, k->sk, k->sk_len);
+    b->items[b->n++] = (tnt_store_item){pk, k->pk_len, pk + k->pk_len, k->sk_len, value, len, TNT_STORE_ANY};
+}
+
+static void *encode_msg(batch *b, const pb_msgdesc_t *fields, const void *msg, size_t *len)
+{
+    size_t size;
+    uint8_t *buf;
+    if (!pb_get_encoded_size(&size, fields, msg) || !(buf = tnt__arena_alloc(b->a, size ? size : 1))) {
+        b->err = TNT_E_NOMEM;
+        return NULL;
+    }
+    pb_ostream_t os = pb_ostream_from_buffer(buf, size);
+    if (!pb_encode(&os, fields, msg)) {
+        b->err = tnt__error(TNT_E_INVALID, "encoding a state record: %s", PB_GET_ERROR(&os));
+        return NULL;
+    }
+    *len = os.bytes_written;
+    return buf;
+}
+
+static slot *state_of(batch *b, const char *id)
+{
+    for (size_t i = 0; i < b->nslots; i++)
+        if (strcmp(b->slots[i].id, id) == 0)
+            return &b->slots[i];
+    if (b->nslots == b->capslots) {
+        size_t cap = b->capslots ? b->capslots * 2 : 16;
+        slot *v = tnt__arena_alloc(b->a, cap * sizeof *v);
+        if (!v) {
+            b->err = TNT_E_NOMEM;
+            return NULL;
+        }
+        if (b->nslots)
+            memcpy(v, b->slots, b->nslots * sizeof *v);
+        b->slots = v;
+        b->capslots = cap;
+    }
+    slot *s = &b->slots[b->nslots];
+    tnt_status st = tnt__state_get(b->e, id, &s->st);
+    if (st == TNT_E_NOTFOUND) {
+        s->st = (tnt_v1_ProductState)tnt_v1_ProductState_init_zero;
+        size_t n = strlen(id);
+        if (n >= sizeof s->st.id)
+            n = sizeof s->st.id - 1;
+        memcpy(s->st.id, id, n);
+    } else if (st != TNT_OK) {
+        b->err = st;
+        return NULL;
+    }
+    s->id = id;
+    s->dirty = false;
+    b->nslots++;
+    return s;
+}
+
+static void set(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Does an event at time t with value v win over the field set at time ft with value fv? */
+static bool wins(int64_t t, const char *v, int64_t ft, const char *fv)
+{
+    if (t != ft)
+        return t > ft;
+    return strcmp(v ? v : "", fv ? fv : "") > 0;
+}
+
+static void chain_step(uint8_t out[32], const uint8_t prev[32], size_t prev_len, const uint8_t hash[32])
+{
+    uint8_t buf[64];
+    memset(buf, 0, 32);
+    if (prev_len == 32)
+        memcpy(buf, prev, 32);
+    memcpy(buf + 32, hash, 32);
+    SHA256(buf, 64, out);
+}
+
+typedef struct fold {
+    uint8_t chain[32];
+    bool any;
+} fold;
+
+static int fold_entry(void *ud, const tnt_store_item *it)
+{
+    fold *f = ud;
+    if (it->sk_len != 2 + 8 + 32)
+        return 0;
+    chain_step(f->chain, f->chain, f->any ? 32 : 0, (const uint8_t *)it->sk + 10);
+    f->any = true;
+    return 0;
+}
+
+/* The chain of an identifier over its whole stored history, in (time, hash) order. */
+static tnt_status rechain(batch *b, slot *s)
+{
+    tnt__key k;
+    tnt__key_index(&k, s->id, INT64_MIN, (const uint8_t[32]){0});
+    fold f = {{0}, false};
+    tnt_status st = b->e->store->methods->query(b->e->store, k.pk, k.pk_len, "h:", 2, "h;", 2, 0, 0, fold_entry, &f);
+    if (st != TNT_OK)
+        return st;
+    memcpy(s->st.chain.bytes, f.chain, 32);
+    s->st.chain.size = f.any ? 32 : 0;
+    return TNT_OK;
+}
+
+static int cmp_time_hash(int64_t t1, const uint8_t h1[32], int64_t t2, const char *h2_id)
+{
+    if (t1 != t2)
+        return t1 < t2 ? -1 : 1;
+    uint8_t h2[32];
+    if (!tnt__hash_bytes(h2, h2_id))
+        return 1;
+    return memcmp(h1, h2, 32);
+}
+
+/* Persistent dispositions: one entry "<s|u>:<time>:<disposition>" each,
+ * the newest set or unset of a disposition wins (at the same time, set). */
+static void persist(tnt_v1_ProductState *st, char flag, const char *disp, int64_t time_ms)
+{
+    char entry[sizeof st->persistent[0]];
+    int n = snprintf(entry, sizeof entry, "%c:%lld:%s", flag, (long long)time_ms, disp);
+    if (n < 0 || (size_t)n >= sizeof entry)
+        return; /* a disposition URI too long to keep */
+    for (pb_size_t j = 0; j < st->persistent_count; j++) {
+        const char *have = strchr(st->persistent[j] + 2, ':');
+        if (!have || strcmp(have + 1, disp) != 0)
+            continue;
+        long long t = strtoll(st->persistent[j] + 2, NULL, 10);
+        if (time_ms > t || (time_ms == t && flag == 's'))
+            memcpy(st->persistent[j], entry, (size_t)n + 1);
+        return;
+    }
+    if (st->persistent_count < sizeof st->persistent / sizeof st->persistent[0])
+        memcpy(st->persistent[st->persistent_count++], entry, (size_t)n + 1);
+}
+
+static void update_state(batch *b, slot *s, const tnt__effect *fx)
+{
+    tnt_v1_ProductState *st = &s->st;
+    char id[TNT__HASH_ID_MAX];
+    tnt__hash_id(id, fx->hash);
+    bool first = st->event_count == 0;
+    st->event_count++;
+    if (first || cmp_time_hash(fx->time_ms, fx->hash, st->first_time_ms, st->first_event) < 0) {
+        st->first_time_ms = fx->time_ms;
+        set(st->first_event, sizeof st->first_event, id);
+    }
+    bool newest = first || cmp_time_hash(fx->time_ms, fx->hash, st->last_time_ms, st->last_event) > 0;
+    if (newest) {
+        st->last_time_ms = fx->time_ms;
+        set(st->last_event, sizeof st->last_event, id);
+        chain_step(st->chain.bytes, st->chain.bytes, st->chain.size, fx->hash);
+        st->chain.size = 32;
+    } else {
+        /* A late event: its place in the chain is in the middle. The chain is
+         * folded again over the index once this batch is written. */
+        s->dirty = true;
+    }
+    if ((fx->read_point || fx->biz_location) &&
+        (st->location_time_ms == 0 || wins(fx->time_ms, fx->read_point, st->location_time_ms, st->read_point))) {
+        st->location_time_ms = fx->time_ms;
+        set(st->read_point, sizeof st->read_point, fx->read_point);
+        set(st->biz_location, sizeof st->biz_location, fx->biz_location);
+    }
+    if (fx->biz_step && (st->step_time_ms == 0 || wins(fx->time_ms, fx->biz_step, st->step_time_ms, st->biz_step))) {
+        st->step_time_ms = fx->time_ms;
+        set(st->biz_step, sizeof st->biz_step, fx->biz_step);
+    }
+    if (fx->disposition &&
+        (st->disposition_time_ms == 0 || wins(fx->time_ms, fx->disposition, st->disposition_time_ms, st->disposition))) {
+        st->disposition_time_ms = fx->time_ms;
+        set(st->disposition, sizeof st->disposition, fx->disposition);
+    }
+    if ((fx->owner || fx->possessor) &&
+        (st->party_time_ms == 0 || wins(fx->time_ms, fx->owner, st->party_time_ms, st->owner))) {
+        st->party_time_ms = fx->time_ms;
+        if (fx->owner)
+            set(st->owner, sizeof st->owner, fx->owner);
+        if (fx->possessor)
+            set(st->possessor, sizeof st->possessor, fx->possessor);
+    }
+    for (uint32_t i = 0; i < fx->npd_set + fx->npd_unset; i++)
+        persist(st, i < fx->npd_set ? 's' : 'u', i < fx->npd_set ? fx->pd_set[i] : fx->pd_unset[i - fx->npd_set],
+                fx->time_ms);
+    for (uint32_t i = 0; i < fx->nreadings; i++) {
+        const tnt_v1_Reading *r = &fx->readings[i];
+        tnt_v1_Reading *have = NULL;
+        for (pb_size_t j = 0; j < st->readings_count; j++)
+            if (strcmp(st->readings[j].type, r->type) == 0)
+                have = &st->readings[j];
+        if (have && (have->time_ms > r->time_ms || (have->time_ms == r->time_ms && have->value >= r->value)))
+            continue;
+        if (!have) {
+            if (st->readings_count == sizeof st->readings / sizeof st->readings[0])
+                continue;
+            have = &st->readings[st->readings_count++];
+        }
+        *have = *r;
+    }
+}
+
+static void aggregate(batch *b, const tnt__effect *fx)
+{
+    if (!fx->parent || fx->action == TNT_ACTION_OBSERVE)
+        return;
+    for (uint32_t i = 0; i < fx->nchildren; i++) {
+        slot *c = state_of(b, fx->children[i]);
+        if (!c)
+            return;
+        tnt__key k;
+        tnt__key_child(&k, fx->parent, fx->children[i]);
+        if (fx->action == TNT_ACTION_ADD && fx->time_ms >= c->st.parent_since_ms) {
+            set(c->st.parent, sizeof c->st.parent, fx->parent);
+            c->st.parent_since_ms = fx->time_ms;
+            add(b, &k, fx->children[i], strlen(fx->children[i]));
+        } else if (fx->action == TNT_ACTION_DELETE && fx->time_ms >= c->st.parent_since_ms &&
+                   strcmp(c->st.parent, fx->parent) == 0) {
+            c->st.parent[0] = '\0';
+            c->st.parent_since_ms = fx->time_ms;
+            add(b, &k, NULL, 0);
+        }
+    }
+}
+
+static tnt_status flush_states(batch *b)
+{
+    for (size_t i = 0; i < b->nslots && !b->err; i++) {
+        size_t len;
+        void *v = encode_msg(b, tnt_v1_ProductState_fields, &b->slots[i].st, &len);
+        tnt__key k;
+        tnt__key_state(&k, b->slots[i].id);
+        if (v)
+            add(b, &k, v, len);
+    }
+    return b->err;
+}
+
+/* Identifiers whose chain must be folded again after the write (late events). */
+static tnt_status rechain_after(tnt_engine *e, batch *b)
+{
+    for (size_t i = 0; i < b->nslots; i++) {
+        if (!b->slots[i].dirty)
+            continue;
+        batch again = {e, b->a, NULL, 0, 0, NULL, 0, 0, TNT_OK};
+        slot *s = &b->slots[i];
+        tnt_status st = rechain(&again, s);
+        if (st != TNT_OK)
+            return st;
+        size_t len;
+        void *v = encode_msg(&again, tnt_v1_ProductState_fields, &s->st, &len);
+        tnt__key k;
+        tnt__key_state(&k, s->id);
+        if (v)
+            add(&again, &k, v, len);
+        if (again.err)
+            return again.err;
+        if ((st = tnt__store_write(e, again.items, again.n)) != TNT_OK)
+            return st;
+    }
+    return TNT_OK;
+}
+
+/* The watermark of a partition once the record at offset is applied:
+ * the lowest offset not yet applied. Not committed until the write worked. */
+static int64_t next_mark(const tnt__water *w, int64_t offset)
+{
+    int64_t mark = w->mark;
+    if (offset != mark)
+        return mark;
+    mark++;
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (size_t i = 0; i < w->n; i++)
+            if (w->done[i] == mark) {
+                mark++;
+                moved = true;
+            }
+    }
+    return mark;
+}
+
+static void commit_mark(tnt__water *w, int64_t offset, int64_t mark)
+{
+    if (offset >= mark && w->n < w->cap)
+        w->done[w->n++] = offset; /* applied out of order: remember it */
+    else if (offset >= mark) {
+        size_t cap = w->cap ? w->cap * 2 : 64;
+        int64_t *v = tnt__realloc(w->done, cap * sizeof *v);
+        if (v) {
+            w->done = v;
+            w->cap = cap;
+            w->done[w->n++] = offset;
+        }
+    }
+    w->mark = mark;
+    size_t k = 0; /* forget what the watermark passed */
+    for (size_t i = 0; i < w->n; i++)
+        if (w->done[i] >= mark)
+            w->done[k++] = w->done[i];
+    w->n = k;
+}
+
+static void applied_offset(batch *b, int partition, int64_t mark)
+{
+    if (partition < 0)
+        return;
+    tnt__key k;
+    tnt__key_applied(&k, partition);
+    uint8_t *v = tnt__arena_alloc(b->a, 8);
+    if (!v) {
+        b->err = TNT_E_NOMEM;
+        return;
+    }
+    for (int i = 0; i < 8; i++)
+        v[i] = (uint8_t)((uint64_t)mark >> (56 - 8 * i));
+    add(b, &k, v, 8);
+}
+
+/* Write a batch, then move the partition's watermark past the record. */
+static tnt_status write_marked(tnt_engine *e, batch *b, int partition, int64_t offset)
+{
+    tnt__water *w = partition >= 0 && partition < e->partitions ? &e->water[partition] : NULL;
+    int64_t mark = w ? next_mark(w, offset) : 0;
+    if (w)
+        applied_offset(b, partition, mark);
+    if (b->err)
+        return b->err;
+    tnt_status st = tnt__store_write(e, b->items, b->n);
+    if (st == TNT_OK && w)
+        commit_mark(w, offset, mark);
+    return st;
+}
+
+static tnt_status apply_one(tnt_engine *e, tnt__effect *fx, bool *dup, const tnt_v1_IndexEntry *where,
+                            tnt__arena *a)
+{
+    tnt__key ek;
+    tnt__key_event(&ek, fx->hash);
+    void *have = NULL;
+    size_t have_len;
+    tnt_status st = tnt__store_get(e, &ek, &have, &have_len);
+    tnt_free(have);
+    batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK};
+    if (st == TNT_OK) { /* stored before: only the log position moves on */
+        *dup = true;
+        return write_marked(e, &b, fx->partition, fx->offset);
+    }
+    if (st != TNT_E_NOTFOUND)
+        return st;
+    *dup = false;
+    for (uint32_t i = 0; i < fx->nids && !b.err; i++) {
+        slot *s = state_of(&b, fx->ids[i]);
+        if (!s)
+            break;
+        update_state(&b, s, fx);
+        tnt__key k;
+        tnt__key_index(&k, fx->ids[i], fx->time_ms, fx->hash);
+        tnt_v1_IndexEntry ie = tnt_v1_IndexEntry_init_zero;
+        if (where)
+            ie = *where;
+        size_t len;
+        void *v = encode_msg(&b, tnt_v1_IndexEntry_fields, &ie, &len);
+        if (v)
+            add(&b, &k, v, len);
+    }
+    aggregate(&b, fx);
+    flush_states(&b);
+    /* The event itself last, so a half-applied batch is re-applied on
+     * recovery: its body, or where the archive keeps it. */
+    if (where) {
+        size_t len;
+        void *v = encode_msg(&b, tnt_v1_IndexEntry_fields, where, &len);
+        uint8_t *ev = v ? tnt__arena_alloc(a, len + 1) : NULL;
+        if (!ev)
+            return TNT_E_NOMEM;
+        ev[0] = 'A';
+        memcpy(ev + 1, v, len);
+        add(&b, &ek, ev, len + 1);
+    } else {
+        uint8_t *ev = tnt__arena_alloc(a, fx->event_pb_len + 1);
+        if (!ev)
+            return TNT_E_NOMEM;
+        ev[0] = 'E';
+        memcpy(ev + 1, fx->event_pb, fx->event_pb_len);
+        add(&b, &ek, ev, fx->event_pb_len + 1);
+    }
+    if ((st = write_marked(e, &b, fx->partition, fx->offset)) != TNT_OK)
+        return st;
+    return rechain_after(e, &b);
+}
+
+tnt_status tnt__apply(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup)
+{
+    tnt__arena a;
+    tnt__arena_init(&a, 0);
+    tnt_status st = TNT_OK;
+    for (size_t i = 0; i < n && st == TNT_OK; i++) {
+        if (fx[i].log_status != TNT_OK) {
+            dup[i] = false;
+            continue;
+        }
+        st = apply_one(e, &fx[i], &dup[i], NULL, &a);
+        tnt__arena_reset(&a);
+    }
+    tnt__arena_destroy(&a);
+    return st;
+}
+
+tnt_status tnt__apply_master(tnt_engine *e, const tnt_v1_MasterRecord *m)
+{
+    tnt__arena a;
+    tnt__arena_init(&a, 0);
+    batch b = {e, &a, NULL, 0, 0, NULL, 0, 0, TNT_OK};
+    tnt__key k;
+    tnt__key_master(&k, (int)m->kind, m->key);
+    size_t len;
+    void *v = encode_msg(&b, tnt_v1_MasterRecord_fields, m, &len);
+    if (v)
+        add(&b, &k, v, len);
+    tnt_status st = b.err ? b.err : tnt__store_write(e, b.items, b.n);
+    tnt__arena_destroy(&a);
+    return st;
+}
+
+tnt_status tnt__apply_record(tnt_engine *e, const void *record, size_t len, int partition, int64_t offset,
+                             const tnt_v1_IndexEntry *where, tnt__arena *a)
+{
+    const void *pb;
+    size_t pb_len;
+    bool is_master;
+    tnt_v1_MasterRecord m;
+    tnt_status st = tnt__record_read(record, len, &pb, &pb_len, &m, &is_master);
+    if (st != TNT_OK)
+        return st;
+    if (is_master) {
+        if ((st = tnt__apply_master(e, &m)) != TNT_OK)
+            return st;
+        batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK};
+        return write_marked(e, &b, partition, offset);
+    }
+    tnt_event *ev = tnt__event_new(a);
+    if (!ev)
+        return TNT_E_NOMEM;
+    if ((st = tnt__proto_decode_event(ev, pb, pb_len)) != TNT_OK)
+        return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: %s", partition, (long long)offset,
+                          tnt_error_last());
+    tnt__effect fx;
+    if (!tnt__effect_of(&fx, ev, a))
+        return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: an event without a hash", partition,
+                          (long long)offset);
+    fx.partition = partition;
+    fx.offset = offset;
+    bool dup;
+    return apply_one(e, &fx, &dup, where, a);
+}

@@ -1,0 +1,647 @@
+/* The cold archive and replay.
+ *
+ * Archiving moves the oldest records of each log partition — those before
+ * the first record newer than the policy — into one archive segment:
+ *     log/<partition>/<first offset>-<end offset>-<newest time>.zst
+ * a run of independent zstd frames, each holding records framed as
+ * [u32 length][i64 offset][record]. The state store keeps every history
+ * entry, pointing at its frame; the event bodies leave the store; the log
+ * drops the archived records. History and replay read the segments
+ * transparently. Past the retention, segments and their entries are
+ * deleted. */
+#include <inttypes.h>
+#include <pb_decode.h>
+#include <pb_encode.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zstd.h>
+
+#include "codec/proto.h"
+#include "engine/engine.h"
+#include "engine/record.h"
+
+#define FRAME_BYTES ((size_t)256 << 10) /* uncompressed records per zstd frame */
+#define ZSTD_LEVEL 3
+
+static int64_t clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_i64(uint8_t *p, int64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)((uint64_t)v >> (8 * i));
+}
+
+static uint32_t get_u32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+static int64_t get_i64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return (int64_t)v;
+}
+
+/* ---- reading segments ---- */
+
+/* Calls fn for each record of one decompressed frame. */
+typedef tnt_status (*record_fn)(void *ud, int64_t offset, const void *rec, size_t len, uint32_t item);
+
+static tnt_status each_record(const uint8_t *p, size_t n, record_fn fn, void *ud)
+{
+    uint32_t item = 0;
+    while (n >= 12) {
+        uint32_t len = get_u32(p);
+        int64_t off = get_i64(p + 4);
+        if (len > n - 12)
+            return tnt__error(TNT_E_CORRUPT, "an archive frame is truncated");
+        tnt_status st = fn(ud, off, p + 12, len, item++);
+        if (st != TNT_OK)
+            return st;
+        p += 12 + len;
+        n -= 12 + len;
+    }
+    return n ? tnt__error(TNT_E_CORRUPT, "an archive frame ends inside a record") : TNT_OK;
+}
+
+/* Decompress one frame into a buffer the caller frees. */
+static tnt_status unzip(const void *src, size_t n, void **out, size_t *len)
+{
+    unsigned long long size = ZSTD_getFrameContentSize(src, n);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > ((size_t)64 << 20))
+        return tnt__error(TNT_E_CORRUPT, "an archive frame is not a zstd frame of known size");
+    void *buf = tnt__malloc(size ? (size_t)size : 1);
+    if (!buf)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
+    size_t got = ZSTD_decompress(buf, (size_t)size, src, n);
+    if (ZSTD_isError(got) || got != size) {
+        tnt__free(buf);
+        return tnt__error(TNT_E_CORRUPT, "an archive frame does not decompress: %s",
+                          ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short");
+    }
+    *out = buf;
+    *len = (size_t)size;
+    return TNT_OK;
+}
+
+/* Walk a whole segment object: frame by frame. */
+static tnt_status each_frame(const uint8_t *seg, size_t n, tnt_status (*fn)(void *, uint64_t, const uint8_t *, size_t,
+                                                                            uint32_t, const void *, size_t),
+                             void *ud)
+{
+    uint64_t off = 0;
+    while (off < n) {
+        size_t flen = ZSTD_findFrameCompressedSize(seg + off, (size_t)(n - off));
+        if (ZSTD_isError(flen))
+            return tnt__error(TNT_E_CORRUPT, "archive segment: %s", ZSTD_getErrorName(flen));
+        void *plain;
+        size_t plen;
+        tnt_status st = unzip(seg + off, flen, &plain, &plen);
+        if (st == TNT_OK)
+            st = fn(ud, off, seg + off, flen, (uint32_t)0, plain, plen);
+        tnt__free(plain);
+        if (st != TNT_OK)
+            return st;
+        off += flen;
+    }
+    return TNT_OK;
+}
+
+tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *w, tnt__arena *a, tnt_event **ev)
+{
+    void *frame = NULL, *plain = NULL;
+    size_t flen = 0, plen = 0;
+    tnt_status st = e->archive->methods->get(e->archive, w->segment, w->frame_offset, w->frame_len, &frame, &flen);
+    if (st != TNT_OK)
+        return tnt__error(st, "archive segment %s: %s", w->segment, tnt_error_last());
+    st = unzip(frame, flen, &plain, &plen);
+    tnt_free(frame);
+    if (st != TNT_OK)
+        return st;
+    const uint8_t *p = plain;
+    size_t n = plen;
+    st = tnt__error(TNT_E_CORRUPT, "archive segment %s: no record %u in its frame", w->segment, w->item);
+    for (uint32_t item = 0; n >= 12; item++) {
+        uint32_t len = get_u32(p);
+        if (len > n - 12)
+            break;
+        if (item == w->item) {
+            const void *pb;
+            size_t pb_len;
+            bool is_master;
+            tnt_v1_MasterRecord m;
+            st = tnt__record_read(p + 12, len, &pb, &pb_len, &m, &is_master);
+            if (st == TNT_OK && is_master)
+                st = tnt__error(TNT_E_CORRUPT, "archive segment %s: record %u is no event", w->segment, item);
+            if (st == TNT_OK) {
+                *ev = tnt__event_new(a);
+                st = *ev ? tnt__proto_decode_event(*ev, pb, pb_len) : TNT_E_NOMEM;
+            }
+            break;
+        }
+        p += 12 + len;
+        n -= 12 + len;
+    }
+    tnt__free(plain);
+    return st;
+}
+
+tnt_status tnt__event_load(tnt_engine *e, const uint8_t hash[32], tnt__arena *a, tnt_event **ev)
+{
+    tnt__key k;
+    tnt__key_event(&k, hash);
+    void *v = NULL;
+    size_t len = 0;
+    tnt_status st = tnt__store_get(e, &k, &v, &len);
+    if (st != TNT_OK)
+        return st;
+    if (len > 1 && ((uint8_t *)v)[0] == 'E') {
+        *ev = tnt__event_new(a);
+        st = *ev ? tnt__proto_decode_event(*ev, (uint8_t *)v + 1, len - 1) : TNT_E_NOMEM;
+    } else if (len > 1 && ((uint8_t *)v)[0] == 'A') {
+        tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
+        pb_istream_t is = pb_istream_from_buffer((uint8_t *)v + 1, len - 1);
+        st = pb_decode(&is, tnt_v1_IndexEntry_fields, &w) ? tnt__archive_fetch(e, &w, a, ev)
+                                                            : tnt__error(TNT_E_CORRUPT, "an archived event's entry is corrupt");
+    } else {
+        st = tnt__error(TNT_E_CORRUPT, "a stored event is corrupt");
+    }
+    tnt_free(v);
+    return st;
+}
+
+/* ---- archiving one partition ---- */
+
+typedef struct seg {
+    tnt_engine *e;
+    int partition;
+    int64_t cutoff;
+    int64_t first, end, newest;
+    tnt__buf frame;           /* records of the frame being filled */
+    tnt__buf out;             /* the compressed segment */
+    ZSTD_CCtx *z;
+    /* where each record went: offset, frame offset, frame length, item */
+    struct place {
+        int64_t offset;
+        uint64_t frame_off;
+        uint32_t frame_len, item;
+    } *places;
+    size_t nplaces, capplaces, frame_first, frame_items;
+    tnt_status st;
+} seg;
+
+static void close_frame(seg *s)
+{
+    if (!s->frame.len || s->st != TNT_OK)
+        return;
+    size_t bound = ZSTD_compressBound(s->frame.len);
+    if (!tnt__buf_reserve(&s->out, bound)) {
+        s->st = tnt__error(TNT_E_NOMEM, "out of memory");
+        return;
+    }
+    size_t n = ZSTD_compressCCtx(s->z, s->out.data + s->out.len, bound, s->frame.data, s->frame.len, ZSTD_LEVEL);
+    if (ZSTD_isError(n)) {
+        s->st = tnt__error(TNT_E_BACKEND, "zstd: %s", ZSTD_getErrorName(n));
+        return;
+    }
+    for (size_t i = s->frame_first; i < s->nplaces; i++) {
+        s->places[i].frame_off = s->out.len;
+        s->places[i].frame_len = (uint32_t)n;
+    }
+    s->out.len += n;
+    s->frame_first = s->nplaces;
+    s->frame_items = 0;
+    tnt__buf_reset(&s->frame);
+}
+
+static int collect(void *ud, int partition, int64_t offset, int64_t time_ms, const void *key, size_t key_len,
+                   const void *value, size_t value_len)
+{
+    (void)partition, (void)key, (void)key_len;
+    seg *s = ud;
+    if (time_ms >= s->cutoff)
+        return 1; /* the first record to keep: the archived prefix ends here */
+    if (s->first < 0)
+        s->first = offset;
+    s->end = offset + 1;
+    if (time_ms > s->newest)
+        s->newest = time_ms;
+    if (s->nplaces == s->capplaces) {
+        size_t cap = s->capplaces ? s->capplaces * 2 : 1024;
+        struct place *v = tnt__realloc(s->places, cap * sizeof *v);
+        if (!v) {
+            s->st = tnt__error(TNT_E_NOMEM, "out of memory");
+            return 1;
+        }
+        s->places = v;
+        s->capplaces = cap;
+    }
+    s->places[s->nplaces++] = (struct place){offset, 0, 0, (uint32_t)s->frame_items++};
+    uint8_t head[12];
+    put_u32(head, (uint32_t)value_len);
+    put_i64(head + 4, offset);
+    tnt__buf_append(&s->frame, head, 12);
+    tnt__buf_append(&s->frame, value, value_len);
+    if (s->frame.oom)
+        s->st = tnt__error(TNT_E_NOMEM, "out of memory");
+    if (s->frame.len >= FRAME_BYTES)
+        close_frame(s);
+    return s->st != TNT_OK;
+}
+
+/* Point the history entries of the archived events at the segment. */
+typedef struct repoint {
+    tnt_engine *e;
+    seg *s;
+    const char *key;
+    size_t next;      /* index into s->places */
+    tnt__arena a;
+} repoint;
+
+static tnt_status repoint_record(void *ud, int64_t offset, const void *rec, size_t len, uint32_t item)
+{
+    repoint *r = ud;
+    (void)item;
+    const struct place *pl = &r->s->places[r->next++];
+    if (pl->offset != offset)
+        return tnt__error(TNT_E_CORRUPT, "archive segment %s: records out of order", r->key);
+    tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
+    snprintf(w.segment, sizeof w.segment, "%s", r->key);
+    w.frame_offset = pl->frame_off;
+    w.frame_len = pl->frame_len;
+    w.item = pl->item;
+    /* The event was applied when it was ingested: rewrite its history
+     * entries and its own item to point at the segment. */
+    const void *pb;
+    size_t pb_len;
+    bool is_master;
+    tnt_v1_MasterRecord m;
+    tnt_status st = tnt__record_read(rec, len, &pb, &pb_len, &m, &is_master);
+    if (st != TNT_OK || is_master)
+        return st;
+    tnt_event *ev = tnt__event_new(&r->a);
+    if (!ev)
+        return TNT_E_NOMEM;
+    if ((st = tnt__proto_decode_event(ev, pb, pb_len)) != TNT_OK)
+        return st;
+    tnt__effect fx;
+    if (!tnt__effect_of(&fx, ev, &r->a))
+        return tnt__error(TNT_E_CORRUPT, "archive: an event without a hash");
+    /* every history entry of the event, and the event's own item */
+    size_t n = fx.nids + 1, k = 0;
+    tnt_store_item *items = tnt__arena_alloc(&r->a, n * sizeof *items);
+    uint8_t enc[512];
+    pb_ostream_t os = pb_ostream_from_buffer(enc + 1, sizeof enc - 1);
+    if (!items || !pb_encode(&os, tnt_v1_IndexEntry_fields, &w))
+        return tnt__error(TNT_E_NOMEM, "encoding an archive entry");
+    enc[0] = 'A';
+    for (uint32_t i = 0; i < fx.nids; i++) {
+        tnt__key key;
+        tnt__key_index(&key, fx.ids[i], fx.time_ms, fx.hash);
+        char *kb = tnt__arena_alloc(&r->a, key.pk_len + key.sk_len);
+        if (!kb)
+            return TNT_E_NOMEM;
+        memcpy(kb, key.pk, key.pk_len);
+        memcpy(kb + key.pk_len, key.sk, key.sk_len);
+        items[k++] = (tnt_store_item){kb, key.pk_len, kb + key.pk_len, key.sk_len, enc + 1, os.bytes_written,
+                                      TNT_STORE_ANY};
+    }
+    tnt__key ek;
+    tnt__key_event(&ek, fx.hash);
+    char *kb = tnt__arena_alloc(&r->a, ek.pk_len + ek.sk_len);
+    if (!kb)
+        return TNT_E_NOMEM;
+    memcpy(kb, ek.pk, ek.pk_len);
+    memcpy(kb + ek.pk_len, ek.sk, ek.sk_len);
+    items[k++] = (tnt_store_item){kb, ek.pk_len, kb + ek.pk_len, ek.sk_len, enc, os.bytes_written + 1, TNT_STORE_ANY};
+    st = tnt__store_write(r->e, items, k);
+    tnt__arena_reset(&r->a);
+    return st;
+}
+
+static tnt_status repoint_frame(void *ud, uint64_t off, const uint8_t *z, size_t zlen, uint32_t unused,
+                                const void *plain, size_t plen)
+{
+    (void)off, (void)z, (void)zlen, (void)unused;
+    return each_record(plain, plen, repoint_record, ud);
+}
+
+static tnt_status archive_partition(tnt_engine *e, int p, int64_t cutoff, size_t *archived)
+{
+    seg s = {e, p, cutoff, -1, -1, INT64_MIN, {0}, {0}, NULL, NULL, 0, 0, 0, 0, TNT_OK};
+    /* zstd's allocator hooks are in its static-only API; with the shared
+     * libzstd it allocates with the C library's malloc. */
+    s.z = ZSTD_createCCtx();
+    if (!s.z)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
+    tnt_status st = e->log->methods->read(e->log, p, 0, collect, &s);
+    if (st == TNT_OK)
+        st = s.st;
+    close_frame(&s);
+    if (st == TNT_OK)
+        st = s.st;
+    char key[160];
+    if (st == TNT_OK && s.nplaces) {
+        snprintf(key, sizeof key, "log/%04d/%020" PRId64 "-%020" PRId64 "-%020" PRId64 ".zst", p, s.first, s.end,
+                 s.newest);
+        st = e->archive->methods->put(e->archive, key, s.out.data, s.out.len);
+        if (st == TNT_E_EXISTS) /* written by a run that stopped before the log was truncated */
+            st = TNT_OK;
+        if (st == TNT_OK) {
+            repoint r = {e, &s, key, 0, {0}};
+            tnt__arena_init(&r.a, 0);
+            st = each_frame((const uint8_t *)s.out.data, s.out.len, repoint_frame, &r);
+            tnt__arena_destroy(&r.a);
+        }
+        if (st == TNT_OK)
+            st = e->log->methods->truncate_before(e->log, p, s.end);
+        if (st == TNT_OK)
+            *archived += s.nplaces;
+    }
+    ZSTD_freeCCtx(s.z);
+    tnt__buf_free(&s.frame);
+    tnt__buf_free(&s.out);
+    tnt__free(s.places);
+    return st;
+}
+
+/* ---- expiry ---- */
+
+typedef struct expire {
+    tnt_engine *e;
+    tnt__arena a;
+    size_t n;
+} expire;
+
+static tnt_status forget_record(void *ud, int64_t offset, const void *rec, size_t len, uint32_t item)
+{
+    (void)offset, (void)item;
+    expire *x = ud;
+    const void *pb;
+    size_t pb_len;
+    bool is_master;
+    tnt_v1_MasterRecord m;
+    tnt_status st = tnt__record_read(rec, len, &pb, &pb_len, &m, &is_master);
+    if (st != TNT_OK || is_master)
+        return st;
+    tnt_event *ev = tnt__event_new(&x->a);
+    tnt__effect fx;
+    if (!ev || (st = tnt__proto_decode_event(ev, pb, pb_len)) != TNT_OK || !tnt__effect_of(&fx, ev, &x->a))
+        return st != TNT_OK ? st : tnt__error(TNT_E_CORRUPT, "archive: an event without a hash");
+    tnt_store_item *items = tnt__arena_alloc(&x->a, (fx.nids + 1) * sizeof *items);
+    if (!items)
+        return TNT_E_NOMEM;
+    size_t k = 0;
+    for (uint32_t i = 0; i <= fx.nids; i++) {
+        tnt__key key;
+        if (i < fx.nids)
+            tnt__key_index(&key, fx.ids[i], fx.time_ms, fx.hash);
+        else
+            tnt__key_event(&key, fx.hash);
+        char *kb = tnt__arena_alloc(&x->a, key.pk_len + key.sk_len);
+        if (!kb)
+            return TNT_E_NOMEM;
+        memcpy(kb, key.pk, key.pk_len);
+        memcpy(kb + key.pk_len, key.sk, key.sk_len);
+        items[k++] = (tnt_store_item){kb, key.pk_len, kb + key.pk_len, key.sk_len, NULL, 0, TNT_STORE_ANY};
+    }
+    st = tnt__store_write(x->e, items, k);
+    x->n++;
+    tnt__arena_reset(&x->a);
+    return st;
+}
+
+static tnt_status forget_frame(void *ud, uint64_t off, const uint8_t *z, size_t zlen, uint32_t unused,
+                               const void *plain, size_t plen)
+{
+    (void)off, (void)z, (void)zlen, (void)unused;
+    return each_record(plain, plen, forget_record, ud);
+}
+
+typedef struct seglist {
+    char **keys;
+    size_t n, cap;
+    tnt_status st;
+} seglist;
+
+static int list_one(void *ud, const char *key, uint64_t size, int64_t modified_ms)
+{
+    (void)size, (void)modified_ms;
+    seglist *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **v = tnt__realloc(l->keys, cap * sizeof *v);
+        if (!v) {
+            l->st = TNT_E_NOMEM;
+            return 1;
+        }
+        l->keys = v;
+        l->cap = cap;
+    }
+    if (!(l->keys[l->n] = tnt__strdup(key))) {
+        l->st = TNT_E_NOMEM;
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+static void seglist_free(seglist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        tnt__free(l->keys[i]);
+    tnt__free(l->keys);
+}
+
+/* The newest event time a segment key records, or INT64_MAX if the key is not ours. */
+static int64_t segment_newest(const char *key)
+{
+    const char *dash = strrchr(key, '-');
+    return dash ? strtoll(dash + 1, NULL, 10) : INT64_MAX;
+}
+
+static tnt_status expire_segments(tnt_engine *e, int64_t cutoff, size_t *expired)
+{
+    seglist l = {NULL, 0, 0, TNT_OK};
+    tnt_status st = e->archive->methods->list(e->archive, "log/", list_one, &l);
+    if (st == TNT_OK)
+        st = l.st;
+    for (size_t i = 0; st == TNT_OK && i < l.n; i++) {
+        if (segment_newest(l.keys[i]) >= cutoff)
+            continue;
+        void *data = NULL;
+        size_t len = 0;
+        if ((st = e->archive->methods->get(e->archive, l.keys[i], 0, 0, &data, &len)) != TNT_OK)
+            break;
+        expire x = {e, {0}, 0};
+        tnt__arena_init(&x.a, 0);
+        st = each_frame(data, len, forget_frame, &x);
+        tnt__arena_destroy(&x.a);
+        tnt_free(data);
+        if (st == TNT_OK)
+            st = e->archive->methods->remove(e->archive, l.keys[i]);
+        *expired += x.n;
+    }
+    seglist_free(&l);
+    return st;
+}
+
+tnt_status tnt_engine_archive(tnt_engine *e, int64_t now_ms, size_t *archived_out, size_t *expired_out)
+{
+    if (!e)
+        return TNT_E_MISUSE;
+    int64_t now = now_ms ? now_ms : clock_ms();
+    size_t archived = 0, expired = 0;
+    pthread_rwlock_wrlock(&e->replay_lock);
+    tnt_status st = e->log->methods->flush(e->log, -1);
+    for (int p = 0; st == TNT_OK && p < e->partitions; p++)
+        st = archive_partition(e, p, now - e->archive_after_ms, &archived);
+    if (st == TNT_OK && e->retention_ms > 0)
+        st = expire_segments(e, now - e->retention_ms, &expired);
+    pthread_rwlock_unlock(&e->replay_lock);
+    atomic_fetch_add(&e->n.archive_runs, 1);
+    atomic_fetch_add(&e->n.archived, archived);
+    atomic_fetch_add(&e->n.expired, expired);
+    if (archived_out)
+        *archived_out = archived;
+    if (expired_out)
+        *expired_out = expired;
+    return st;
+}
+
+/* ---- replay ---- */
+
+typedef struct replay {
+    tnt_engine *e;
+    int partition;
+    const char *segment;
+    tnt__arena a;
+    uint64_t frame_off;
+    uint32_t frame_len;
+    int64_t from_time;
+    size_t n;
+    tnt_status st;
+} replay;
+
+/* A full replay starts each partition's watermark at its first record:
+ * what retention deleted before it is gone for good. */
+static void first_record(replay *r, int64_t offset)
+{
+    if (r->n == 0 && r->from_time == 0) {
+        r->e->water[r->partition].mark = offset;
+        r->e->water[r->partition].n = 0;
+    }
+}
+
+static tnt_status replay_archived(void *ud, int64_t offset, const void *rec, size_t len, uint32_t item)
+{
+    replay *r = ud;
+    first_record(r, offset);
+    tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
+    snprintf(w.segment, sizeof w.segment, "%s", r->segment);
+    w.frame_offset = r->frame_off;
+    w.frame_len = r->frame_len;
+    w.item = item;
+    tnt_status st = tnt__apply_record(r->e, rec, len, r->partition, offset, &w, &r->a);
+    tnt__arena_reset(&r->a);
+    r->n++;
+    return st;
+}
+
+static tnt_status replay_frame(void *ud, uint64_t off, const uint8_t *z, size_t zlen, uint32_t unused,
+                               const void *plain, size_t plen)
+{
+    (void)z, (void)unused;
+    replay *r = ud;
+    r->frame_off = off;
+    r->frame_len = (uint32_t)zlen;
+    return each_record(plain, plen, replay_archived, ud);
+}
+
+static int replay_logged(void *ud, int partition, int64_t offset, int64_t time_ms, const void *key, size_t key_len,
+                         const void *value, size_t value_len)
+{
+    (void)key, (void)key_len;
+    replay *r = ud;
+    if (time_ms < r->from_time)
+        return 0;
+    first_record(r, offset);
+    r->st = tnt__apply_record(r->e, value, value_len, partition, offset, NULL, &r->a);
+    tnt__arena_reset(&r->a);
+    r->n++;
+    return r->st != TNT_OK;
+}
+
+static tnt_status replay_partition(tnt_engine *e, int p, int64_t from_time, size_t *n)
+{
+    replay r = {e, p, NULL, {0}, 0, 0, from_time, 0, TNT_OK};
+    tnt__arena_init(&r.a, 0);
+    tnt_status st = TNT_OK;
+    int64_t from = 0;
+    if (from_time == 0) { /* the archived prefix first, in offset order */
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "log/%04d/", p);
+        seglist l = {NULL, 0, 0, TNT_OK};
+        st = e->archive->methods->list(e->archive, prefix, list_one, &l);
+        if (st == TNT_OK)
+            st = l.st;
+        for (size_t i = 0; st == TNT_OK && i < l.n; i++) {
+            void *data = NULL;
+            size_t len = 0;
+            if ((st = e->archive->methods->get(e->archive, l.keys[i], 0, 0, &data, &len)) != TNT_OK)
+                break;
+            r.segment = l.keys[i];
+            st = each_frame(data, len, replay_frame, &r);
+            tnt_free(data);
+        }
+        seglist_free(&l);
+    } else {
+        st = e->log->methods->offset_for_time(e->log, p, from_time, &from);
+    }
+    if (st == TNT_OK) {
+        st = e->log->methods->read(e->log, p, from, replay_logged, &r);
+        if (st == TNT_OK)
+            st = r.st;
+    }
+    tnt__arena_destroy(&r.a);
+    *n += r.n;
+    return st;
+}
+
+tnt_status tnt_engine_replay(tnt_engine *e, int64_t from_time_ms, size_t *events_out)
+{
+    if (!e)
+        return TNT_E_MISUSE;
+    size_t n = 0;
+    pthread_rwlock_wrlock(&e->replay_lock);
+    pthread_mutex_lock(&e->apply_mu);
+    tnt_status st = e->log->methods->flush(e->log, -1);
+    if (st == TNT_OK && from_time_ms == 0) {
+        st = e->store->methods->clear(e->store);
+        for (int p = 0; p < e->partitions; p++) {
+            e->water[p].mark = 0;
+            e->water[p].n = 0;
+        }
+    }
+    for (int p = 0; st == TNT_OK && p < e->partitions; p++)
+        st = replay_partition(e, p, from_time_ms, &n);
+    pthread_mutex_unlock(&e->apply_mu);
+    pthread_rwlock_unlock(&e->replay_lock);
+    atomic_fetch_add(&e->n.replays, 1);
+    atomic_fetch_add(&e->n.replayed, n);
+    if (events_out)
+        *events_out = n;
+    return st;
+}

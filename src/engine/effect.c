@@ -1,0 +1,230 @@
+/* What an event does to the state, and the log records that carry it. */
+#include <pb_decode.h>
+#include <pb_encode.h>
+#include <string.h>
+
+#include "codec/proto.h"
+#include "engine/engine.h"
+#include "engine/record.h"
+
+/* ---- log records ---- */
+
+typedef struct bytes {
+    const void *p;
+    size_t n;
+} bytes;
+
+static bool write_bytes(pb_ostream_t *s, const pb_field_iter_t *f, void *const *arg)
+{
+    const bytes *b = *arg;
+    return pb_encode_tag_for_field(s, f) && pb_encode_string(s, b->p, b->n);
+}
+
+static bool read_bytes(pb_istream_t *s, const pb_field_iter_t *f, void **arg)
+{
+    (void)f;
+    bytes *b = *arg;
+    b->p = s->state; /* a buffer stream: the bytes are in place */
+    b->n = s->bytes_left;
+    return pb_read(s, NULL, s->bytes_left);
+}
+
+static void *encode(tnt__arena *a, const pb_msgdesc_t *fields, const void *msg, size_t *len)
+{
+    size_t size;
+    if (!pb_get_encoded_size(&size, fields, msg))
+        return NULL;
+    uint8_t *buf = tnt__arena_alloc(a, size ? size : 1);
+    if (!buf)
+        return NULL;
+    pb_ostream_t os = pb_ostream_from_buffer(buf, size);
+    if (!pb_encode(&os, fields, msg))
+        return NULL;
+    *len = os.bytes_written;
+    return buf;
+}
+
+void *tnt__record_event(tnt__arena *a, const void *event_pb, size_t event_len, size_t *len)
+{
+    bytes b = {event_pb, event_len};
+    tnt_v1_LogRecord r = tnt_v1_LogRecord_init_zero;
+    r.event.funcs.encode = write_bytes;
+    r.event.arg = &b;
+    return encode(a, tnt_v1_LogRecord_fields, &r, len);
+}
+
+void *tnt__record_master(tnt__arena *a, const tnt_v1_MasterRecord *m, size_t *len)
+{
+    tnt_v1_LogRecord r = tnt_v1_LogRecord_init_zero;
+    r.has_master = true;
+    r.master = *m;
+    return encode(a, tnt_v1_LogRecord_fields, &r, len);
+}
+
+tnt_status tnt__record_read(const void *rec, size_t len, const void **event_pb, size_t *event_len,
+                            tnt_v1_MasterRecord *master, bool *is_master)
+{
+    bytes b = {NULL, 0};
+    tnt_v1_LogRecord r = tnt_v1_LogRecord_init_zero;
+    r.event.funcs.decode = read_bytes;
+    r.event.arg = &b;
+    pb_istream_t is = pb_istream_from_buffer(rec, len);
+    if (!pb_decode(&is, tnt_v1_LogRecord_fields, &r))
+        return tnt__error(TNT_E_CORRUPT, "malformed log record: %s", PB_GET_ERROR(&is));
+    *is_master = r.has_master;
+    if (r.has_master)
+        *master = r.master;
+    *event_pb = b.p;
+    *event_len = b.n;
+    if (!r.has_master && !b.p)
+        return tnt__error(TNT_E_CORRUPT, "log record holds neither an event nor master data");
+    return TNT_OK;
+}
+
+/* ---- effects ---- */
+
+/* Effects outlive the event they come from: strings are copied. */
+static const char *cp(tnt__arena *a, const char *s, bool *ok)
+{
+    if (!s)
+        return NULL;
+    const char *c = tnt__arena_strdup(a, s);
+    if (!c)
+        *ok = false;
+    return c;
+}
+
+static bool push(tnt__arena *a, const char ***v, uint32_t *n, const char *s)
+{
+    if (!s || !*s)
+        return true;
+    for (uint32_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i], s) == 0)
+            return true;
+    const char **nv = tnt__arena_alloc(a, (*n + 1) * sizeof *nv);
+    const char *c = tnt__arena_strdup(a, s);
+    if (!nv || !c)
+        return false;
+    if (*n)
+        memcpy(nv, *v, *n * sizeof *nv);
+    nv[(*n)++] = c;
+    *v = nv;
+    return true;
+}
+
+static bool push_all(tnt__arena *a, const char ***v, uint32_t *n, const tnt__strs *l)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (!push(a, v, n, l->v[i]))
+            return false;
+    return true;
+}
+
+static bool push_classes(tnt__arena *a, const char ***v, uint32_t *n, const tnt__qtys *q)
+{
+    for (uint32_t i = 0; i < q->n; i++)
+        if (!push(a, v, n, q->v[i].epc_class))
+            return false;
+    return true;
+}
+
+static void copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static bool readings(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
+{
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < ev->n_sensors; i++)
+        total += ev->sensors[i].n_reports;
+    if (!total)
+        return true;
+    fx->readings = tnt__arena_zalloc(a, total * sizeof *fx->readings);
+    if (!fx->readings)
+        return false;
+    for (uint32_t i = 0; i < ev->n_sensors; i++) {
+        const tnt__sensor *s = &ev->sensors[i];
+        for (uint32_t j = 0; j < s->n_reports; j++) {
+            const tnt__sreport *r = &s->reports[j];
+            if (!r->type || !((r->has_num >> TNT__SR_VALUE) & 1) || strlen(r->type) >= sizeof fx->readings->type)
+                continue;
+            /* The same measurement twice in one event: the later time wins. */
+            const tnt__time *t = r->time.set ? &r->time : s->meta.time.set ? &s->meta.time : &ev->event_time;
+            tnt_v1_Reading *out = NULL;
+            for (uint32_t k = 0; k < fx->nreadings; k++)
+                if (strcmp(fx->readings[k].type, r->type) == 0)
+                    out = &fx->readings[k];
+            if (out && out->time_ms > t->ms)
+                continue;
+            if (!out)
+                out = &fx->readings[fx->nreadings++];
+            copy(out->type, sizeof out->type, r->type);
+            copy(out->uom, sizeof out->uom, r->uom ? r->uom : "");
+            out->value = r->num[TNT__SR_VALUE];
+            out->time_ms = t->ms;
+        }
+    }
+    return true;
+}
+
+static const char *party(const tnt__refs *l, const char *type)
+{
+    for (uint32_t i = l->n; i-- > 0;)
+        if (l->v[i].type && strcmp(l->v[i].type, type) == 0)
+            return l->v[i].value;
+    return NULL;
+}
+
+bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
+{
+    memset(fx, 0, sizeof *fx);
+    if (!tnt__hash_bytes(fx->hash, ev->hash_id))
+        return false;
+    fx->time_ms = ev->event_time.ms;
+    fx->type = ev->type;
+    fx->action = ev->action;
+    bool ok = push_all(a, &fx->ids, &fx->nids, &ev->epc_list) && push_all(a, &fx->ids, &fx->nids, &ev->child_epcs) &&
+              push_all(a, &fx->ids, &fx->nids, &ev->input_epcs) && push_all(a, &fx->ids, &fx->nids, &ev->output_epcs) &&
+              push(a, &fx->ids, &fx->nids, ev->parent_id) &&
+              push_classes(a, &fx->ids, &fx->nids, &ev->quantity_list) &&
+              push_classes(a, &fx->ids, &fx->nids, &ev->child_quantity_list) &&
+              push_classes(a, &fx->ids, &fx->nids, &ev->input_quantity_list) &&
+              push_classes(a, &fx->ids, &fx->nids, &ev->output_quantity_list);
+    if (!ok)
+        return false;
+    if (ev->type == TNT_EVENT_AGGREGATION || ev->type == TNT_EVENT_ASSOCIATION) {
+        fx->parent = ev->parent_id;
+        if (!push_all(a, &fx->children, &fx->nchildren, &ev->child_epcs) ||
+            !push_classes(a, &fx->children, &fx->nchildren, &ev->child_quantity_list))
+            return false;
+    }
+    fx->read_point = cp(a, ev->read_point, &ok);
+    fx->biz_location = cp(a, ev->biz_location, &ok);
+    fx->biz_step = cp(a, ev->biz_step, &ok);
+    fx->disposition = cp(a, ev->disposition, &ok);
+    fx->owner = cp(a, party(&ev->destinations, "owning_party"), &ok);
+    fx->possessor = cp(a, party(&ev->destinations, "possessing_party"), &ok);
+    ok = ok && push_all(a, &fx->pd_set, &fx->npd_set, &ev->pd_set) &&
+         push_all(a, &fx->pd_unset, &fx->npd_unset, &ev->pd_unset);
+    if (!ok || !readings(fx, ev, a))
+        return false;
+    void *pb = NULL;
+    size_t pb_len = 0;
+    if (tnt__proto_encode_event(&pb, &pb_len, ev) != TNT_OK)
+        return false;
+    void *copy_pb = tnt__arena_alloc(a, pb_len ? pb_len : 1);
+    if (copy_pb)
+        memcpy(copy_pb, pb, pb_len);
+    tnt__free(pb);
+    if (!copy_pb)
+        return false;
+    fx->event_pb = copy_pb;
+    fx->event_pb_len = pb_len;
+    fx->record = tnt__record_event(a, copy_pb, pb_len, &fx->record_len);
+    return fx->record != NULL;
+}

@@ -1,0 +1,146 @@
+/* The engine's internals: the open backends, the keys it stores under, and
+ * how an event changes the state of the identifiers it names. */
+#ifndef TNT_ENGINE_INTERNAL_H
+#define TNT_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "core/core.h"
+#include "model/model.h"
+#include "tnt/engine.h"
+#include "tnt/sys/backend.h"
+#include "tnt_store.pb.h"
+
+/* Counters of tnt_engine_stats(). */
+typedef struct tnt__counters {
+    atomic_ullong ingest_calls, events, accepted, duplicates, rejected;
+    atomic_ullong track_calls, track_hits, history_calls, event_calls;
+    atomic_ullong replays, replayed, archive_runs, archived, expired;
+    atomic_ullong log_flushes, store_batches, master_records;
+} tnt__counters;
+
+/* Per log partition: the offset below which every record is applied (the
+ * watermark, stored as _meta/applied:<p>), and the offsets applied above it. */
+typedef struct tnt__water {
+    int64_t mark;
+    int64_t *done;
+    size_t n, cap;
+} tnt__water;
+
+struct tnt_engine {
+    tnt_log *log;
+    tnt_store *store;
+    tnt_archive *archive;
+    int partitions;
+    int64_t archive_after_ms, retention_ms;
+    tnt_reader_options reader;      /* validation options of ingests */
+    char *uris[3];                  /* log, store, archive (for stats and messages) */
+    pthread_mutex_t apply_mu;       /* one writer of the state at a time; guards water */
+    tnt__water *water;              /* one per partition */
+    pthread_rwlock_t replay_lock;   /* replay and archive exclude everything else */
+    tnt__counters n;
+};
+
+/* ---- keys: partition key + sort key ----
+ *   p:<id> / s                      the state of an identifier (ProductState)
+ *   p:<id> / h:<time><hash>         its history, in time order (IndexEntry)
+ *   p:<id> / c:<child>              what a container holds (child's id)
+ *   e:<hash> / e                    an event: 'E' + tnt.v1.Event, or 'A' + IndexEntry once archived
+ *   m:<kind>:<key> / m              master data (MasterRecord)
+ *   _meta / applied:<partition>     log offset the state holds up to */
+#define TNT__KEY_MAX 640
+
+typedef struct tnt__key {
+    char pk[TNT__KEY_MAX];
+    size_t pk_len;
+    char sk[TNT__KEY_MAX];
+    size_t sk_len;
+} tnt__key;
+
+void tnt__key_state(tnt__key *k, const char *id);
+void tnt__key_index(tnt__key *k, const char *id, int64_t time_ms, const uint8_t hash[32]);
+void tnt__key_child(tnt__key *k, const char *parent, const char *child);
+void tnt__key_event(tnt__key *k, const uint8_t hash[32]);
+void tnt__key_master(tnt__key *k, int kind, const char *key);
+void tnt__key_applied(tnt__key *k, int partition);
+/* The 32 bytes of an "ni:///sha-256;<hex>?ver=CBV2.0" ID. */
+bool tnt__hash_bytes(uint8_t out[32], const char *hash_id);
+void tnt__hash_id(char out[TNT__HASH_ID_MAX], const uint8_t hash[32]);
+
+/* ---- what an event does to the state ----
+ * Extracted once when the event is read, applied later under the apply
+ * lock. Every rule is "the newest event wins" by (eventTime, hash), so the
+ * state is a function of the set of events, whatever order they come in:
+ * a replay rebuilds exactly the same state. */
+typedef struct tnt__effect {
+    uint8_t hash[32];
+    int64_t time_ms;
+    uint8_t type, action;
+    const char **ids;           /* canonical identifiers the event names (what) */
+    uint32_t nids;
+    const char *parent;         /* aggregation parent (Aggregation/Association) */
+    const char **children;      /* aggregation children */
+    uint32_t nchildren;
+    const char *read_point, *biz_location, *biz_step, *disposition;
+    const char *owner, *possessor;
+    const char **pd_set, **pd_unset;
+    uint32_t npd_set, npd_unset;
+    tnt_v1_Reading *readings;
+    uint32_t nreadings;
+    const void *record;         /* the encoded log record (LogRecord with the event) */
+    size_t record_len;
+    const void *event_pb;       /* the encoded tnt.v1.Event inside it */
+    size_t event_pb_len;
+    int partition;              /* where the log stored it */
+    int64_t offset;
+    tnt_status log_status;
+} tnt__effect;
+
+/* Build an effect from a valid, normalised event, in arena a. */
+bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a);
+/* Apply effects to the store (caller holds apply_mu). dup[i] is set for
+ * events stored before. Returns TNT_OK or the store's error; after an
+ * error the engine refuses to write until it is reopened (recovery then
+ * re-applies from the watermark). */
+tnt_status tnt__apply(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup);
+/* Apply one master-data record. */
+tnt_status tnt__apply_master(tnt_engine *e, const tnt_v1_MasterRecord *m);
+/* Apply one log record as read back from the log, or from an archive
+ * segment (where: its place there; the event body then stays archived). */
+tnt_status tnt__apply_record(tnt_engine *e, const void *record, size_t len, int partition, int64_t offset,
+                             const tnt_v1_IndexEntry *where, tnt__arena *a);
+
+/* ---- the archive ---- */
+/* Read the event an archived index entry points at (decoded into a). */
+tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *where, tnt__arena *a, tnt_event **ev);
+/* Read the event stored under a hash: in the store, or in the archive. */
+tnt_status tnt__event_load(tnt_engine *e, const uint8_t hash[32], tnt__arena *a, tnt_event **ev);
+
+/* ---- the store, with retries of throttling ---- */
+tnt_status tnt__store_get(tnt_engine *e, const tnt__key *k, void **value, size_t *len);
+tnt_status tnt__store_write(tnt_engine *e, const tnt_store_item *items, size_t n);
+tnt_status tnt__state_get(tnt_engine *e, const char *id, tnt_v1_ProductState *st);
+
+/* ---- the log ---- */
+/* Append records and wait until they are durable; fills partition/offset/log_status. */
+tnt_status tnt__log_write(tnt_engine *e, tnt__effect *fx, size_t n, const char *const *keys);
+/* Bring the state up to the end of the log (after a crash). */
+tnt_status tnt__recover(tnt_engine *e);
+
+/* ---- master data ---- */
+tnt_status tnt__master_lookup(tnt_engine *e, int kind, const char *key, char **json_out);
+
+/* ---- configuration ---- */
+typedef struct tnt__config {
+    char *log_uri, *store_uri, *archive_uri;
+    int partitions;
+    int64_t archive_after_ms, retention_ms;
+    char **settings;      /* "key=value", NULL-terminated */
+    size_t nsettings;
+} tnt__config;
+
+tnt_status tnt__config_load(tnt__config *c, const char *path);
+void tnt__config_free(tnt__config *c);
+
+#endif /* TNT_ENGINE_INTERNAL_H */

@@ -1,0 +1,106 @@
+/* Keys of the state store and the 32-byte form of event hash IDs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+static size_t put(char *dst, size_t at, const void *src, size_t n)
+{
+    if (at + n > TNT__KEY_MAX)
+        n = at < TNT__KEY_MAX ? TNT__KEY_MAX - at : 0; /* identifiers are shorter: the id parser caps them */
+    memcpy(dst + at, src, n);
+    return at + n;
+}
+
+static void pk_id(tnt__key *k, const char *id)
+{
+    k->pk_len = put(k->pk, 0, "p:", 2);
+    k->pk_len = put(k->pk, k->pk_len, id, strlen(id));
+}
+
+void tnt__key_state(tnt__key *k, const char *id)
+{
+    pk_id(k, id);
+    k->sk_len = put(k->sk, 0, "s", 1);
+}
+
+/* Sort keys order bytewise: a big-endian time offset by 2^63 sorts in time order. */
+void tnt__key_index(tnt__key *k, const char *id, int64_t time_ms, const uint8_t hash[32])
+{
+    pk_id(k, id);
+    uint64_t t = (uint64_t)time_ms ^ (1ull << 63);
+    uint8_t be[8];
+    for (int i = 0; i < 8; i++)
+        be[i] = (uint8_t)(t >> (56 - 8 * i));
+    k->sk_len = put(k->sk, 0, "h:", 2);
+    k->sk_len = put(k->sk, k->sk_len, be, 8);
+    k->sk_len = put(k->sk, k->sk_len, hash, 32);
+}
+
+void tnt__key_child(tnt__key *k, const char *parent, const char *child)
+{
+    pk_id(k, parent);
+    k->sk_len = put(k->sk, 0, "c:", 2);
+    k->sk_len = put(k->sk, k->sk_len, child, strlen(child));
+}
+
+void tnt__key_event(tnt__key *k, const uint8_t hash[32])
+{
+    static const char hex[] = "0123456789abcdef";
+    k->pk_len = put(k->pk, 0, "e:", 2);
+    for (int i = 0; i < 32; i++) {
+        k->pk[k->pk_len++] = hex[hash[i] >> 4];
+        k->pk[k->pk_len++] = hex[hash[i] & 15];
+    }
+    k->sk_len = put(k->sk, 0, "e", 1);
+}
+
+void tnt__key_master(tnt__key *k, int kind, const char *key)
+{
+    char head[16];
+    int n = snprintf(head, sizeof head, "m:%d:", kind);
+    k->pk_len = put(k->pk, 0, head, (size_t)n);
+    k->pk_len = put(k->pk, k->pk_len, key, strlen(key));
+    k->sk_len = put(k->sk, 0, "m", 1);
+}
+
+void tnt__key_applied(tnt__key *k, int partition)
+{
+    k->pk_len = put(k->pk, 0, "_meta", 5);
+    k->sk_len = (size_t)snprintf(k->sk, sizeof k->sk, "applied:%d", partition);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool tnt__hash_bytes(uint8_t out[32], const char *id)
+{
+    static const char head[] = "ni:///sha-256;";
+    const char *p = strncmp(id, head, sizeof head - 1) == 0 ? id + sizeof head - 1 : id;
+    for (int i = 0; i < 32; i++) {
+        int hi = hexval(p[2 * i]), lo = hi < 0 ? -1 : hexval(p[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return p[64] == '\0' || p[64] == '?';
+}
+
+void tnt__hash_id(char out[TNT__HASH_ID_MAX], const uint8_t hash[32])
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = out + sprintf(out, "ni:///sha-256;");
+    for (int i = 0; i < 32; i++) {
+        *o++ = hex[hash[i] >> 4];
+        *o++ = hex[hash[i] & 15];
+    }
+    strcpy(o, "?ver=CBV2.0");
+}
