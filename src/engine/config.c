@@ -14,6 +14,7 @@
  * Other top-level sections belong to other programs (the API server) and are
  * left alone; unknown keys inside these three are errors. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +53,14 @@ typedef struct walker {
 
 static const char *scalar(yaml_node_t *n) { return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL; }
 
-static tnt_status bad(const walker *w, yaml_node_t *at, const char *fmt, const char *what) TNT__PRINTF(3, 0);
-static tnt_status bad(const walker *w, yaml_node_t *at, const char *fmt, const char *what)
+static tnt_status bad(const walker *w, yaml_node_t *at, const char *fmt, ...) TNT__PRINTF(3, 4);
+static tnt_status bad(const walker *w, yaml_node_t *at, const char *fmt, ...)
 {
     char msg[256];
-    snprintf(msg, sizeof msg, fmt, what);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     return tnt__error(TNT_E_INVALID, "%s:%lu: %s", w->path, (unsigned long)at->start_mark.line + 1, msg);
 }
 
