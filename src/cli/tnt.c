@@ -14,6 +14,7 @@
 
 #include <time.h>
 
+#include "cli/cli.h"
 #include "codec/epcis.h"
 #include "codec/json_stream.h"
 #include "core/core.h"
@@ -31,6 +32,14 @@ static int usage(FILE *f)
                "  hash FILE            the canonical event hash ID of every event\n"
                "  normalize FILE       the document with canonical identifiers, values, times, units\n"
                "  id ID                parse an identifier and print all its forms\n"
+               "  ingest FILE...       store the events of documents (durably; duplicates once)\n"
+               "  track ID             where a unit, case or pallet is, and in what condition\n"
+               "  history ID           its journey, oldest first (--limit N, --page TOKEN)\n"
+               "  event HASH           one stored event by its hash ID\n"
+               "  replay               rebuild the state from the event log (--from TIME)\n"
+               "  archive              move old events to the cold archive (--now MS)\n"
+               "  master load FILE...  load products, locations and parties (JSON or CSV)\n"
+               "  stats                counters and sizes of the store\n"
                "  version              print the library version\n"
                "\n"
                "FILE is an EPCIS 2.0 JSON document, a simple report (or an array of them),\n"
@@ -43,7 +52,9 @@ static int usage(FILE *f)
                "  --now MS             validate: the time to check future eventTimes against\n"
                "  --future-skew S      validate: seconds eventTime may lie in the future (default 3600)\n"
                "  --prehash            hash: print the pre-hash strings too\n"
-               "  --stem URL           id: Digital Link stem (default https://id.gs1.org)\n");
+               "  --stem URL           id: Digital Link stem (default https://id.gs1.org)\n"
+               "  --data DIR           store commands: the data directory (default $TNT_DATA or ./tnt-data)\n"
+               "  --config FILE        store commands: config.yml naming the backends\n");
     return 2;
 }
 
@@ -472,6 +483,34 @@ int main(int argc, char **argv)
         tnt_gcp_table_free(table);
         return rc;
     }
+    int rc = tnt__cli_store(cmd, argc - 2, argv + 2);
+    if (rc >= 0)
+        return rc;
     fprintf(stderr, "tnt: unknown command '%s'\n", cmd);
     return usage(stderr);
+}
+
+void tnt__cli_json_str(FILE *f, const char *s)
+{
+    tnt__buf b;
+    tnt__buf_init(&b);
+    tnt__buf_json_str(&b, s ? s : "");
+    if (b.data)
+        fwrite(b.data, 1, b.len, f);
+    tnt__buf_free(&b);
+}
+
+bool tnt__cli_time(const char *s, int64_t *ms)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*s && !*end) {
+        *ms = v;
+        return true;
+    }
+    tnt__time t;
+    if (!tnt__time_parse(&t, s))
+        return false;
+    *ms = t.ms;
+    return true;
 }

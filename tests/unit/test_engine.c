@@ -1,0 +1,562 @@
+/* The engine on the embedded backends: ingest, duplicates, track through
+ * containers, history pages, master data and excursions, replay equality,
+ * archive and retention, concurrency, configuration errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "tnt/tnt.h"
+#include "tnt/engine.h"
+#include "tnt/sys/backend.h"
+
+#define UNIT "(01)09506000134352(21)U1"
+#define UNIT_DL "https://id.gs1.org/01/09506000134352/21/U1"
+#define CASE "(00)095060001343520000" /* check digit added below */
+
+static char g_dir[256];
+static char sscc[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(g_dir, sizeof g_dir, "%s/tnt-engine-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(g_dir));
+    /* an SSCC with its check digit */
+    char d[18] = "09506000134352000";
+    snprintf(sscc, sizeof sscc, "(00)%s%d", d, tnt_gs1_check_digit(d, 17));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    return system(cmd);
+}
+
+static tnt_engine *open_in(const char *sub, int64_t archive_after_ms, int64_t retention_ms)
+{
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/%s", g_dir, sub);
+    tnt_engine_options o;
+    tnt_engine_options_init(&o, TNT_ENGINE_OPTIONS_VERSION);
+    o.data_dir = dir;
+    o.archive_after_ms = archive_after_ms;
+    o.retention_ms = retention_ms;
+    tnt_engine *e = NULL;
+    tnt_status st = tnt_engine_open(&e, &o);
+    if (st != TNT_OK)
+        fail_msg("open: %s", tnt_error_last());
+    return e;
+}
+
+static void ingest_str(tnt_engine *e, const char *json, size_t want_acc, size_t want_dup, size_t want_rej)
+{
+    tnt_ingest_report *r = NULL;
+    tnt_status st = tnt_engine_ingest(&r, e, json, strlen(json), 0);
+    if (st != TNT_OK)
+        fail_msg("ingest: %s", tnt_error_last());
+    size_t n, acc, dup, rej;
+    tnt_ingest_report_counts(r, &n, &acc, &dup, &rej);
+    if (acc != want_acc || dup != want_dup || rej != want_rej) {
+        char *j = NULL;
+        tnt_ingest_report_json(&j, NULL, r);
+        fail_msg("ingest counts %zu/%zu/%zu, want %zu/%zu/%zu: %s", acc, dup, rej, want_acc, want_dup, want_rej, j);
+    }
+    tnt_ingest_report_free(r);
+}
+
+static char *report(const char *id, const char *type, const char *loc, const char *time, const char *extra)
+{
+    char *s = malloc(2048);
+    snprintf(s, 2048,
+             "{\"product_id\":\"%s\",\"event_type\":\"%s\",\"location\":\"%s\",\"timestamp\":\"%s\"%s%s}", id, type,
+             loc, time, extra ? "," : "", extra ? extra : "");
+    return s;
+}
+
+static void ingest_report(tnt_engine *e, const char *id, const char *type, const char *loc, const char *time,
+                          const char *extra)
+{
+    char *s = report(id, type, loc, time, extra);
+    ingest_str(e, s, 1, 0, 0);
+    free(s);
+}
+
+static char *track_json(tnt_engine *e, const char *id)
+{
+    tnt_track *t;
+    tnt_status st = tnt_engine_track(&t, e, id);
+    if (st != TNT_OK)
+        fail_msg("track %s: %s", id, tnt_error_last());
+    char *j = NULL;
+    assert_int_equal(tnt_track_json(&j, NULL, t), TNT_OK);
+    tnt_track_free(t);
+    return j;
+}
+
+#define FACTORY "9506000000003"
+#define DC "9506000000010"
+#define SHOP "9506000000027"
+
+/* ---- ingest and duplicates ---- */
+
+static void test_ingest_and_duplicates(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("dups", 0, 0);
+    const char *doc = "{\"@context\":[\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\"],"
+                      "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"2024-01-01T00:00:00Z\","
+                      "\"epcisBody\":{\"eventList\":["
+                      "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","
+                      "\"action\":\"ADD\",\"bizStep\":\"commissioning\",\"epcList\":[\"urn:epc:id:sgtin:9506000.134352.U7\"]},"
+                      "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","
+                      "\"action\":\"SHOUT\",\"epcList\":[\"urn:epc:id:sgtin:9506000.134352.U7\"]},"
+                      "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T10:00:00.000+00:00\",\"eventTimeZoneOffset\":\"+00:00\","
+                      "\"action\":\"ADD\",\"bizStep\":\"urn:epcglobal:cbv:bizstep:commissioning\","
+                      "\"epcList\":[\"https://example.com/01/09506000134352/21/U7\"]}]}}";
+    /* the third event is the first in other forms: a duplicate in the same document */
+    ingest_str(e, doc, 1, 1, 1);
+    char *stats = NULL;
+    tnt_engine_stats(&stats, e);
+    assert_non_null(strstr(stats, "\"end_offsets\":["));
+    /* one record in the log in all: the rejected and the duplicate never reach it */
+    int64_t total = 0;
+    const char *p = strstr(stats, "\"end_offsets\":[") + 15;
+    while (*p && *p != ']') {
+        total += strtoll(p, (char **)&p, 10);
+        if (*p == ',')
+            p++;
+    }
+    assert_int_equal(total, 1);
+    tnt_free(stats);
+    ingest_str(e, doc, 0, 2, 1); /* again: everything stored before */
+    tnt_engine_close(e);
+    /* and after reopening */
+    e = open_in("dups", 0, 0);
+    ingest_str(e, doc, 0, 2, 1);
+    tnt_engine_close(e);
+}
+
+/* ---- track through containers ---- */
+
+static void test_track_through_containers(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("track", 0, 0);
+    ingest_report(e, UNIT, "commission", FACTORY, "2024-03-01T08:00:00Z", "\"batch\":\"L1\",\"expiry\":\"2025-03-01\"");
+    char extra[128];
+    snprintf(extra, sizeof extra, "\"container\":\"%s\"", sscc);
+    ingest_report(e, UNIT, "pack", FACTORY, "2024-03-01T09:00:00Z", extra);
+    ingest_report(e, sscc, "ship", FACTORY, "2024-03-01T10:00:00Z", "\"condition\":{\"temperature\":{\"value\":41,\"uom\":\"FAH\"}}");
+    ingest_report(e, sscc, "receive", DC, "2024-03-02T10:00:00Z", NULL);
+
+    char *j = track_json(e, "urn:epc:id:sgtin:9506000.134352.U1"); /* another form of UNIT */
+    assert_non_null(strstr(j, "\"id\":\"" UNIT_DL "\""));
+    assert_non_null(strstr(j, "\"biz_location\":\"https://id.gs1.org/414/" DC "\""));
+    assert_non_null(strstr(j, "\"via\":\"https://id.gs1.org/00/"));
+    assert_non_null(strstr(j, "\"event_count\":2"));
+    assert_non_null(strstr(j, "\"biz_step\":\"packing\""));
+    free(j);
+    j = track_json(e, sscc);
+    assert_non_null(strstr(j, "\"biz_step\":\"receiving\""));
+    assert_non_null(strstr(j, "\"readings\":[{\"type\":\"Temperature\",\"value\":5,\"uom\":\"CEL\""));
+    free(j);
+
+    /* unpacked at the shop: its own location again */
+    snprintf(extra, sizeof extra, "\"container\":\"%s\"", sscc);
+    ingest_report(e, UNIT, "unpack", SHOP, "2024-03-03T09:00:00Z", extra);
+    j = track_json(e, UNIT);
+    assert_non_null(strstr(j, "\"biz_location\":\"https://id.gs1.org/414/" SHOP "\""));
+    assert_non_null(strstr(j, "\"via\":null"));
+    assert_non_null(strstr(j, "\"parent\":null"));
+    free(j);
+
+    /* typed accessors */
+    tnt_track *t;
+    assert_int_equal(tnt_engine_track(&t, e, UNIT), TNT_OK);
+    assert_string_equal(tnt_track_get(t, TNT_TRACK_ID), UNIT_DL);
+    int64_t last;
+    size_t count;
+    tnt_track_times(t, &last, &count);
+    assert_int_equal(count, 3);
+    tnt_track_free(t);
+
+    assert_int_equal(tnt_engine_track(&t, e, "(01)09506000134352(21)NEVER"), TNT_E_NOTFOUND);
+    assert_int_equal(tnt_engine_track(&t, e, "not an id"), TNT_E_INVALID);
+    assert_int_equal(tnt_engine_track(&t, e, "(01)09506000134353(21)BADCD"), TNT_E_INVALID);
+    tnt_engine_close(e);
+}
+
+/* ---- history pages ---- */
+
+static void test_history_pages(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("history", 0, 0);
+    const char *steps[] = {"commission", "store", "ship", "receive", "stock", "sell"};
+    for (int i = 0; i < 6; i++) {
+        char t[40];
+        /* ingested newest first: history still comes oldest first */
+        snprintf(t, sizeof t, "2024-04-0%dT10:00:00Z", 6 - i);
+        ingest_report(e, UNIT, steps[5 - i], SHOP, t, NULL);
+    }
+    const char *token = NULL;
+    char tok[200] = "";
+    int seen = 0;
+    int64_t prev = 0;
+    for (int page = 0; page < 4; page++) {
+        tnt_history *h;
+        assert_int_equal(tnt_engine_history(&h, e, UNIT, token, 4), TNT_OK);
+        for (size_t i = 0; i < tnt_history_count(h); i++) {
+            int64_t ms;
+            assert_int_equal(tnt_event_get_time(&ms, NULL, tnt_history_event(h, i), TNT_TIME_EVENT), TNT_OK);
+            assert_true(ms > prev);
+            prev = ms;
+            seen++;
+        }
+        const char *next = tnt_history_next_token(h);
+        if (next)
+            snprintf(tok, sizeof tok, "%s", next);
+        token = next ? tok : NULL;
+        tnt_history_free(h);
+        if (!token)
+            break;
+    }
+    assert_int_equal(seen, 6);
+    tnt_history *h;
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, "zz", 4), TNT_E_INVALID);
+    assert_int_equal(tnt_engine_history(&h, e, "(01)09506000134352(21)NEVER", NULL, 4), TNT_E_NOTFOUND);
+    tnt_engine_close(e);
+}
+
+/* ---- master data and excursions ---- */
+
+static void test_master_data(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("master", 0, 0);
+    char path[400];
+    snprintf(path, sizeof path, "%s/master.json", g_dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"products\":[{\"gtin\":\"9506000134352\",\"name\":\"Yoghurt\",\"brand\":\"Dairy\",\"min_temp\":2,"
+               "\"max_temp\":8,\"shelf_life_days\":21}],"
+               "\"locations\":[{\"gln\":\"" SHOP "\",\"name\":\"Shop Mitte\",\"city\":\"Berlin\",\"country\":\"DE\","
+               "\"latitude\":52.52,\"longitude\":13.405}]}");
+    fclose(f);
+    size_t n = 0;
+    assert_int_equal(tnt_engine_master_load(e, path, &n), TNT_OK);
+    assert_int_equal(n, 2);
+    snprintf(path, sizeof path, "%s/parties.csv", g_dir);
+    f = fopen(path, "w");
+    fprintf(f, "company_prefix,name,role\n9506000,\"Dairy, Inc.\",brand_owner\n");
+    fclose(f);
+    assert_int_equal(tnt_engine_master_load(e, path, &n), TNT_OK);
+    assert_int_equal(n, 1);
+    char *json = NULL;
+    assert_int_equal(tnt_engine_master_get(&json, e, TNT_MASTER_PARTY, "9506000"), TNT_OK);
+    assert_non_null(strstr(json, "\"Dairy, Inc.\""));
+    tnt_free(json);
+    assert_int_equal(tnt_engine_master_get(&json, e, TNT_MASTER_PRODUCT, "09506000134352"), TNT_OK);
+    tnt_free(json);
+
+    ingest_report(e, UNIT, "stock", SHOP, "2024-05-01T10:00:00Z", "\"condition\":{\"temperature\":9.5}");
+    char *j = track_json(e, UNIT);
+    assert_non_null(strstr(j, "\"name\":\"Shop Mitte\""));
+    assert_non_null(strstr(j, "\"excursion\":true"));
+    free(j);
+
+    /* bad master data: clear errors, nothing stored */
+    snprintf(path, sizeof path, "%s/bad.json", g_dir);
+    f = fopen(path, "w");
+    fprintf(f, "{\"products\":[{\"gtin\":\"9506000134353\"}]}");
+    fclose(f);
+    assert_int_equal(tnt_engine_master_load(e, path, &n), TNT_E_INVALID);
+    assert_non_null(strstr(tnt_error_last(), "check digit"));
+    assert_int_equal(tnt_engine_master_get(&json, e, TNT_MASTER_PRODUCT, "9506000134353"), TNT_E_INVALID);
+    tnt_engine_close(e);
+}
+
+/* ---- replay rebuilds the same state ---- */
+
+typedef struct snap {
+    char **items;
+    size_t n, cap;
+} snap;
+
+static int snap_one(void *ud, const tnt_store_item *it)
+{
+    snap *s = ud;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 256;
+        s->items = realloc(s->items, s->cap * sizeof *s->items);
+    }
+    size_t len = it->pk_len + it->sk_len + it->value_len;
+    char *b = malloc(3 * len + 4), *p = b;
+    for (size_t i = 0; i < it->pk_len; i++)
+        p += sprintf(p, "%02x", ((const uint8_t *)it->pk)[i]);
+    *p++ = '|';
+    for (size_t i = 0; i < it->sk_len; i++)
+        p += sprintf(p, "%02x", ((const uint8_t *)it->sk)[i]);
+    *p++ = '|';
+    for (size_t i = 0; i < it->value_len; i++)
+        p += sprintf(p, "%02x", ((const uint8_t *)it->value)[i]);
+    *p = '\0';
+    s->items[s->n++] = b;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Every item of the state store, sorted, as text. */
+static snap snapshot(const char *sub)
+{
+    char uri[500];
+    snprintf(uri, sizeof uri, "file://%s/%s/state", g_dir, sub);
+    const tnt_backend *b = tnt_backend_find("file");
+    assert_non_null(b);
+    tnt_store *st;
+    char err[256];
+    assert_int_equal(b->open_store(&st, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
+    snap s = {NULL, 0, 0};
+    assert_int_equal(st->methods->scan(st, snap_one, &s), TNT_OK);
+    st->methods->close(st);
+    qsort(s.items, s.n, sizeof *s.items, cmp_str);
+    return s;
+}
+
+static void snap_equal(snap a, snap b)
+{
+    assert_int_equal(a.n, b.n);
+    for (size_t i = 0; i < a.n; i++)
+        assert_string_equal(a.items[i], b.items[i]);
+    for (size_t i = 0; i < a.n; i++)
+        free(a.items[i]), free(b.items[i]);
+    free(a.items);
+    free(b.items);
+}
+
+static void ingest_world(tnt_engine *e)
+{
+    char extra[128];
+    snprintf(extra, sizeof extra, "\"container\":\"%s\"", sscc);
+    /* events arrive out of order, with duplicates: the state must not care */
+    ingest_report(e, sscc, "receive", DC, "2024-03-02T10:00:00Z", "\"condition\":{\"temperature\":6}");
+    ingest_report(e, UNIT, "commission", FACTORY, "2024-03-01T08:00:00Z", "\"batch\":\"L1\"");
+    ingest_report(e, UNIT, "pack", FACTORY, "2024-03-01T09:00:00Z", extra);
+    ingest_report(e, sscc, "ship", FACTORY, "2024-03-01T10:00:00Z", "\"condition\":{\"temperature\":4}");
+    for (int i = 0; i < 50; i++) {
+        char id[64], t[40];
+        snprintf(id, sizeof id, "(01)09506000134352(21)X%d", i);
+        snprintf(t, sizeof t, "2024-03-0%dT1%d:00:00Z", 1 + i % 9, i % 10);
+        ingest_report(e, id, i % 2 ? "ship" : "receive", i % 3 ? DC : SHOP, t, NULL);
+    }
+}
+
+static void test_replay_equal(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("replay", 0, 0);
+    ingest_world(e);
+    tnt_engine_close(e);
+    snap before = snapshot("replay");
+    assert_true(before.n > 100);
+    e = open_in("replay", 0, 0);
+    size_t n = 0;
+    assert_int_equal(tnt_engine_replay(e, 0, &n), TNT_OK);
+    assert_int_equal(n, 54);
+    tnt_engine_close(e);
+    snap_equal(before, snapshot("replay"));
+}
+
+/* ---- archive: history and replay still read archived events ---- */
+
+static void test_archive(void **state)
+{
+    (void)state;
+    const int64_t day = 86400000;
+    tnt_engine *e = open_in("archive", 30 * day, 400 * day);
+    ingest_world(e);
+    tnt_history *h;
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
+    char *before = NULL;
+    tnt_history_json(&before, NULL, h);
+    tnt_history_free(h);
+    tnt_engine_close(e);
+    snap s0 = snapshot("archive");
+
+    e = open_in("archive", 30 * day, 400 * day);
+    size_t archived = 0, expired = 0;
+    int64_t later = 1714521600000; /* 2024-05-01: everything is older than 30 days */
+    assert_int_equal(tnt_engine_archive(e, later, &archived, &expired), TNT_OK);
+    assert_int_equal(archived, 54);
+    assert_int_equal(expired, 0);
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
+    char *after = NULL;
+    tnt_history_json(&after, NULL, h);
+    assert_string_equal(before, after); /* read from the archive now */
+    const char *hash = tnt_event_get_string(tnt_history_event(h, 0), TNT_FIELD_HASH_ID);
+    tnt_event *ev;
+    assert_int_equal(tnt_engine_event(&ev, e, hash), TNT_OK);
+    tnt_event_free(ev);
+    tnt_history_free(h);
+    tnt_free(before);
+    tnt_free(after);
+    /* the state did not change; the store only lost event bodies */
+    char *j = track_json(e, UNIT);
+    assert_non_null(strstr(j, "\"event_count\":2"));
+    free(j);
+    tnt_engine_close(e);
+    snap s1 = snapshot("archive");
+    assert_true(s1.n == s0.n);
+
+    /* replay rebuilds the archived state exactly */
+    e = open_in("archive", 30 * day, 400 * day);
+    size_t n = 0;
+    assert_int_equal(tnt_engine_replay(e, 0, &n), TNT_OK);
+    assert_int_equal(n, 54);
+    tnt_engine_close(e);
+    snap_equal(s1, snapshot("archive"));
+    for (size_t i = 0; i < s0.n; i++)
+        free(s0.items[i]);
+    free(s0.items);
+
+    /* past the retention the events are gone from history */
+    e = open_in("archive", 30 * day, 400 * day);
+    assert_int_equal(tnt_engine_archive(e, later + 500 * day, &archived, &expired), TNT_OK);
+    assert_int_equal(expired, 54);
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
+    assert_int_equal(tnt_history_count(h), 0);
+    tnt_history_free(h);
+    tnt_engine_close(e);
+}
+
+/* ---- many threads at once ---- */
+
+static tnt_engine *g_engine;
+
+static void *ingester(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    for (int i = 0; i < 100; i++) {
+        char buf[512], t[40];
+        /* its own events, and the same events of its neighbour: duplicates */
+        int who = i % 2 ? id : (id + 1) % 8;
+        snprintf(t, sizeof t, "2024-06-01T%02d:%02d:00Z", who, i / 2);
+        snprintf(buf, sizeof buf,
+                 "{\"product_id\":\"(01)09506000134352(21)T%d\",\"event_type\":\"receive\",\"location\":\"" DC
+                 "\",\"timestamp\":\"%s\"}",
+                 who, t);
+        tnt_ingest_report *r;
+        if (tnt_engine_ingest(&r, g_engine, buf, strlen(buf), 0) != TNT_OK)
+            return (void *)1;
+        tnt_ingest_report_free(r);
+        tnt_track *tr;
+        if (tnt_engine_track(&tr, g_engine, "(01)09506000134352(21)T0") == TNT_OK)
+            tnt_track_free(tr);
+    }
+    return NULL;
+}
+
+static void test_concurrency(void **state)
+{
+    (void)state;
+    g_engine = open_in("threads", 0, 0);
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++)
+        pthread_create(&th[i], NULL, ingester, (void *)(intptr_t)i);
+    for (int i = 0; i < 8; i++) {
+        void *rc;
+        pthread_join(th[i], &rc);
+        assert_null(rc);
+    }
+    /* each product T<k> got exactly the distinct events of thread k: 25 odd + 25 even minutes */
+    for (int k = 0; k < 8; k++) {
+        char id[64];
+        snprintf(id, sizeof id, "(01)09506000134352(21)T%d", k);
+        tnt_track *t;
+        assert_int_equal(tnt_engine_track(&t, g_engine, id), TNT_OK);
+        size_t count;
+        tnt_track_times(t, NULL, &count);
+        assert_int_equal(count, 50);
+        tnt_track_free(t);
+    }
+    char *stats = NULL;
+    tnt_engine_stats(&stats, g_engine);
+    /* 800 sends of 400 distinct events: each stored once, whoever came first */
+    assert_non_null(strstr(stats, "\"events\":800,\"accepted\":400,\"duplicates\":400"));
+    tnt_free(stats);
+    tnt_engine_close(g_engine);
+}
+
+/* ---- configuration errors ---- */
+
+static void test_config_errors(void **state)
+{
+    (void)state;
+    char path[400];
+    snprintf(path, sizeof path, "%s/config.yml", g_dir);
+    tnt_engine_options o;
+    tnt_engine_options_init(&o, TNT_ENGINE_OPTIONS_VERSION);
+    o.config_path = path;
+    tnt_engine *e;
+
+    FILE *f = fopen(path, "w");
+    fprintf(f, "database:\n  event_store: nosuch://host/x\n");
+    fclose(f);
+    assert_int_equal(tnt_engine_open(&e, &o), TNT_E_UNSUPPORTED);
+    assert_non_null(strstr(tnt_error_last(), "nosuch"));
+    assert_non_null(strstr(tnt_error_last(), "database.event_store"));
+
+    f = fopen(path, "w");
+    fprintf(f, "database:\n  event_stor: file:///tmp/x\n");
+    fclose(f);
+    assert_int_equal(tnt_engine_open(&e, &o), TNT_E_INVALID);
+    assert_non_null(strstr(tnt_error_last(), "event_stor"));
+    assert_non_null(strstr(tnt_error_last(), ":2:"));
+
+    f = fopen(path, "w");
+    fprintf(f, "database: [unclosed\n");
+    fclose(f);
+    assert_int_equal(tnt_engine_open(&e, &o), TNT_E_INVALID);
+
+    o.config_path = "/nonexistent/config.yml";
+    assert_int_equal(tnt_engine_open(&e, &o), TNT_E_IO);
+
+    /* a config with the other sections of the API server is fine */
+    f = fopen(path, "w");
+    fprintf(f, "server:\n  listen: :8080\ndatabase:\n  event_store: file://%s/cfg/log\n  real_time_store: file://%s/cfg/state\n"
+               "  cold_storage: file://%s/cfg/archive\nengine:\n  partitions: 2\n  archive_after: 30d\n",
+            g_dir, g_dir, g_dir);
+    fclose(f);
+    o.config_path = path;
+    assert_int_equal(tnt_engine_open(&e, &o), TNT_OK);
+    char *stats = NULL;
+    tnt_engine_stats(&stats, e);
+    assert_non_null(strstr(stats, "\"partitions\":2"));
+    tnt_free(stats);
+    tnt_engine_close(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ingest_and_duplicates),
+        cmocka_unit_test(test_track_through_containers),
+        cmocka_unit_test(test_history_pages),
+        cmocka_unit_test(test_master_data),
+        cmocka_unit_test(test_replay_equal),
+        cmocka_unit_test(test_archive),
+        cmocka_unit_test(test_concurrency),
+        cmocka_unit_test(test_config_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
