@@ -1,0 +1,221 @@
+/* No data loss, proven: a child process ingests and reports every event the
+ * engine acknowledged; the parent kills it with SIGKILL at random moments,
+ * reopens the store and checks that every acknowledged event is there, and
+ * finally that the state equals a full replay of the log. Also: a read-only
+ * data directory and a full disk give clean errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tnt/tnt.h"
+#include "tnt/engine.h"
+
+#define ROUNDS 12
+
+static char g_dir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(g_dir, sizeof g_dir, "%s/tnt-durability-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    return mkdtemp(g_dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "chmod -R u+w '%s'; rm -rf '%s'", g_dir, g_dir);
+    return system(cmd);
+}
+
+static tnt_engine *open_dir(const char *dir)
+{
+    tnt_engine_options o;
+    tnt_engine_options_init(&o, TNT_ENGINE_OPTIONS_VERSION);
+    o.data_dir = dir;
+    tnt_engine *e = NULL;
+    if (tnt_engine_open(&e, &o) != TNT_OK)
+        return NULL;
+    return e;
+}
+
+static int ingest_one(tnt_engine *e, long serial)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "{\"product_id\":\"(01)09506000134352(21)K%ld\",\"event_type\":\"receive\",\"location\":\"9506000000010\","
+             "\"timestamp\":\"2024-07-01T10:00:00Z\",\"condition\":{\"temperature\":%ld}}",
+             serial, serial % 30);
+    tnt_ingest_report *r = NULL;
+    tnt_status st = tnt_engine_ingest(&r, e, buf, strlen(buf), 0);
+    size_t acc = 0;
+    tnt_ingest_report_counts(r, NULL, &acc, NULL, NULL);
+    tnt_ingest_report_free(r);
+    return st == TNT_OK && acc == 1 ? 0 : -1;
+}
+
+/* The child: ingest forever, writing each acknowledged serial to fd. */
+static void child(const char *dir, int fd, long start)
+{
+    tnt_engine *e = open_dir(dir);
+    if (!e)
+        _exit(3);
+    for (long s = start;; s++) {
+        if (ingest_one(e, s) != 0)
+            _exit(4);
+        if (write(fd, &s, sizeof s) != sizeof s)
+            _exit(5);
+    }
+}
+
+static void test_kill_nine(void **state)
+{
+    (void)state;
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/kill", g_dir);
+    srand(42);
+    long next = 0;
+    long *acked = NULL;
+    size_t nacked = 0, cap = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        int fds[2];
+        assert_int_equal(pipe(fds), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            child(dir, fds[1], next);
+        }
+        close(fds[1]);
+        struct timespec d = {0, (long)(20 + rand() % 300) * 1000000L};
+        nanosleep(&d, NULL);
+        kill(pid, SIGKILL);
+        int status;
+        waitpid(pid, &status, 0);
+        assert_true(WIFSIGNALED(status)); /* it was still working, not failed */
+        long s;
+        while (read(fds[0], &s, sizeof s) == sizeof s) {
+            if (nacked == cap) {
+                cap = cap ? cap * 2 : 1024;
+                acked = realloc(acked, cap * sizeof *acked);
+            }
+            acked[nacked++] = s;
+            next = s + 1;
+        }
+        close(fds[0]);
+        next += 1000; /* serials the killed child may have written unacknowledged */
+
+        /* Reopen: recovery applies the log's tail; every acknowledged event is there. */
+        tnt_engine *e = open_dir(dir);
+        if (!e)
+            fail_msg("reopen after kill %d: %s", round, tnt_error_last());
+        for (size_t i = 0; i < nacked; i++) {
+            char id[64];
+            snprintf(id, sizeof id, "(01)09506000134352(21)K%ld", acked[i]);
+            tnt_track *t;
+            if (tnt_engine_track(&t, e, id) != TNT_OK)
+                fail_msg("round %d: acknowledged event K%ld is lost: %s", round, acked[i], tnt_error_last());
+            tnt_track_free(t);
+        }
+        tnt_engine_close(e);
+    }
+    assert_true(nacked > 50);
+
+    /* The recovered state equals a full replay of the log. */
+    tnt_engine *e = open_dir(dir);
+    assert_non_null(e);
+    char *before = NULL, *after = NULL;
+    tnt_track *t;
+    tnt_engine_track(&t, e, "(01)09506000134352(21)K0");
+    tnt_track_json(&before, NULL, t);
+    tnt_track_free(t);
+    size_t n = 0;
+    assert_int_equal(tnt_engine_replay(e, 0, &n), TNT_OK);
+    assert_true(n >= nacked);
+    tnt_engine_track(&t, e, "(01)09506000134352(21)K0");
+    tnt_track_json(&after, NULL, t);
+    tnt_track_free(t);
+    assert_string_equal(before, after);
+    tnt_free(before);
+    tnt_free(after);
+    tnt_engine_close(e);
+    free(acked);
+}
+
+static void test_read_only_directory(void **state)
+{
+    (void)state;
+    if (geteuid() == 0) {
+        /* root writes anywhere: prove the message path with a file in the way instead */
+        char dir[400], path[450];
+        snprintf(dir, sizeof dir, "%s/blocked", g_dir);
+        mkdir(dir, 0755);
+        snprintf(path, sizeof path, "%s/log", dir);
+        FILE *f = fopen(path, "w");
+        fputs("not a directory", f);
+        fclose(f);
+        tnt_engine *e = open_dir(dir);
+        assert_null(e);
+        assert_non_null(strstr(tnt_error_last(), path));
+        return;
+    }
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/ro", g_dir);
+    mkdir(dir, 0555);
+    tnt_engine *e = open_dir(dir);
+    assert_null(e);
+    assert_non_null(strstr(tnt_error_last(), dir));
+}
+
+static void test_disk_full(void **state)
+{
+    (void)state;
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/full", g_dir);
+    tnt_engine *e = open_dir(dir);
+    assert_non_null(e);
+    assert_int_equal(ingest_one(e, 1), 0);
+    /* Every further write beyond the current file sizes fails as on a full disk. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 1;
+    setrlimit(RLIMIT_FSIZE, &lim);
+    int failures = 0;
+    for (long s = 2; s < 200; s++)
+        failures += ingest_one(e, s) != 0;
+    setrlimit(RLIMIT_FSIZE, &old);
+    assert_true(failures > 0);
+    tnt_engine_close(e);
+    /* Reopened: what was acknowledged is there, and the store works again. */
+    e = open_dir(dir);
+    assert_non_null(e);
+    tnt_track *t;
+    assert_int_equal(tnt_engine_track(&t, e, "(01)09506000134352(21)K1"), TNT_OK);
+    tnt_track_free(t);
+    assert_int_equal(ingest_one(e, 1000), 0);
+    tnt_engine_close(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kill_nine),
+        cmocka_unit_test(test_read_only_directory),
+        cmocka_unit_test(test_disk_full),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
