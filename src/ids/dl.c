@@ -17,6 +17,8 @@
 /* Path short names of Digital Link 1.0, still met in the wild. */
 static const char *alpha_ai(const char *s, size_t n)
 {
+    if (n < 3 || n > 5 || !((s[0] >= 'a' && s[0] <= 'z')))
+        return NULL;
     static const char *const names[][2] = {
         {"gtin", "01"},   {"itip", "8006"}, {"cpid", "8010"}, {"gln", "414"},   {"party", "417"},
         {"gsrnp", "8017"}, {"gsrn", "8018"}, {"gcn", "255"},  {"sscc", "00"},   {"gdti", "253"},
@@ -30,28 +32,20 @@ static const char *alpha_ai(const char *s, size_t n)
     return NULL;
 }
 
-/* The AI code a path segment names, or NULL. */
-static const char *segment_ai(const char *s, size_t n)
+/* The AI a path segment names (digits or a short name), or NULL. Path
+ * AIs are keys and qualifiers: single AIs, never rows of a range. */
+static const tnt__ai *segment_ai(const char *s, size_t n)
 {
     const tnt__ai *ai = tnt__ai_find(s, n);
-    if (ai && !strcmp(ai->first, ai->last))
-        return ai->first;
-    return alpha_ai(s, n);
-}
-
-static bool is_key(const char *code)
-{
-    const tnt__ai *ai = tnt__ai_find(code, strlen(code));
-    return ai && (ai->flags & TNT__AI_DLKEY);
+    if (!ai) {
+        const char *code = alpha_ai(s, n);
+        ai = code ? tnt__ai_find(code, strlen(code)) : NULL;
+    }
+    return ai && !memcmp(ai->first, ai->last, sizeof ai->first) ? ai : NULL;
 }
 
 /* RFC 3986 characters (plus the " that GS1's grammar allows raw). */
-static bool uri_char(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("-._~:/?#[]@!$&'()*+,;=%\"", c) != NULL;
-}
+static bool uri_char(unsigned char c) { return tnt__is(c, TNT__C_URI); }
 
 static int hexval(char c)
 {
@@ -112,6 +106,7 @@ static void widen_gtin(tnt__idp *p, tnt__id_ai *a)
 
 typedef struct pair {
     const char *code; /* AI digits */
+    unsigned num;     /* the same as a number */
     const char *v;    /* raw value */
     size_t n, src;
 } pair;
@@ -136,11 +131,11 @@ static size_t find_key(tnt__idp *p, const char *s, size_t start, size_t end, pai
         if (vs == SIZE_MAX || vs == start)
             break;
         size_t cs = last_slash(s, start, vs);
-        const char *code = segment_ai(s + cs + 1, vs - cs - 1);
-        if (!code)
+        const tnt__ai *ai = segment_ai(s + cs + 1, vs - cs - 1);
+        if (!ai)
             break;
-        rev[np++] = (pair){code, s + vs + 1, e - vs - 1, vs + 1};
-        if (is_key(code)) {
+        rev[np++] = (pair){ai->first, tnt__ai_num(ai->first, strlen(ai->first)), s + vs + 1, e - vs - 1, vs + 1};
+        if (ai->flags & TNT__AI_DLKEY) {
             for (size_t i = 0; i < np; i++)
                 out[i] = rev[np - 1 - i];
             return np;
@@ -163,7 +158,7 @@ static void parse_path(tnt__idp *p, const char *s, size_t start, size_t end)
     if (!np)
         return;
     const char *key = pr[0].code;
-    if (!tnt__id_is_key(key)) {
+    if (!tnt__id_is_key(pr[0].num)) {
         const tnt__ai *ai = tnt__ai_find(key, strlen(key));
         tnt__id_fail(p, TNT__ID_ERR_UNSUPPORTED_KEY, "(%s) %s is not an identifier EPCIS uses", key,
                      ai ? ai->title : "");
@@ -173,11 +168,11 @@ static void parse_path(tnt__idp *p, const char *s, size_t start, size_t end)
     if (!a)
         return;
     a->role = TNT__ROLE_KEY;
-    if (!strcmp(key, "01"))
+    if (pr[0].num == 1)
         widen_gtin(p, a);
     int prev = -1;
     for (size_t i = 1; i < np; i++) {
-        int pos = tnt__id_qualifier_pos(key, pr[i].code);
+        int pos = tnt__id_qpos(pr[0].num, pr[i].num);
         if (pos < 0) {
             tnt__id_fail(p, TNT__ID_ERR_NOT_QUALIFIER,
                          "(%s) is not a key qualifier of (%s): data attributes belong in the query string",
@@ -245,32 +240,32 @@ void tnt__id_parse_dl(tnt__idp *p, const char *s, size_t n)
         tnt__id_fail(p, TNT__ID_ERR_SYNTAX, "the scheme must be http:// or https://, all lower or all upper case");
         return;
     }
-    for (size_t k = i; k < n; k++)
-        if (!uri_char((unsigned char)s[k])) {
-            tnt__id_fail(p, TNT__ID_ERR_CHARSET, "byte 0x%02X at character %zu is not allowed in a URI",
-                         (unsigned char)s[k], k + 1);
+    /* One pass: check every character, find where path and query start. */
+    size_t host = i, ps = 0, qs = 0, qe = n;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!uri_char(c)) {
+            tnt__id_fail(p, TNT__ID_ERR_CHARSET, "byte 0x%02X at character %zu is not allowed in a URI", c, i + 1);
             return;
         }
-    size_t host = i;
-    while (i < n && s[i] != '/' && s[i] != '?' && s[i] != '#')
-        i++;
-    if (i == host) {
+        if (qe != n)
+            continue; /* in the fragment */
+        if (c == '#')
+            qe = i;
+        else if (c == '?' && !qs)
+            qs = i + 1;
+        else if (c == '/' && !ps && !qs)
+            ps = i;
+    }
+    size_t pe = qs ? qs - 1 : qe;
+    if (!ps)
+        ps = pe; /* no path */
+    if (ps == host) {
         tnt__id_fail(p, TNT__ID_ERR_SYNTAX, "the Digital Link URI has no domain");
         return;
     }
-    size_t ps = i;
-    while (i < n && s[i] != '?' && s[i] != '#')
-        i++;
-    size_t pe = i;
     if (pe - ps > 1 && s[pe - 1] == '/')
         pe--; /* one trailing slash is tolerated */
-    size_t qs = 0, qe = 0;
-    if (i < n && s[i] == '?') {
-        qs = ++i;
-        while (i < n && s[i] != '#')
-            i++;
-        qe = i;
-    }
     parse_path(p, s, ps, pe);
     if (!p->nerr && qs && !(p->flags & TNT__ID_F_KEY_ONLY))
         parse_query(p, s, qs, qe);
@@ -280,25 +275,31 @@ void tnt__id_parse_dl(tnt__idp *p, const char *s, size_t n)
 
 static void w_ai(tnt__w *w, const tnt__idp *p, const tnt__id_ai *a)
 {
-    tnt__w_put(w, "/", 1);
-    tnt__w_str(w, a->code);
-    tnt__w_put(w, "/", 1);
+    char seg[7] = "/";
+    size_t n = 1;
+    while (a->code[n - 1])
+        seg[n] = a->code[n - 1], n++;
+    seg[n++] = '/';
+    tnt__w_put(w, seg, n);
     tnt__w_pct(w, p->vals + a->off, a->len);
 }
 
 /* The qualifiers that identify: for GTIN and ITIP only the finest level
  * (serial, else TPX, else lot; never the CPV), for the other keys all of
  * them, except a GLN extension 0, which means "no extension". */
-static bool has_qualifier(const tnt__idp *p, const char *code) { return tnt__id_qualifier(p, code) != NULL; }
-
 static bool identifying(const tnt__idp *p, const tnt__id_ai *a)
 {
-    const char *key = p->ais[0].code;
-    if (!strcmp(key, "01") || !strcmp(key, "8006")) {
-        const char *best = has_qualifier(p, "21") ? "21" : has_qualifier(p, "235") ? "235" : "10";
-        return !strcmp(a->code, best);
+    unsigned key = p->ais[0].num;
+    if (key == 1 || key == 8006) {
+        unsigned best = 0;
+        for (size_t i = 1; i < p->nais && p->ais[i].role == TNT__ROLE_QUALIFIER; i++) {
+            unsigned q = p->ais[i].num;
+            if (q == 21 || (q == 235 && best != 21) || (q == 10 && best == 0))
+                best = q;
+        }
+        return a->num == best;
     }
-    return !(strcmp(a->code, "254") == 0 && a->len == 1 && p->vals[a->off] == '0');
+    return !(a->num == 254 && a->len == 1 && p->vals[a->off] == '0');
 }
 
 size_t tnt__id_format_canonical(char *out, size_t cap, const tnt__idp *p)
@@ -309,7 +310,7 @@ size_t tnt__id_format_canonical(char *out, size_t cap, const tnt__idp *p)
         w.over = true;
         return tnt__w_end(&w);
     }
-    tnt__w_str(&w, "https://id.gs1.org");
+    tnt__w_put(&w, "https://id.gs1.org", 18);
     w_ai(&w, p, &p->ais[0]);
     for (size_t i = 1; i < p->nais && p->ais[i].role == TNT__ROLE_QUALIFIER; i++)
         if (identifying(p, &p->ais[i]))

@@ -30,34 +30,37 @@ typedef struct scheme {
     layout lay;
     const char *ai;    /* the key AI */
     const char *qual;  /* the AI of the last component, if any */
+    const char *qual_what; /* how messages name it */
     uint8_t refdigits; /* digits of GCP + reference (before any check digit) */
     bool pattern;      /* a urn:epc:idpat: form exists */
 } scheme;
 
 static const scheme g_schemes[] = {
-    {"sgtin", TNT_ID_SGTIN, LAY_GTIN, "01", "21", 13, true},
-    {"lgtin", TNT_ID_LGTIN, LAY_GTIN, "01", "10", 13, false},
-    {"upui", TNT_ID_UPUI, LAY_GTIN, "01", "235", 13, true},
-    {"itip", TNT_ID_ITIP, LAY_ITIP, "8006", "21", 13, true},
-    {"sscc", TNT_ID_SSCC, LAY_SSCC, "00", NULL, 17, false},
-    {"sgln", TNT_ID_SGLN, LAY_GLN, "414", "254", 12, true},
-    {"pgln", TNT_ID_PGLN, LAY_NUM, "417", NULL, 12, false},
-    {"gsrn", TNT_ID_GSRN, LAY_NUM, "8018", NULL, 17, false},
-    {"gsrnp", TNT_ID_GSRNP, LAY_NUM, "8017", NULL, 17, false},
-    {"gsin", TNT_ID_GSIN, LAY_NUM, "402", NULL, 16, false},
-    {"grai", TNT_ID_GRAI, LAY_SERIAL, "8003", NULL, 12, true},
-    {"gdti", TNT_ID_GDTI, LAY_SERIAL, "253", NULL, 12, true},
-    {"sgcn", TNT_ID_SGCN, LAY_SERIAL, "255", NULL, 12, true},
-    {"giai", TNT_ID_GIAI, LAY_FREE, "8004", NULL, 0, false},
-    {"ginc", TNT_ID_GINC, LAY_FREE, "401", NULL, 0, false},
-    {"cpi", TNT_ID_CPI, LAY_CPI, "8010", "8011", 0, true},
+    {"sgtin", TNT_ID_SGTIN, LAY_GTIN, "01", "21", "(21) serial", 13, true},
+    {"lgtin", TNT_ID_LGTIN, LAY_GTIN, "01", "10", "(10) batch/lot", 13, false},
+    {"upui", TNT_ID_UPUI, LAY_GTIN, "01", "235", "(235) TPX", 13, true},
+    {"itip", TNT_ID_ITIP, LAY_ITIP, "8006", "21", "(21) serial", 13, true},
+    {"sscc", TNT_ID_SSCC, LAY_SSCC, "00", NULL, NULL, 17, false},
+    {"sgln", TNT_ID_SGLN, LAY_GLN, "414", "254", "(254) extension", 12, true},
+    {"pgln", TNT_ID_PGLN, LAY_NUM, "417", NULL, NULL, 12, false},
+    {"gsrn", TNT_ID_GSRN, LAY_NUM, "8018", NULL, NULL, 17, false},
+    {"gsrnp", TNT_ID_GSRNP, LAY_NUM, "8017", NULL, NULL, 17, false},
+    {"gsin", TNT_ID_GSIN, LAY_NUM, "402", NULL, NULL, 16, false},
+    {"grai", TNT_ID_GRAI, LAY_SERIAL, "8003", NULL, NULL, 12, true},
+    {"gdti", TNT_ID_GDTI, LAY_SERIAL, "253", NULL, NULL, 12, true},
+    {"sgcn", TNT_ID_SGCN, LAY_SERIAL, "255", NULL, NULL, 12, true},
+    {"giai", TNT_ID_GIAI, LAY_FREE, "8004", NULL, NULL, 0, false},
+    {"ginc", TNT_ID_GINC, LAY_FREE, "401", NULL, NULL, 0, false},
+    {"cpi", TNT_ID_CPI, LAY_CPI, "8010", "8011", "(8011) serial", 0, true},
 };
 
 static const scheme *scheme_by_name(const char *s, size_t n)
 {
-    for (size_t i = 0; i < sizeof g_schemes / sizeof g_schemes[0]; i++)
-        if (strlen(g_schemes[i].name) == n && memcmp(g_schemes[i].name, s, n) == 0)
+    for (size_t i = 0; i < sizeof g_schemes / sizeof g_schemes[0]; i++) {
+        const char *name = g_schemes[i].name;
+        if (n >= 2 && name[0] == s[0] && name[1] == s[1] && strlen(name) == n && !memcmp(name, s, n))
             return &g_schemes[i];
+    }
     return NULL;
 }
 
@@ -101,10 +104,7 @@ static int hexval(char c)
 
 /* Characters an EPC URN component may carry unescaped (TDS GS3A3 chars
  * without the ones that must be %-escaped). */
-static bool urn_raw_ok(unsigned char c)
-{
-    return tnt__cset82(c) && !strchr("\"%&/<>?", c);
-}
+static bool urn_raw_ok(unsigned char c) { return tnt__is(c, TNT__C_URNRAW); }
 
 /* Unescape component c onto dst; false (error recorded) if malformed. */
 static bool unescape(tnt__idp *p, char *dst, size_t *out, span c, const char *what)
@@ -202,6 +202,15 @@ static tnt__id_ai *b_add(build *b, const char *ai, uint8_t role)
     return a;
 }
 
+/* A key made only of checked digits and a computed check digit is valid
+ * by construction; the value check would only repeat the work. */
+static void b_add_key(build *b, const char *ai)
+{
+    tnt__id_ai *a = b_add(b, ai, TNT__ROLE_KEY);
+    if (a)
+        a->trusted = true;
+}
+
 /* Splits body into k components; the last takes the rest, dots included
  * (serial numbers may contain dots). */
 static bool split(tnt__idp *p, const char *s, size_t n, span *c, size_t k, const char *sch)
@@ -278,8 +287,10 @@ static void parse_body(tnt__idp *p, const scheme *sc, const char *s, size_t n, b
                 return;
             b_put(&b, c[2].s, 2);
             b_put(&b, c[3].s, 2);
+            b_add(&b, sc->ai, TNT__ROLE_KEY); /* piece/total still to check */
+        } else {
+            b_add_key(&b, sc->ai);
         }
-        b_add(&b, sc->ai, TNT__ROLE_KEY);
         break;
     case LAY_SSCC:
         if (!need_digits(p, c[1], 17 - g, "extension digit and serial reference"))
@@ -288,7 +299,7 @@ static void parse_body(tnt__idp *p, const scheme *sc, const char *s, size_t n, b
         b_put(&b, c[0].s, g);
         b_put(&b, c[1].s + 1, c[1].n - 1);
         b_check_digit(&b, 0);
-        b_add(&b, sc->ai, TNT__ROLE_KEY);
+        b_add_key(&b, sc->ai);
         return;
     case LAY_GLN:
     case LAY_NUM:
@@ -300,9 +311,13 @@ static void parse_body(tnt__idp *p, const scheme *sc, const char *s, size_t n, b
         b_put(&b, c[0].s, g);
         b_put(&b, c[1].s, c[1].n);
         b_check_digit(&b, !strcmp(sc->ai, "8003") ? 1 : 0);
-        if (sc->lay == LAY_SERIAL && !pattern && !b_unescape(&b, c[2], "serial"))
-            return;
-        b_add(&b, sc->ai, TNT__ROLE_KEY);
+        if (sc->lay == LAY_SERIAL && !pattern) {
+            if (!b_unescape(&b, c[2], "serial"))
+                return;
+            b_add(&b, sc->ai, TNT__ROLE_KEY);
+        } else {
+            b_add_key(&b, sc->ai);
+        }
         if (sc->lay != LAY_GLN || pattern)
             return;
         break;
@@ -328,9 +343,7 @@ static void parse_body(tnt__idp *p, const scheme *sc, const char *s, size_t n, b
     /* The last component: serial, lot, TPX, GLN extension or CPI serial. */
     span last = c[k - 1];
     b_start(&b, p);
-    char what[8] = "(";
-    strcat(strcat(what, sc->qual), ")");
-    if (!b_unescape(&b, last, what))
+    if (!b_unescape(&b, last, sc->qual_what))
         return;
     if (sc->lay == LAY_GLN && b.n == 1 && b.v[0] == '0')
         return; /* extension 0: a GLN without extension */
@@ -339,6 +352,8 @@ static void parse_body(tnt__idp *p, const scheme *sc, const char *s, size_t n, b
 
 static bool prefix_ci(const char *s, const char *lit, size_t n)
 {
+    if (!memcmp(s, lit, n))
+        return true; /* the usual lower case */
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c >= 'A' && c <= 'Z')
