@@ -240,23 +240,21 @@ void tnt__id_parse_dl(tnt__idp *p, const char *s, size_t n)
         tnt__id_fail(p, TNT__ID_ERR_SYNTAX, "the scheme must be http:// or https://, all lower or all upper case");
         return;
     }
-    /* One pass: check every character, find where path and query start. */
-    size_t host = i, ps = 0, qs = 0, qe = n;
-    for (; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!uri_char(c)) {
-            tnt__id_fail(p, TNT__ID_ERR_CHARSET, "byte 0x%02X at character %zu is not allowed in a URI", c, i + 1);
+    /* Every character must be allowed in a URI; then find where the
+     * fragment, the query and the path start. */
+    size_t host = i;
+    for (; i < n; i++)
+        if (!uri_char((unsigned char)s[i])) {
+            tnt__id_fail(p, TNT__ID_ERR_CHARSET, "byte 0x%02X at character %zu is not allowed in a URI",
+                         (unsigned char)s[i], i + 1);
             return;
         }
-        if (qe != n)
-            continue; /* in the fragment */
-        if (c == '#')
-            qe = i;
-        else if (c == '?' && !qs)
-            qs = i + 1;
-        else if (c == '/' && !ps && !qs)
-            ps = i;
-    }
+    const char *hash = memchr(s + host, '#', n - host);
+    size_t qe = hash ? (size_t)(hash - s) : n;
+    const char *q = memchr(s + host, '?', qe - host);
+    size_t qs = q ? (size_t)(q - s) + 1 : 0;
+    const char *slash = memchr(s + host, '/', (q ? (size_t)(q - s) : qe) - host);
+    size_t ps = slash ? (size_t)(slash - s) : 0;
     size_t pe = qs ? qs - 1 : qe;
     if (!ps)
         ps = pe; /* no path */

@@ -455,6 +455,8 @@ static bool prefix_ci(const char *s, size_t n, const char *lit)
     size_t k = strlen(lit);
     if (n < k)
         return false;
+    if (!memcmp(s, lit, k))
+        return true; /* the usual lower case */
     for (size_t i = 0; i < k; i++) {
         char c = s[i];
         if (c >= 'A' && c <= 'Z')
