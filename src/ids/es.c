@@ -38,8 +38,10 @@ void tnt__id_parse_element_string(tnt__idp *p, const char *s, size_t n)
         }
         i++;
         char *dst = tnt__id_reserve(p, n - i);
-        if (!dst)
+        if (!dst) {
+            tnt__id_fail(p, TNT__ID_ERR_TOO_LONG, "identifier values exceed the buffer");
             return;
+        }
         size_t o = 0;
         while (i < n && s[i] != '(') {
             if (s[i] == '\\' && i + 1 < n && s[i + 1] == '(')

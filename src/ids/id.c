@@ -160,7 +160,8 @@ tnt_status tnt_id_digital_link(char **out, const tnt_id *id, const char *stem)
     size_t stem_len = 0;
     if (stem && !tnt__id_dl_stem(stem, &stem_len))
         return tnt__error(TNT_E_INVALID, "tnt_id_digital_link: stem '%.200s' is not http(s)://domain[/path]", stem);
-    size_t cap = stem_len + 3 * id->p.vlen + 8 * id->p.nais + 32;
+    /* Each value may triple when percent-encoded; "/AI/" or "&AI=" adds 6. */
+    size_t cap = (stem ? stem_len : 18) + 3 * id->p.vlen + 8 * id->p.nais + 32;
     char *buf = tnt__malloc(cap);
     if (!buf)
         return tnt__error(TNT_E_NOMEM, "tnt_id_digital_link: out of memory");

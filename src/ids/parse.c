@@ -358,6 +358,11 @@ static void check_values(tnt__idp *p)
                 tnt__id_fail(p, TNT__ID_ERR_UNKNOWN_AI, "unknown application identifier (%s)", a->code);
                 continue;
             }
+            if (a->len == 0 || a->len > 90) {
+                tnt__id_fail(p, TNT__ID_ERR_LENGTH, "(%s) '%s': %zu characters; 1..90 allowed", a->code,
+                             tnt__id_excerpt(ex, sizeof ex, v, a->len), (size_t)a->len);
+                continue;
+            }
             for (size_t j = 0; j < a->len; j++)
                 if (!tnt__cset82((unsigned char)v[j])) {
                     tnt__id_fail(p, TNT__ID_ERR_CHARSET, "(%s) '%s': character %zu not in the GS1 82-character set",
