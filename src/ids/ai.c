@@ -502,29 +502,33 @@ static size_t comp_take(const tnt__ai_comp *c, size_t left)
     return left;
 }
 
+/* The common case, GS1 keys: all digits and a check digit, in one pass. */
+static bool check_key_digits(const char *v, size_t n, bool csum, tnt__ai_fault *f)
+{
+    unsigned odd = 0, even = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)v[n - 1 - i] - '0';
+        if (d > 9)
+            return fault(f, TNT__ID_ERR_CHARSET, n - 1 - i, "digits only");
+        if (i & 1)
+            odd += d;
+        else
+            even += d;
+    }
+    /* With the check digit included, a valid key sums to 0 mod 10. */
+    if (csum && (odd * 3 + even) % 10 != 0)
+        return fault(f, TNT__ID_ERR_CHECK_DIGIT, n - 1, "wrong check digit");
+    return true;
+}
+
 bool tnt__ai_check(const tnt__ai *ai, const char *v, size_t n, tnt__ai_fault *f)
 {
     if (n == 0)
         return fault(f, TNT__ID_ERR_LENGTH, 0, "empty value");
     const tnt__ai_comp *c0 = &ai->comp[0];
     if (ai->ncomp == 1 && c0->cset == TNT__CS_N && c0->min == n && c0->max == n &&
-        !(c0->lint & ~(unsigned)(LINT_CSUM | LINT_KEY))) {
-        /* The common case, GS1 keys: digits and a check digit, one pass. */
-        unsigned odd = 0, even = 0;
-        for (size_t i = 0; i < n; i++) {
-            unsigned d = (unsigned)(unsigned char)v[n - 1 - i] - '0';
-            if (d > 9)
-                return fault(f, TNT__ID_ERR_CHARSET, n - 1 - i, "digits only");
-            if (i & 1)
-                odd += d;
-            else
-                even += d;
-        }
-        /* With the check digit included, a valid key sums to 0 mod 10. */
-        if ((c0->lint & LINT_CSUM) && (odd * 3 + even) % 10 != 0)
-            return fault(f, TNT__ID_ERR_CHECK_DIGIT, n - 1, "wrong check digit");
-        return true;
-    }
+        !(c0->lint & ~(unsigned)(LINT_CSUM | LINT_KEY)))
+        return check_key_digits(v, n, (c0->lint & LINT_CSUM) != 0, f);
     size_t pos = 0;
     for (size_t i = 0; i < ai->ncomp; i++) {
         const tnt__ai_comp *c = &ai->comp[i];
