@@ -852,8 +852,12 @@ static size_t check_hash_file(const char *dir, const char *name)
     snprintf(path + strlen(path) - strlen(".jsonld"), 16, ".prehashes");
     char *pre = slurp(path);
     size_t checked = 0;
-    for (const char *p = doc; pre && p && (p = strstr(p, "\"urn:epc:")) != NULL; p++) {
+    /* Every string value that is a GS1 identifier: EPC URNs and Digital
+     * Link URIs alike. */
+    for (const char *p = doc; pre && p && (p = strchr(p, '"')) != NULL; p++) {
         const char *s = p + 1;
+        if (strncmp(s, "urn:epc:", 8) != 0 && strncmp(s, "http", 4) != 0)
+            continue;
         size_t n = strcspn(s, "\"");
         char canon[TNT__ID_CANONICAL_CAP + 1] = "=";
         if (skipped(s, n) || !tnt__id_canonical(canon + 1, sizeof canon - 1, s, n))
