@@ -27,7 +27,7 @@ static const char *alpha_ai(const char *s, size_t n)
         {"tpx", "235"},   {"gmn", "8013"},  {"payTo", "415"}, {"refno", "8020"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i][0]) == n && memcmp(names[i][0], s, n) == 0)
+        if (names[i][0][0] == s[0] && strlen(names[i][0]) == n && memcmp(names[i][0], s, n) == 0)
             return names[i][1];
     return NULL;
 }
@@ -58,8 +58,10 @@ static int hexval(char c)
     return -1;
 }
 
-/* Percent-decode s[0..n) into the AI list under code. */
-static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, const char *s, size_t n, size_t src)
+/* Percent-decode s[0..n) into the AI list under code (spec: its row,
+ * when the caller has looked it up already). */
+static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, const tnt__ai *spec, const char *s, size_t n,
+                               size_t src)
 {
     char ex[48];
     char *dst = tnt__id_reserve(p, n);
@@ -68,20 +70,24 @@ static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, const char *s, siz
         return NULL;
     }
     size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '%') {
-            dst[o++] = s[i];
-            continue;
-        }
+    for (size_t i = 0; i < n;) {
+        const char *pct = memchr(s + i, '%', n - i);
+        size_t run = pct ? (size_t)(pct - (s + i)) : n - i;
+        memcpy(dst + o, s + i, run);
+        o += run;
+        i += run;
+        if (i == n)
+            break;
         if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
             tnt__id_fail(p, TNT__ID_ERR_ENCODING, "(%s) '%s': malformed percent-encoding at character %zu", code,
                          tnt__id_excerpt(ex, sizeof ex, s, n), i + 1);
             return NULL;
         }
         dst[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-        i += 2;
+        i += 3;
     }
-    return tnt__id_add_reserved(p, code, strlen(code), o, src);
+    size_t cn = strlen(code);
+    return spec ? tnt__id_push(p, spec, code, cn, o, src) : tnt__id_add_reserved(p, code, cn, o, src);
 }
 
 /* A GTIN-8/12/13 in the path becomes 14 digits when the caller allows it. */
@@ -105,6 +111,7 @@ static void widen_gtin(tnt__idp *p, tnt__id_ai *a)
 }
 
 typedef struct pair {
+    const tnt__ai *ai;
     const char *code; /* AI digits */
     unsigned num;     /* the same as a number */
     const char *v;    /* raw value */
@@ -134,7 +141,7 @@ static size_t find_key(tnt__idp *p, const char *s, size_t start, size_t end, pai
         const tnt__ai *ai = segment_ai(s + cs + 1, vs - cs - 1);
         if (!ai)
             break;
-        rev[np++] = (pair){ai->first, tnt__ai_num(ai->first, strlen(ai->first)), s + vs + 1, e - vs - 1, vs + 1};
+        rev[np++] = (pair){ai, ai->first, tnt__ai_num(ai->first, strlen(ai->first)), s + vs + 1, e - vs - 1, vs + 1};
         if (ai->flags & TNT__AI_DLKEY) {
             for (size_t i = 0; i < np; i++)
                 out[i] = rev[np - 1 - i];
@@ -164,7 +171,7 @@ static void parse_path(tnt__idp *p, const char *s, size_t start, size_t end)
                      ai ? ai->title : "");
         return;
     }
-    tnt__id_ai *a = add_decoded(p, key, pr[0].v, pr[0].n, pr[0].src);
+    tnt__id_ai *a = add_decoded(p, key, pr[0].ai, pr[0].v, pr[0].n, pr[0].src);
     if (!a)
         return;
     a->role = TNT__ROLE_KEY;
@@ -185,7 +192,7 @@ static void parse_path(tnt__idp *p, const char *s, size_t start, size_t end)
             return;
         }
         prev = pos;
-        a = add_decoded(p, pr[i].code, pr[i].v, pr[i].n, pr[i].src);
+        a = add_decoded(p, pr[i].code, pr[i].ai, pr[i].v, pr[i].n, pr[i].src);
         if (!a)
             return;
         a->role = TNT__ROLE_QUALIFIER;
@@ -221,7 +228,7 @@ static void parse_query(tnt__idp *p, const char *s, size_t start, size_t end)
                 char code[5] = {0};
                 memcpy(code, s + i, kn);
                 size_t vo = (size_t)(eq + 1 - s);
-                add_decoded(p, code, eq + 1, j - vo, vo);
+                add_decoded(p, code, NULL, eq + 1, j - vo, vo);
             }
         }
         i = j + 1;

@@ -234,6 +234,9 @@ tnt__id_ai *tnt__id_add(tnt__idp *p, const char *code, size_t code_len, const ch
  * tnt__id_add_reserved(). NULL when full. */
 char *tnt__id_reserve(tnt__idp *p, size_t n);
 tnt__id_ai *tnt__id_add_reserved(tnt__idp *p, const char *code, size_t code_len, size_t n, size_t src);
+/* The same when the caller has the AI's row already (NULL: unknown AI). */
+tnt__id_ai *tnt__id_push(tnt__idp *p, const tnt__ai *spec, const char *code, size_t code_len, size_t n,
+                         size_t src);
 /* A printable excerpt of s for messages. */
 const char *tnt__id_excerpt(char *buf, size_t cap, const char *s, size_t n);
 /* Whether an AI (as a number) is a primary key this library handles. */

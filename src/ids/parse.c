@@ -116,6 +116,12 @@ char *tnt__id_reserve(tnt__idp *p, size_t n)
 
 tnt__id_ai *tnt__id_add_reserved(tnt__idp *p, const char *code, size_t code_len, size_t n, size_t src)
 {
+    return tnt__id_push(p, tnt__ai_find(code, code_len), code, code_len, n, src);
+}
+
+tnt__id_ai *tnt__id_push(tnt__idp *p, const tnt__ai *spec, const char *code, size_t code_len, size_t n,
+                         size_t src)
+{
     char *v = p->vals + p->vlen;
     unsigned num = tnt__ai_num(code, code_len);
     for (size_t i = 0; i < p->nais; i++) {
@@ -140,7 +146,7 @@ tnt__id_ai *tnt__id_add_reserved(tnt__idp *p, const char *code, size_t code_len,
     memcpy(a->code, code, code_len);
     a->code[code_len] = '\0';
     a->num = (uint16_t)num;
-    a->spec = tnt__ai_find(code, code_len);
+    a->spec = spec;
     a->role = TNT__ROLE_ATTRIBUTE;
     a->trusted = false;
     a->off = (uint16_t)p->vlen;
@@ -487,7 +493,7 @@ static void parse_form(tnt__idp *p, const char *s, size_t n)
     char c = s[0];
     if ((c == 'u' || c == 'U') && prefix_ci(s, n, "urn:")) {
         tnt__id_parse_urn(p, s, n);
-    } else if ((c == 'h' || c == 'H') && (prefix_ci(s, n, "http://") || prefix_ci(s, n, "https://"))) {
+    } else if ((c == 'h' || c == 'H') && (prefix_ci(s, n, "https://") || prefix_ci(s, n, "http://"))) {
         tnt__id_parse_dl(p, s, n);
     } else if (s[0] == '(') {
         tnt__id_parse_element_string(p, s, n);
