@@ -26,7 +26,7 @@
 #define TNT__ID_MAX_INPUT 4096
 /* AIs one identifier may carry: key, qualifiers and data attributes. */
 #define TNT__ID_MAX_AIS 32
-/* Errors kept per parse; further ones are counted in the last message. */
+/* Errors kept per parse; further ones are counted (nerr), not kept. */
 #define TNT__ID_MAX_ERRORS 8
 /* Room for the decoded values: never more than the input plus NULs. */
 #define TNT__ID_VALUES_CAP (TNT__ID_MAX_INPUT + TNT__ID_MAX_AIS + 64)
