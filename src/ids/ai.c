@@ -244,64 +244,91 @@ static const tnt__ai g_ais[] = {
 
 #define NAIS (sizeof g_ais / sizeof g_ais[0])
 
-/* Codes compare as 4-byte strings padded with NULs; the AI system is
- * prefix-free, so this order finds every code by bisection. */
-static int code_cmp(const char *a, const char *code, size_t n)
+/* The rows of each two-digit prefix, {first row, count}: the first two
+ * digits of an AI fix its length, and most prefixes have a single row.
+ * Derived from g_ais; test_ids checks that every row is found through it. */
+static const uint8_t g_groups[100][2] = {
+    {0, 1}, {1, 1}, {2, 1}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {3, 1}, {4, 1}, {5, 1}, {6, 1}, {0, 0}, {7, 1}, {8, 1}, {9, 1}, {0, 0}, {0, 0},
+    {10, 1}, {11, 1}, {12, 1}, {13, 1}, {14, 4}, {18, 5}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {23, 1}, {24, 7}, {31, 10}, {41, 8}, {49, 10}, {59, 8}, {67, 10}, {77, 1}, {0, 0}, {78, 6},
+    {84, 4}, {88, 8}, {96, 8}, {104, 31}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {135, 17}, {152, 6}, {158, 4}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {162, 19}, {181, 3}, {184, 1}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {185, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1},
+};
+
+/* A code as a number that sorts like the 4-byte, NUL-padded string (the
+ * AI system is prefix-free, so this order finds every code). */
+static uint32_t packed(const char *s, size_t n)
 {
-    for (size_t i = 0; i < 4; i++) {
-        unsigned char x = (unsigned char)a[i], y = i < n ? (unsigned char)code[i] : 0;
-        if (x != y)
-            return x < y ? -1 : 1;
-        if (!x)
-            return 0;
-    }
-    return 0;
+    uint32_t v = (uint32_t)(unsigned char)s[0] << 24 | (uint32_t)(unsigned char)s[1] << 16;
+    if (n > 2)
+        v |= (uint32_t)(unsigned char)s[2] << 8;
+    if (n > 3)
+        v |= (unsigned char)s[3];
+    return v;
 }
+
+/* Row codes are NUL-padded char[5], so their key is a plain load. */
+static uint32_t row_key(const char *c)
+{
+    return (uint32_t)(unsigned char)c[0] << 24 | (uint32_t)(unsigned char)c[1] << 16 |
+           (uint32_t)(unsigned char)c[2] << 8 | (uint32_t)(unsigned char)c[3];
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static const uint8_t *group_of(const char *s) { return g_groups[(s[0] - '0') * 10 + (s[1] - '0')]; }
 
 const tnt__ai *tnt__ai_find(const char *s, size_t n)
 {
-    if (n < 2 || n > 4)
+    if (n < 2 || n > 4 || !all_digits(s, n))
         return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return NULL;
-    /* The last row whose first code is <= s. */
-    size_t lo = 0, hi = NAIS;
+    const uint8_t *g = group_of(s);
+    size_t lo = g[0], hi = (size_t)g[0] + g[1];
+    if (lo == hi)
+        return NULL;
+    /* All the AIs of a prefix have one length; most prefixes have one AI. */
+    if (g_ais[lo].first[n] != '\0' || g_ais[lo].first[n - 1] == '\0')
+        return NULL;
+    uint32_t key = packed(s, n);
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
-        if (code_cmp(g_ais[mid].first, s, n) <= 0)
+        if (row_key(g_ais[mid].first) <= key)
             lo = mid;
         else
             hi = mid;
     }
     const tnt__ai *ai = &g_ais[lo];
-    if (strlen(ai->first) != n || code_cmp(ai->first, s, n) > 0 || code_cmp(ai->last, s, n) < 0)
-        return NULL;
-    return ai;
+    return row_key(ai->first) <= key && key <= row_key(ai->last) ? ai : NULL;
 }
 
 const tnt__ai *tnt__ai_match(const char *s, size_t n, size_t *code_len)
 {
     *code_len = 0;
-    for (size_t k = 2; k <= 4 && k <= n; k++) {
-        const tnt__ai *ai = tnt__ai_find(s, k);
-        if (ai) {
-            *code_len = k;
-            return ai;
-        }
-    }
-    /* Unknown: AIs sharing the first two digits share their length. */
-    if (n >= 2 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9')
-        for (size_t i = 0; i < NAIS; i++)
-            if (g_ais[i].first[0] == s[0] && g_ais[i].first[1] == s[1]) {
-                *code_len = strlen(g_ais[i].first);
-                break;
-            }
-    for (size_t i = 0; i < *code_len; i++)
-        if (i >= n || s[i] < '0' || s[i] > '9')
-            *code_len = 0;
-    return NULL;
+    if (n < 2 || !all_digits(s, 2))
+        return NULL;
+    const uint8_t *g = group_of(s);
+    if (!g[1])
+        return NULL;
+    size_t k = strlen(g_ais[g[0]].first);
+    if (k > n || !all_digits(s, k))
+        return NULL;
+    *code_len = k;
+    return tnt__ai_find(s, k);
 }
+
+size_t tnt__ai_count(void) { return NAIS; }
+const tnt__ai *tnt__ai_row(size_t i) { return i < NAIS ? &g_ais[i] : NULL; }
 
 size_t tnt__ai_fixed_len(const tnt__ai *ai)
 {
@@ -325,44 +352,50 @@ void tnt__ai_len_range(const tnt__ai *ai, size_t *min, size_t *max)
 
 /* ---- character sets ---- */
 
-/* CSET 82: the printable ASCII subset GS1 allows in alphanumeric AIs. */
-bool tnt__cset82(unsigned char c)
-{
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("!\"%&'()*+,-./:;<=>?_", c) != NULL;
-}
+/* Generated from the character lists in ids.h (TNT__C_*); bytes above
+ * 0x7F belong to no class. */
+const uint8_t tnt__cclass[256] = {
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x62, 0x22, 0x24, 0x20, 0x22, 0x22, 0x72, 0x62, 0x62, 0x62, 0x62, 0x62, 0x7E, 0x72, 0x26,
+    0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x7F, 0x62, 0x72, 0x02, 0x7A, 0x02, 0x22,
+    0x20, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E,
+    0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x20, 0x00, 0x20, 0x00, 0x7A,
+    0x00, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A,
+    0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x7A, 0x00, 0x00, 0x00, 0x20, 0x00,
+};
 
-/* CSET 39: upper-case letters, digits, # - / (component/part identifiers). */
-bool tnt__cset39(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '#' || c == '-' || c == '/';
-}
-
-/* CSET 64: the URL-safe base64 alphabet with = padding. */
-static bool cset64(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '=';
-}
-
-static bool in_cset(int cset, unsigned char c)
+static unsigned class_of(int cset)
 {
     switch (cset) {
-    case TNT__CS_N: return c >= '0' && c <= '9';
-    case TNT__CS_X: return tnt__cset82(c);
-    case TNT__CS_Y: return tnt__cset39(c);
-    default: return cset64(c);
+    case TNT__CS_N: return TNT__C_N;
+    case TNT__CS_X: return TNT__C_X;
+    case TNT__CS_Y: return TNT__C_Y;
+    default: return TNT__C_Z;
     }
+}
+
+unsigned tnt__ai_num(const char *code, size_t n)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (unsigned)(code[i] - '0');
+    return v;
 }
 
 int tnt__mod10(const char *d, size_t n)
 {
     /* Weights 3, 1, 3, … from the rightmost digit. */
-    int sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += (d[n - 1 - i] - '0') * ((i & 1) ? 1 : 3);
-    return (10 - sum % 10) % 10;
+    unsigned odd = 0, even = 0;
+    size_t i = n;
+    while (i >= 2) {
+        odd += (unsigned)(d[i - 1] - '0');
+        even += (unsigned)(d[i - 2] - '0');
+        i -= 2;
+    }
+    if (i)
+        odd += (unsigned)(d[0] - '0');
+    return (int)((10 - (odd * 3 + even) % 10) % 10);
 }
 
 /* ---- linters ---- */
@@ -469,14 +502,33 @@ static size_t comp_take(const tnt__ai_comp *c, size_t left)
     return left;
 }
 
+/* The common case, GS1 keys: all digits and a check digit, in one pass. */
+static bool check_key_digits(const char *v, size_t n, bool csum, tnt__ai_fault *f)
+{
+    unsigned odd = 0, even = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned)(unsigned char)v[n - 1 - i] - '0';
+        if (d > 9)
+            return fault(f, TNT__ID_ERR_CHARSET, n - 1 - i, "digits only");
+        if (i & 1)
+            odd += d;
+        else
+            even += d;
+    }
+    /* With the check digit included, a valid key sums to 0 mod 10. */
+    if (csum && (odd * 3 + even) % 10 != 0)
+        return fault(f, TNT__ID_ERR_CHECK_DIGIT, n - 1, "wrong check digit");
+    return true;
+}
+
 bool tnt__ai_check(const tnt__ai *ai, const char *v, size_t n, tnt__ai_fault *f)
 {
-    size_t min, max;
-    tnt__ai_len_range(ai, &min, &max);
     if (n == 0)
         return fault(f, TNT__ID_ERR_LENGTH, 0, "empty value");
-    if (n > max)
-        return fault(f, TNT__ID_ERR_LENGTH, max, "value too long");
+    const tnt__ai_comp *c0 = &ai->comp[0];
+    if (ai->ncomp == 1 && c0->cset == TNT__CS_N && c0->min == n && c0->max == n &&
+        !(c0->lint & ~(unsigned)(LINT_CSUM | LINT_KEY)))
+        return check_key_digits(v, n, (c0->lint & LINT_CSUM) != 0, f);
     size_t pos = 0;
     for (size_t i = 0; i < ai->ncomp; i++) {
         const tnt__ai_comp *c = &ai->comp[i];
@@ -487,8 +539,11 @@ bool tnt__ai_check(const tnt__ai *ai, const char *v, size_t n, tnt__ai_fault *f)
         size_t need = c->min ? c->min : ((c->lint & VARIABLE) ? 1 : c->max);
         if (take < need)
             return fault(f, TNT__ID_ERR_LENGTH, n, "value too short");
+        if (take > c->max)
+            return fault(f, TNT__ID_ERR_LENGTH, pos + c->max, "value too long");
+        unsigned cls = class_of(c->cset);
         for (size_t j = 0; j < take; j++)
-            if (!in_cset(c->cset, (unsigned char)v[pos + j]))
+            if (!tnt__is((unsigned char)v[pos + j], cls))
                 return fault(f, TNT__ID_ERR_CHARSET, pos + j,
                              c->cset == TNT__CS_N   ? "digits only"
                              : c->cset == TNT__CS_X ? "not in the GS1 82-character set"

@@ -17,6 +17,8 @@
 /* Path short names of Digital Link 1.0, still met in the wild. */
 static const char *alpha_ai(const char *s, size_t n)
 {
+    if (n < 3 || n > 5 || !((s[0] >= 'a' && s[0] <= 'z')))
+        return NULL;
     static const char *const names[][2] = {
         {"gtin", "01"},   {"itip", "8006"}, {"cpid", "8010"}, {"gln", "414"},   {"party", "417"},
         {"gsrnp", "8017"}, {"gsrn", "8018"}, {"gcn", "255"},  {"sscc", "00"},   {"gdti", "253"},
@@ -25,33 +27,25 @@ static const char *alpha_ai(const char *s, size_t n)
         {"tpx", "235"},   {"gmn", "8013"},  {"payTo", "415"}, {"refno", "8020"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i][0]) == n && memcmp(names[i][0], s, n) == 0)
+        if (names[i][0][0] == s[0] && strlen(names[i][0]) == n && memcmp(names[i][0], s, n) == 0)
             return names[i][1];
     return NULL;
 }
 
-/* The AI code a path segment names, or NULL. */
-static const char *segment_ai(const char *s, size_t n)
+/* The AI a path segment names (digits or a short name), or NULL. Path
+ * AIs are keys and qualifiers: single AIs, never rows of a range. */
+static const tnt__ai *segment_ai(const char *s, size_t n)
 {
     const tnt__ai *ai = tnt__ai_find(s, n);
-    if (ai && !strcmp(ai->first, ai->last))
-        return ai->first;
-    return alpha_ai(s, n);
-}
-
-static bool is_key(const char *code)
-{
-    const tnt__ai *ai = tnt__ai_find(code, strlen(code));
-    return ai && (ai->flags & TNT__AI_DLKEY);
+    if (!ai) {
+        const char *code = alpha_ai(s, n);
+        ai = code ? tnt__ai_find(code, strlen(code)) : NULL;
+    }
+    return ai && !memcmp(ai->first, ai->last, sizeof ai->first) ? ai : NULL;
 }
 
 /* RFC 3986 characters (plus the " that GS1's grammar allows raw). */
-static bool uri_char(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c && strchr("-._~:/?#[]@!$&'()*+,;=%\"", c) != NULL;
-}
+static bool uri_char(unsigned char c) { return tnt__is(c, TNT__C_URI); }
 
 static int hexval(char c)
 {
@@ -64,8 +58,10 @@ static int hexval(char c)
     return -1;
 }
 
-/* Percent-decode s[0..n) into the AI list under code. */
-static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, const char *s, size_t n, size_t src)
+/* Percent-decode s[0..n) into the AI list under code (spec: its row,
+ * when the caller has looked it up already). */
+static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, const tnt__ai *spec, const char *s, size_t n,
+                               size_t src)
 {
     char ex[48];
     char *dst = tnt__id_reserve(p, n);
@@ -74,20 +70,24 @@ static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, const char *s, siz
         return NULL;
     }
     size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '%') {
-            dst[o++] = s[i];
-            continue;
-        }
+    for (size_t i = 0; i < n;) {
+        const char *pct = memchr(s + i, '%', n - i);
+        size_t run = pct ? (size_t)(pct - (s + i)) : n - i;
+        memcpy(dst + o, s + i, run);
+        o += run;
+        i += run;
+        if (i == n)
+            break;
         if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
             tnt__id_fail(p, TNT__ID_ERR_ENCODING, "(%s) '%s': malformed percent-encoding at character %zu", code,
                          tnt__id_excerpt(ex, sizeof ex, s, n), i + 1);
             return NULL;
         }
         dst[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-        i += 2;
+        i += 3;
     }
-    return tnt__id_add_reserved(p, code, strlen(code), o, src);
+    size_t cn = strlen(code);
+    return spec ? tnt__id_push(p, spec, code, cn, o, src) : tnt__id_add_reserved(p, code, cn, o, src);
 }
 
 /* A GTIN-8/12/13 in the path becomes 14 digits when the caller allows it. */
@@ -111,7 +111,9 @@ static void widen_gtin(tnt__idp *p, tnt__id_ai *a)
 }
 
 typedef struct pair {
+    const tnt__ai *ai;
     const char *code; /* AI digits */
+    unsigned num;     /* the same as a number */
     const char *v;    /* raw value */
     size_t n, src;
 } pair;
@@ -136,11 +138,11 @@ static size_t find_key(tnt__idp *p, const char *s, size_t start, size_t end, pai
         if (vs == SIZE_MAX || vs == start)
             break;
         size_t cs = last_slash(s, start, vs);
-        const char *code = segment_ai(s + cs + 1, vs - cs - 1);
-        if (!code)
+        const tnt__ai *ai = segment_ai(s + cs + 1, vs - cs - 1);
+        if (!ai)
             break;
-        rev[np++] = (pair){code, s + vs + 1, e - vs - 1, vs + 1};
-        if (is_key(code)) {
+        rev[np++] = (pair){ai, ai->first, tnt__ai_num(ai->first, strlen(ai->first)), s + vs + 1, e - vs - 1, vs + 1};
+        if (ai->flags & TNT__AI_DLKEY) {
             for (size_t i = 0; i < np; i++)
                 out[i] = rev[np - 1 - i];
             return np;
@@ -163,21 +165,21 @@ static void parse_path(tnt__idp *p, const char *s, size_t start, size_t end)
     if (!np)
         return;
     const char *key = pr[0].code;
-    if (!tnt__id_is_key(key)) {
+    if (!tnt__id_is_key(pr[0].num)) {
         const tnt__ai *ai = tnt__ai_find(key, strlen(key));
         tnt__id_fail(p, TNT__ID_ERR_UNSUPPORTED_KEY, "(%s) %s is not an identifier EPCIS uses", key,
                      ai ? ai->title : "");
         return;
     }
-    tnt__id_ai *a = add_decoded(p, key, pr[0].v, pr[0].n, pr[0].src);
+    tnt__id_ai *a = add_decoded(p, key, pr[0].ai, pr[0].v, pr[0].n, pr[0].src);
     if (!a)
         return;
     a->role = TNT__ROLE_KEY;
-    if (!strcmp(key, "01"))
+    if (pr[0].num == 1)
         widen_gtin(p, a);
     int prev = -1;
     for (size_t i = 1; i < np; i++) {
-        int pos = tnt__id_qualifier_pos(key, pr[i].code);
+        int pos = tnt__id_qpos(pr[0].num, pr[i].num);
         if (pos < 0) {
             tnt__id_fail(p, TNT__ID_ERR_NOT_QUALIFIER,
                          "(%s) is not a key qualifier of (%s): data attributes belong in the query string",
@@ -190,7 +192,7 @@ static void parse_path(tnt__idp *p, const char *s, size_t start, size_t end)
             return;
         }
         prev = pos;
-        a = add_decoded(p, pr[i].code, pr[i].v, pr[i].n, pr[i].src);
+        a = add_decoded(p, pr[i].code, pr[i].ai, pr[i].v, pr[i].n, pr[i].src);
         if (!a)
             return;
         a->role = TNT__ROLE_QUALIFIER;
@@ -226,7 +228,7 @@ static void parse_query(tnt__idp *p, const char *s, size_t start, size_t end)
                 char code[5] = {0};
                 memcpy(code, s + i, kn);
                 size_t vo = (size_t)(eq + 1 - s);
-                add_decoded(p, code, eq + 1, j - vo, vo);
+                add_decoded(p, code, NULL, eq + 1, j - vo, vo);
             }
         }
         i = j + 1;
@@ -245,32 +247,30 @@ void tnt__id_parse_dl(tnt__idp *p, const char *s, size_t n)
         tnt__id_fail(p, TNT__ID_ERR_SYNTAX, "the scheme must be http:// or https://, all lower or all upper case");
         return;
     }
-    for (size_t k = i; k < n; k++)
-        if (!uri_char((unsigned char)s[k])) {
+    /* Every character must be allowed in a URI; then find where the
+     * fragment, the query and the path start. */
+    size_t host = i;
+    for (; i < n; i++)
+        if (!uri_char((unsigned char)s[i])) {
             tnt__id_fail(p, TNT__ID_ERR_CHARSET, "byte 0x%02X at character %zu is not allowed in a URI",
-                         (unsigned char)s[k], k + 1);
+                         (unsigned char)s[i], i + 1);
             return;
         }
-    size_t host = i;
-    while (i < n && s[i] != '/' && s[i] != '?' && s[i] != '#')
-        i++;
-    if (i == host) {
+    const char *hash = memchr(s + host, '#', n - host);
+    size_t qe = hash ? (size_t)(hash - s) : n;
+    const char *q = memchr(s + host, '?', qe - host);
+    size_t qs = q ? (size_t)(q - s) + 1 : 0;
+    const char *slash = memchr(s + host, '/', (q ? (size_t)(q - s) : qe) - host);
+    size_t ps = slash ? (size_t)(slash - s) : 0;
+    size_t pe = qs ? qs - 1 : qe;
+    if (!ps)
+        ps = pe; /* no path */
+    if (ps == host) {
         tnt__id_fail(p, TNT__ID_ERR_SYNTAX, "the Digital Link URI has no domain");
         return;
     }
-    size_t ps = i;
-    while (i < n && s[i] != '?' && s[i] != '#')
-        i++;
-    size_t pe = i;
     if (pe - ps > 1 && s[pe - 1] == '/')
         pe--; /* one trailing slash is tolerated */
-    size_t qs = 0, qe = 0;
-    if (i < n && s[i] == '?') {
-        qs = ++i;
-        while (i < n && s[i] != '#')
-            i++;
-        qe = i;
-    }
     parse_path(p, s, ps, pe);
     if (!p->nerr && qs && !(p->flags & TNT__ID_F_KEY_ONLY))
         parse_query(p, s, qs, qe);
@@ -280,25 +280,31 @@ void tnt__id_parse_dl(tnt__idp *p, const char *s, size_t n)
 
 static void w_ai(tnt__w *w, const tnt__idp *p, const tnt__id_ai *a)
 {
-    tnt__w_put(w, "/", 1);
-    tnt__w_str(w, a->code);
-    tnt__w_put(w, "/", 1);
+    char seg[7] = "/";
+    size_t n = 1;
+    while (a->code[n - 1])
+        seg[n] = a->code[n - 1], n++;
+    seg[n++] = '/';
+    tnt__w_put(w, seg, n);
     tnt__w_pct(w, p->vals + a->off, a->len);
 }
 
 /* The qualifiers that identify: for GTIN and ITIP only the finest level
  * (serial, else TPX, else lot; never the CPV), for the other keys all of
  * them, except a GLN extension 0, which means "no extension". */
-static bool has_qualifier(const tnt__idp *p, const char *code) { return tnt__id_qualifier(p, code) != NULL; }
-
 static bool identifying(const tnt__idp *p, const tnt__id_ai *a)
 {
-    const char *key = p->ais[0].code;
-    if (!strcmp(key, "01") || !strcmp(key, "8006")) {
-        const char *best = has_qualifier(p, "21") ? "21" : has_qualifier(p, "235") ? "235" : "10";
-        return !strcmp(a->code, best);
+    unsigned key = p->ais[0].num;
+    if (key == 1 || key == 8006) {
+        unsigned best = 0;
+        for (size_t i = 1; i < p->nais && p->ais[i].role == TNT__ROLE_QUALIFIER; i++) {
+            unsigned q = p->ais[i].num;
+            if (q == 21 || (q == 235 && best != 21) || (q == 10 && best == 0))
+                best = q;
+        }
+        return a->num == best;
     }
-    return !(strcmp(a->code, "254") == 0 && a->len == 1 && p->vals[a->off] == '0');
+    return !(a->num == 254 && a->len == 1 && p->vals[a->off] == '0');
 }
 
 size_t tnt__id_format_canonical(char *out, size_t cap, const tnt__idp *p)
@@ -309,7 +315,7 @@ size_t tnt__id_format_canonical(char *out, size_t cap, const tnt__idp *p)
         w.over = true;
         return tnt__w_end(&w);
     }
-    tnt__w_str(&w, "https://id.gs1.org");
+    tnt__w_put(&w, "https://id.gs1.org", 18);
     w_ai(&w, p, &p->ais[0]);
     for (size_t i = 1; i < p->nais && p->ais[i].role == TNT__ROLE_QUALIFIER; i++)
         if (identifying(p, &p->ais[i]))

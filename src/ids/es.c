@@ -38,8 +38,10 @@ void tnt__id_parse_element_string(tnt__idp *p, const char *s, size_t n)
         }
         i++;
         char *dst = tnt__id_reserve(p, n - i);
-        if (!dst)
+        if (!dst) {
+            tnt__id_fail(p, TNT__ID_ERR_TOO_LONG, "identifier values exceed the buffer");
             return;
+        }
         size_t o = 0;
         while (i < n && s[i] != '(') {
             if (s[i] == '\\' && i + 1 < n && s[i + 1] == '(')
@@ -76,7 +78,13 @@ static void parse_ai_data(tnt__idp *p, const char *s, size_t n, size_t base)
         else
             while (i < n && !is_fnc1(s[i]))
                 i++;
-        tnt__id_add(p, s + code, k, s + v, i - v, base + code);
+        char *dst = tnt__id_reserve(p, i - v);
+        if (!dst) {
+            tnt__id_fail(p, TNT__ID_ERR_TOO_LONG, "identifier values exceed the buffer");
+            return;
+        }
+        memcpy(dst, s + v, i - v);
+        tnt__id_push(p, ai, s + code, k, i - v, base + code);
     }
 }
 

@@ -178,7 +178,16 @@ static const char *trim(const char *s, const char *e, const char **end)
     return s;
 }
 
-/* One "prefix,length" line; *skip for a header line. */
+/* The last error again, prefixed with where it happened (the thread-local
+ * message cannot be formatted into itself). */
+static tnt_status error_at(tnt_status st, const char *path, const char *where, size_t n)
+{
+    char why[256];
+    snprintf(why, sizeof why, "%s", tnt_error_last());
+    return tnt__error(st, "%s:%s%zu: %s", path, where, n, why);
+}
+
+/* One "prefix,length" line; a first line that is not one is a header. */
 static tnt_status csv_line(tnt_gcp_table *t, const char *s, const char *e, bool first, const char *path, size_t line)
 {
     const char *comma = memchr(s, ',', (size_t)(e - s));
@@ -199,9 +208,7 @@ static tnt_status csv_line(tnt_gcp_table *t, const char *s, const char *e, bool 
     if (length == 0)
         return TNT_OK; /* numbers without a company prefix (restricted circulation) */
     tnt_status st = add(t, pfx, (size_t)(pe - pfx), length);
-    if (st != TNT_OK)
-        return tnt__error(st, "%s:%zu: %s", path, line, tnt_error_last());
-    return TNT_OK;
+    return st == TNT_OK ? TNT_OK : error_at(st, path, "", line);
 }
 
 static tnt_status load_csv(tnt_gcp_table *t, const char *text, size_t len, const char *path)
@@ -266,7 +273,7 @@ static tnt_status load_json(tnt_gcp_table *t, const char *text, const char *path
             const char *pfx = YAJL_GET_STRING(pv);
             st = add(t, pfx, strlen(pfx), length);
             if (st != TNT_OK)
-                st = tnt__error(st, "%s: entry %zu: %s", path, i, tnt_error_last());
+                st = error_at(st, path, " entry ", i);
         }
     }
     yajl_tree_free(root);

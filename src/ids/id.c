@@ -9,11 +9,16 @@
 
 #define ES_CAP (2 * TNT__ID_VALUES_CAP + 8 * TNT__ID_MAX_AIS)
 
+/* The canonical form and the element string are formatted on first use:
+ * parsing is the hot path, and many callers only validate. The handle is
+ * never shared concurrently, so filling these caches through a const
+ * handle is safe. */
 struct tnt_id {
     tnt__idp p;
     tnt_status status; /* of the last parse */
+    bool canon_done;
+    bool es_done;
     char canon[TNT__ID_CANONICAL_CAP];
-    bool es_done;      /* es holds the element string of this parse */
     char es[ES_CAP];
 };
 
@@ -51,8 +56,7 @@ tnt_status tnt_id_new(tnt_id **out)
     }
     tnt__id_reset(&id->p, 0);
     id->status = TNT_E_INVALID;
-    id->canon[0] = '\0';
-    id->es_done = false;
+    id->canon_done = id->es_done = false;
     tnt__handle_acquire();
     *out = id;
     return TNT_OK;
@@ -110,11 +114,8 @@ tnt_status tnt_id_parse(tnt_id *id, const char *text, size_t len, const tnt_id_o
 {
     if (!id || (!text && len))
         return tnt__error(TNT_E_MISUSE, "tnt_id_parse: NULL %s", id ? "text" : "handle");
-    id->es_done = false;
-    id->canon[0] = '\0';
+    id->canon_done = id->es_done = false;
     id->status = parse(&id->p, text, len, opts);
-    if (id->status == TNT_OK && !tnt__id_format_canonical(id->canon, sizeof id->canon, &id->p))
-        id->status = tnt__error(TNT_E_INVALID, "ID_TOO_LONG: the canonical form does not fit");
     return id->status;
 }
 
@@ -124,15 +125,24 @@ tnt_id_type tnt_id_get_type(const tnt_id *id) { return valid(id) ? id->p.type : 
 tnt_id_level tnt_id_get_level(const tnt_id *id) { return valid(id) ? id->p.level : TNT_ID_LEVEL_INSTANCE; }
 tnt_id_form tnt_id_get_form(const tnt_id *id) { return id ? id->p.form : TNT_ID_FORM_NONE; }
 int tnt_id_gcp_length(const tnt_id *id) { return valid(id) ? id->p.gcp_len : 0; }
-const char *tnt_id_canonical(const tnt_id *id) { return valid(id) ? id->canon : NULL; }
+const char *tnt_id_canonical(const tnt_id *id)
+{
+    if (!valid(id))
+        return NULL;
+    if (!id->canon_done) {
+        tnt_id *m = (tnt_id *)id;
+        /* Always fits: the cap bounds a key and qualifiers of valid lengths. */
+        tnt__id_format_canonical(m->canon, sizeof m->canon, &m->p);
+        m->canon_done = true;
+    }
+    return id->canon;
+}
 
 const char *tnt_id_element_string(const tnt_id *id)
 {
     if (!valid(id))
         return NULL;
     if (!id->es_done) {
-        /* Formatted on first use: the handle is not shared concurrently,
-         * so filling this cache through a const handle is safe. */
         tnt_id *m = (tnt_id *)id;
         tnt__id_format_element_string(m->es, sizeof m->es, &m->p);
         m->es_done = true;
@@ -150,7 +160,8 @@ tnt_status tnt_id_digital_link(char **out, const tnt_id *id, const char *stem)
     size_t stem_len = 0;
     if (stem && !tnt__id_dl_stem(stem, &stem_len))
         return tnt__error(TNT_E_INVALID, "tnt_id_digital_link: stem '%.200s' is not http(s)://domain[/path]", stem);
-    size_t cap = stem_len + 3 * id->p.vlen + 8 * id->p.nais + 32;
+    /* Each value may triple when percent-encoded; "/AI/" or "&AI=" adds 6. */
+    size_t cap = (stem ? stem_len : 18) + 3 * id->p.vlen + 8 * id->p.nais + 32;
     char *buf = tnt__malloc(cap);
     if (!buf)
         return tnt__error(TNT_E_NOMEM, "tnt_id_digital_link: out of memory");

@@ -26,7 +26,7 @@
 #define TNT__ID_MAX_INPUT 4096
 /* AIs one identifier may carry: key, qualifiers and data attributes. */
 #define TNT__ID_MAX_AIS 32
-/* Errors kept per parse; further ones are counted in the last message. */
+/* Errors kept per parse; further ones are counted (nerr), not kept. */
 #define TNT__ID_MAX_ERRORS 8
 /* Room for the decoded values: never more than the input plus NULs. */
 #define TNT__ID_VALUES_CAP (TNT__ID_MAX_INPUT + TNT__ID_MAX_AIS + 64)
@@ -102,6 +102,9 @@ const tnt__ai *tnt__ai_find(const char *s, size_t n);
  * *code_len gets its length. NULL if unknown; then *code_len is the length
  * such an AI would have by its first two digits, or 0. */
 const tnt__ai *tnt__ai_match(const char *s, size_t n, size_t *code_len);
+/* The rows of the table, for tests. */
+size_t tnt__ai_count(void);
+const tnt__ai *tnt__ai_row(size_t i);
 /* Total length when every component is fixed, else 0. */
 size_t tnt__ai_fixed_len(const tnt__ai *ai);
 /* Length limits of a whole value. */
@@ -116,9 +119,21 @@ typedef struct tnt__ai_fault {
 
 /* Check a value against its AI's format; false with *f filled on failure. */
 bool tnt__ai_check(const tnt__ai *ai, const char *v, size_t n, tnt__ai_fault *f);
-/* Character-set membership. */
-bool tnt__cset82(unsigned char c);
-bool tnt__cset39(unsigned char c);
+
+/* Character classes: one table lookup per character. */
+enum {
+    TNT__C_N = 0x01,      /* digits */
+    TNT__C_X = 0x02,      /* GS1 CSET 82 */
+    TNT__C_Y = 0x04,      /* GS1 CSET 39 */
+    TNT__C_Z = 0x08,      /* GS1 CSET 64 */
+    TNT__C_SAFE = 0x10,   /* left as is by tnt__w_pct: A-Z a-z 0-9 - . _ ' ; = */
+    TNT__C_URI = 0x20,    /* allowed in a URI (RFC 3986, and " as GS1 allows) */
+    TNT__C_URNRAW = 0x40, /* unescaped in an EPC URN: CSET 82 less " % & / < > ? */
+};
+extern const uint8_t tnt__cclass[256];
+
+static inline bool tnt__is(unsigned char c, unsigned cls) { return (tnt__cclass[c] & cls) != 0; }
+static inline bool tnt__cset82(unsigned char c) { return tnt__is(c, TNT__C_X); }
 /* GS1 mod-10 check digit of n digits (no validation). */
 int tnt__mod10(const char *d, size_t n);
 
@@ -130,6 +145,8 @@ typedef struct tnt__id_ai {
     const tnt__ai *spec; /* NULL for an unknown AI (TNT_ID_F_PERMIT_UNKNOWN_AIS) */
     char code[5];        /* NUL-terminated AI digits */
     uint8_t role;
+    uint16_t num;        /* the AI as a number: unique, as AIs are prefix-free */
+    bool trusted;        /* built valid by its parser (a URN's key): not re-checked */
     uint16_t off, len;   /* the value in tnt__idp.vals, NUL-terminated */
     uint16_t src;        /* where it came from in the input, for messages */
 } tnt__id_ai;
@@ -217,13 +234,20 @@ tnt__id_ai *tnt__id_add(tnt__idp *p, const char *code, size_t code_len, const ch
  * tnt__id_add_reserved(). NULL when full. */
 char *tnt__id_reserve(tnt__idp *p, size_t n);
 tnt__id_ai *tnt__id_add_reserved(tnt__idp *p, const char *code, size_t code_len, size_t n, size_t src);
+/* The same when the caller has the AI's row already (NULL: unknown AI). */
+tnt__id_ai *tnt__id_push(tnt__idp *p, const tnt__ai *spec, const char *code, size_t code_len, size_t n,
+                         size_t src);
 /* A printable excerpt of s for messages. */
 const char *tnt__id_excerpt(char *buf, size_t cap, const char *s, size_t n);
-/* Whether code is a primary key this library handles. */
-bool tnt__id_is_key(const char *code);
-/* Where a qualifier stands after key in a Digital Link path: 8 * sequence +
- * index (GTIN: 22 10 21 are 0 1 2, the alternative 235 is 8), or -1. */
+/* Whether an AI (as a number) is a primary key this library handles. */
+bool tnt__id_is_key(unsigned key);
+/* Where qualifier q stands after key in a Digital Link path: 8 * sequence
+ * + index (GTIN: 22 10 21 are 0 1 2, the alternative 235 is 8), or -1. */
+int tnt__id_qpos(unsigned key, unsigned q);
+/* The same for AI codes as strings. */
 int tnt__id_qualifier_pos(const char *key, const char *code);
+/* An AI code of 2 to 4 digits as a number. */
+unsigned tnt__ai_num(const char *code, size_t n);
 
 /* A bounded writer for the formatters: output past cap is dropped and
  * remembered, so a formatter checks once at the end. */

@@ -82,8 +82,7 @@ void tnt__w_pct(tnt__w *w, const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t run = i;
-        while (run < n && ((s[run] >= 'a' && s[run] <= 'z') || (s[run] >= 'A' && s[run] <= 'Z') ||
-                           (s[run] >= '0' && s[run] <= '9') || strchr("-._';=", s[run]) != NULL) && s[run])
+        while (run < n && tnt__is((unsigned char)s[run], TNT__C_SAFE))
             run++;
         tnt__w_put(w, s + i, run - i);
         if (run == n)
@@ -115,17 +114,19 @@ char *tnt__id_reserve(tnt__idp *p, size_t n)
     return p->vals + p->vlen;
 }
 
-static bool same_code(const char *a, const char *b, size_t n)
-{
-    return strlen(a) == n && memcmp(a, b, n) == 0;
-}
-
 tnt__id_ai *tnt__id_add_reserved(tnt__idp *p, const char *code, size_t code_len, size_t n, size_t src)
 {
+    return tnt__id_push(p, tnt__ai_find(code, code_len), code, code_len, n, src);
+}
+
+tnt__id_ai *tnt__id_push(tnt__idp *p, const tnt__ai *spec, const char *code, size_t code_len, size_t n,
+                         size_t src)
+{
     char *v = p->vals + p->vlen;
+    unsigned num = tnt__ai_num(code, code_len);
     for (size_t i = 0; i < p->nais; i++) {
         tnt__id_ai *a = &p->ais[i];
-        if (!same_code(a->code, code, code_len))
+        if (a->num != num)
             continue;
         /* A repeat with the same value is harmless (two carriers on one pack). */
         if (a->len == n && memcmp(p->vals + a->off, v, n) == 0)
@@ -144,8 +145,10 @@ tnt__id_ai *tnt__id_add_reserved(tnt__idp *p, const char *code, size_t code_len,
     tnt__id_ai *a = &p->ais[p->nais++];
     memcpy(a->code, code, code_len);
     a->code[code_len] = '\0';
-    a->spec = tnt__ai_find(code, code_len);
+    a->num = (uint16_t)num;
+    a->spec = spec;
     a->role = TNT__ROLE_ATTRIBUTE;
+    a->trusted = false;
     a->off = (uint16_t)p->vlen;
     a->len = (uint16_t)n;
     a->src = (uint16_t)src;
@@ -174,135 +177,132 @@ const char *tnt__id_value(const tnt__idp *p, const char *ai)
     return NULL;
 }
 
-const char *tnt__id_qualifier(const tnt__idp *p, const char *ai)
+static const char *qualifier_num(const tnt__idp *p, unsigned num)
 {
     for (size_t i = 0; i < p->nais; i++)
-        if (p->ais[i].role == TNT__ROLE_QUALIFIER && strcmp(p->ais[i].code, ai) == 0)
+        if (p->ais[i].role == TNT__ROLE_QUALIFIER && p->ais[i].num == num)
             return p->vals + p->ais[i].off;
     return NULL;
 }
 
-/* ---- primary key, qualifiers and type ---- */
-
-/* The qualifiers a primary key may have, in Digital Link path order; a
- * second sequence is an exclusive alternative (GTIN: 22,10,21 or 235). */
-typedef struct key_rule {
-    const char *key;
-    const char *quals[2][4];
-} key_rule;
-
-static const key_rule g_keys[] = {
-    {"00", {{NULL}}},
-    {"01", {{"22", "10", "21", NULL}, {"235", NULL}}},
-    {"253", {{NULL}}},
-    {"255", {{NULL}}},
-    {"401", {{NULL}}},
-    {"402", {{NULL}}},
-    {"414", {{"254", NULL}}},
-    {"417", {{NULL}}},
-    {"8003", {{NULL}}},
-    {"8004", {{NULL}}},
-    {"8006", {{"22", "10", "21", NULL}}},
-    {"8010", {{"8011", NULL}}},
-    {"8017", {{"8019", NULL}}},
-    {"8018", {{"8019", NULL}}},
-};
-
-static const key_rule *key_rule_of(const char *code)
+const char *tnt__id_qualifier(const tnt__idp *p, const char *ai)
 {
-    for (size_t i = 0; i < sizeof g_keys / sizeof g_keys[0]; i++)
-        if (strcmp(g_keys[i].key, code) == 0)
-            return &g_keys[i];
-    return NULL;
+    return qualifier_num(p, tnt__ai_num(ai, strlen(ai)));
 }
 
-bool tnt__id_is_key(const char *code) { return key_rule_of(code) != NULL; }
+/* ---- primary key, qualifiers and type ---- */
+
+bool tnt__id_is_key(unsigned key)
+{
+    switch (key) {
+    case 0: case 1: case 253: case 255: case 401: case 402: case 414: case 417:
+    case 8003: case 8004: case 8006: case 8010: case 8017: case 8018:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The qualifiers each primary key may have, in Digital Link path order
+ * (GS1 Digital Link URI syntax); GTIN has the exclusive alternative 235. */
+int tnt__id_qpos(unsigned key, unsigned q)
+{
+    switch (key) {
+    case 1:
+        if (q == 235)
+            return 8;
+        /* fall through */
+    case 8006:
+        return q == 22 ? 0 : q == 10 ? 1 : q == 21 ? 2 : -1;
+    case 414: return q == 254 ? 0 : -1;
+    case 8010: return q == 8011 ? 0 : -1;
+    case 8017:
+    case 8018: return q == 8019 ? 0 : -1;
+    default: return -1;
+    }
+}
+
+static bool digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return n >= 2 && n <= 4;
+}
 
 int tnt__id_qualifier_pos(const char *key, const char *code)
 {
-    const key_rule *r = key_rule_of(key);
-    if (!r)
+    size_t kn = strlen(key), cn = strlen(code);
+    if (!digits(key, kn) || !digits(code, cn))
         return -1;
-    for (int s = 0; s < 2; s++)
-        for (int i = 0; r->quals[s][i]; i++)
-            if (strcmp(r->quals[s][i], code) == 0)
-                return s * 8 + i;
-    return -1;
+    return tnt__id_qpos(tnt__ai_num(key, kn), tnt__ai_num(code, cn));
 }
 
-static bool has(const tnt__idp *p, const char *code) { return tnt__id_qualifier(p, code) != NULL; }
+static bool has(const tnt__idp *p, unsigned num) { return qualifier_num(p, num) != NULL; }
 
 /* Type and level from the key and its qualifiers. */
 static void set_type(tnt__idp *p)
 {
     const tnt__id_ai *k = &p->ais[0];
-    const char *c = k->code;
     tnt_id_type t = TNT_ID_UNKNOWN;
-    tnt_id_level l = TNT_ID_LEVEL_INSTANCE;
-    if (!strcmp(c, "01")) {
-        t = has(p, "21") ? TNT_ID_SGTIN : has(p, "235") ? TNT_ID_UPUI : has(p, "10") ? TNT_ID_LGTIN : TNT_ID_GTIN;
-        l = (t == TNT_ID_LGTIN || t == TNT_ID_GTIN) ? TNT_ID_LEVEL_CLASS : l;
-    } else if (!strcmp(c, "8006")) {
-        t = TNT_ID_ITIP;
-        l = has(p, "21") ? l : TNT_ID_LEVEL_CLASS;
-    } else if (!strcmp(c, "00")) {
-        t = TNT_ID_SSCC;
-    } else if (!strcmp(c, "414")) {
-        const char *ext = tnt__id_qualifier(p, "254");
+    bool cls = false;
+    switch (k->num) {
+    case 1:
+        t = has(p, 21) ? TNT_ID_SGTIN : has(p, 235) ? TNT_ID_UPUI : has(p, 10) ? TNT_ID_LGTIN : TNT_ID_GTIN;
+        cls = t == TNT_ID_LGTIN || t == TNT_ID_GTIN;
+        break;
+    case 8006: t = TNT_ID_ITIP; cls = !has(p, 21); break;
+    case 0: t = TNT_ID_SSCC; break;
+    case 414: {
+        const char *ext = qualifier_num(p, 254);
         t = (ext && strcmp(ext, "0") != 0) ? TNT_ID_SGLN : TNT_ID_GLN;
-    } else if (!strcmp(c, "417")) {
-        t = TNT_ID_PGLN;
-    } else if (!strcmp(c, "8003")) {
-        t = TNT_ID_GRAI;
-        l = k->len > 14 ? l : TNT_ID_LEVEL_CLASS;
-    } else if (!strcmp(c, "8004")) {
-        t = TNT_ID_GIAI;
-    } else if (!strcmp(c, "8017")) {
-        t = TNT_ID_GSRNP;
-    } else if (!strcmp(c, "8018")) {
-        t = TNT_ID_GSRN;
-    } else if (!strcmp(c, "253")) {
-        t = TNT_ID_GDTI;
-        l = k->len > 13 ? l : TNT_ID_LEVEL_CLASS;
-    } else if (!strcmp(c, "255")) {
-        t = TNT_ID_SGCN;
-        l = k->len > 13 ? l : TNT_ID_LEVEL_CLASS;
-    } else if (!strcmp(c, "401")) {
-        t = TNT_ID_GINC;
-    } else if (!strcmp(c, "402")) {
-        t = TNT_ID_GSIN;
-    } else if (!strcmp(c, "8010")) {
-        t = TNT_ID_CPI;
-        l = has(p, "8011") ? l : TNT_ID_LEVEL_CLASS;
+        break;
+    }
+    case 417: t = TNT_ID_PGLN; break;
+    case 8003: t = TNT_ID_GRAI; cls = k->len <= 14; break;
+    case 8004: t = TNT_ID_GIAI; break;
+    case 8017: t = TNT_ID_GSRNP; break;
+    case 8018: t = TNT_ID_GSRN; break;
+    case 253: t = TNT_ID_GDTI; cls = k->len <= 13; break;
+    case 255: t = TNT_ID_SGCN; cls = k->len <= 13; break;
+    case 401: t = TNT_ID_GINC; break;
+    case 402: t = TNT_ID_GSIN; break;
+    case 8010: t = TNT_ID_CPI; cls = !has(p, 8011); break;
     }
     p->type = t;
-    p->level = l;
+    p->level = cls ? TNT_ID_LEVEL_CLASS : TNT_ID_LEVEL_INSTANCE;
 }
 
 /* Key first, then its qualifiers in path order, then the attributes as
- * they came: the order of element strings and Digital Link URIs. */
+ * they came: the order of element strings and Digital Link URIs. An
+ * insertion sort by rank: the lists are short and mostly in order. */
 static void reorder(tnt__idp *p, size_t key)
 {
-    tnt__id_ai tmp[TNT__ID_MAX_AIS];
-    size_t n = 0;
-    tmp[n++] = p->ais[key];
-    for (int pos = 0; pos < 16; pos++)
-        for (size_t i = 0; i < p->nais; i++)
-            if (p->ais[i].role == TNT__ROLE_QUALIFIER &&
-                tnt__id_qualifier_pos(p->ais[key].code, p->ais[i].code) == pos)
-                tmp[n++] = p->ais[i];
+    int rank[TNT__ID_MAX_AIS];
+    unsigned k = p->ais[key].num;
     for (size_t i = 0; i < p->nais; i++)
-        if (p->ais[i].role == TNT__ROLE_ATTRIBUTE)
-            tmp[n++] = p->ais[i];
-    memcpy(p->ais, tmp, n * sizeof tmp[0]);
+        rank[i] = i == key ? -1
+                  : p->ais[i].role == TNT__ROLE_QUALIFIER ? tnt__id_qpos(k, p->ais[i].num)
+                                                          : 100 + (int)i;
+    for (size_t i = 1; i < p->nais; i++) {
+        tnt__id_ai a = p->ais[i];
+        int r = rank[i];
+        size_t j = i;
+        for (; j > 0 && rank[j - 1] > r; j--) {
+            p->ais[j] = p->ais[j - 1];
+            rank[j] = rank[j - 1];
+        }
+        p->ais[j] = a;
+        rank[j] = r;
+    }
 }
 
 /* GTIN 22/10/21 exclude 235: a pack has one or the other kind of serial. */
-static void check_exclusive(tnt__idp *p, const char *key)
+static void check_exclusive(tnt__idp *p, unsigned key)
 {
     bool seq[2] = {false, false};
     for (size_t i = 0; i < p->nais; i++) {
-        int pos = p->ais[i].role == TNT__ROLE_QUALIFIER ? tnt__id_qualifier_pos(key, p->ais[i].code) : -1;
+        int pos = p->ais[i].role == TNT__ROLE_QUALIFIER ? tnt__id_qpos(key, p->ais[i].num) : -1;
         if (pos >= 0)
             seq[pos / 8] = true;
     }
@@ -332,18 +332,18 @@ static void classify(tnt__idp *p)
         tnt__id_fail(p, TNT__ID_ERR_NO_PRIMARY_KEY, "no GS1 primary key such as (01), (00) or (414)");
         return;
     }
-    const char *kc = p->ais[key].code;
-    if (!key_rule_of(kc)) {
-        tnt__id_fail(p, TNT__ID_ERR_UNSUPPORTED_KEY, "(%s) %s is not an identifier EPCIS uses", kc,
-                     p->ais[key].spec ? p->ais[key].spec->title : "");
+    unsigned kn = p->ais[key].num;
+    if (!tnt__id_is_key(kn)) {
+        tnt__id_fail(p, TNT__ID_ERR_UNSUPPORTED_KEY, "(%s) %s is not an identifier EPCIS uses",
+                     p->ais[key].code, p->ais[key].spec ? p->ais[key].spec->title : "");
         return;
     }
     p->ais[key].role = TNT__ROLE_KEY;
     if (p->form != TNT_ID_FORM_DIGITAL_LINK)
         for (size_t i = 0; i < p->nais; i++)
-            if (i != key && tnt__id_qualifier_pos(kc, p->ais[i].code) >= 0)
+            if (i != key && tnt__id_qpos(kn, p->ais[i].num) >= 0)
                 p->ais[i].role = TNT__ROLE_QUALIFIER;
-    check_exclusive(p, kc);
+    check_exclusive(p, kn);
     reorder(p, key);
     set_type(p);
 }
@@ -357,11 +357,16 @@ static void check_values(tnt__idp *p)
     for (size_t i = 0; i < p->nais; i++) {
         const tnt__id_ai *a = &p->ais[i];
         const char *v = p->vals + a->off;
-        if (key_only && a->role == TNT__ROLE_ATTRIBUTE)
+        if (a->trusted || (key_only && a->role == TNT__ROLE_ATTRIBUTE))
             continue;
         if (!a->spec) {
             if (!(p->flags & TNT_ID_F_PERMIT_UNKNOWN_AIS)) {
                 tnt__id_fail(p, TNT__ID_ERR_UNKNOWN_AI, "unknown application identifier (%s)", a->code);
+                continue;
+            }
+            if (a->len == 0 || a->len > 90) {
+                tnt__id_fail(p, TNT__ID_ERR_LENGTH, "(%s) '%s': %zu characters; 1..90 allowed", a->code,
+                             tnt__id_excerpt(ex, sizeof ex, v, a->len), (size_t)a->len);
                 continue;
             }
             for (size_t j = 0; j < a->len; j++)
@@ -399,18 +404,17 @@ static size_t key_digits(const tnt__idp *p, const char **d, bool *alnum)
 {
     const tnt__id_ai *k = &p->ais[0];
     const char *v = p->vals + k->off;
-    const char *c = k->code;
     *alnum = false;
     *d = v;
-    if (!strcmp(c, "01") || !strcmp(c, "8006") || !strcmp(c, "8003")) {
+    if (k->num == 1 || k->num == 8006 || k->num == 8003) {
         *d = v + 1;
         return 13;
     }
-    if (!strcmp(c, "00")) {
+    if (k->num == 0) {
         *d = v + 1;
         return 17;
     }
-    if (!strcmp(c, "8004") || !strcmp(c, "401") || !strcmp(c, "8010")) {
+    if (k->num == 8004 || k->num == 401 || k->num == 8010) {
         size_t n = 0;
         while (n < k->len && n < 12 && v[n] >= '0' && v[n] <= '9')
             n++;
@@ -431,6 +435,8 @@ static bool gcp_fits(const tnt__idp *p, int g, size_t ndigits, bool alnum)
 
 static void resolve_gcp(tnt__idp *p, int gcp_length, const tnt_gcp_table *gcp)
 {
+    if (!gcp_length && !gcp)
+        return;
     const char *d;
     bool alnum;
     size_t nd = key_digits(p, &d, &alnum);
@@ -460,6 +466,8 @@ static bool prefix_ci(const char *s, size_t n, const char *lit)
     size_t k = strlen(lit);
     if (n < k)
         return false;
+    if (!memcmp(s, lit, k))
+        return true; /* the usual lower case */
     for (size_t i = 0; i < k; i++) {
         char c = s[i];
         if (c >= 'A' && c <= 'Z')
@@ -482,9 +490,10 @@ static bool is_plain(const char *s, size_t n)
 
 static void parse_form(tnt__idp *p, const char *s, size_t n)
 {
-    if (prefix_ci(s, n, "urn:")) {
+    char c = s[0];
+    if ((c == 'u' || c == 'U') && prefix_ci(s, n, "urn:")) {
         tnt__id_parse_urn(p, s, n);
-    } else if (prefix_ci(s, n, "http://") || prefix_ci(s, n, "https://")) {
+    } else if ((c == 'h' || c == 'H') && (prefix_ci(s, n, "https://") || prefix_ci(s, n, "http://"))) {
         tnt__id_parse_dl(p, s, n);
     } else if (s[0] == '(') {
         tnt__id_parse_element_string(p, s, n);

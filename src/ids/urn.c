@@ -30,34 +30,37 @@ typedef struct scheme {
     layout lay;
     const char *ai;    /* the key AI */
     const char *qual;  /* the AI of the last component, if any */
+    const char *qual_what; /* how messages name it */
     uint8_t refdigits; /* digits of GCP + reference (before any check digit) */
     bool pattern;      /* a urn:epc:idpat: form exists */
 } scheme;
 
 static const scheme g_schemes[] = {
-    {"sgtin", TNT_ID_SGTIN, LAY_GTIN, "01", "21", 13, true},
-    {"lgtin", TNT_ID_LGTIN, LAY_GTIN, "01", "10", 13, false},
-    {"upui", TNT_ID_UPUI, LAY_GTIN, "01", "235", 13, true},
-    {"itip", TNT_ID_ITIP, LAY_ITIP, "8006", "21", 13, true},
-    {"sscc", TNT_ID_SSCC, LAY_SSCC, "00", NULL, 17, false},
-    {"sgln", TNT_ID_SGLN, LAY_GLN, "414", "254", 12, true},
-    {"pgln", TNT_ID_PGLN, LAY_NUM, "417", NULL, 12, false},
-    {"gsrn", TNT_ID_GSRN, LAY_NUM, "8018", NULL, 17, false},
-    {"gsrnp", TNT_ID_GSRNP, LAY_NUM, "8017", NULL, 17, false},
-    {"gsin", TNT_ID_GSIN, LAY_NUM, "402", NULL, 16, false},
-    {"grai", TNT_ID_GRAI, LAY_SERIAL, "8003", NULL, 12, true},
-    {"gdti", TNT_ID_GDTI, LAY_SERIAL, "253", NULL, 12, true},
-    {"sgcn", TNT_ID_SGCN, LAY_SERIAL, "255", NULL, 12, true},
-    {"giai", TNT_ID_GIAI, LAY_FREE, "8004", NULL, 0, false},
-    {"ginc", TNT_ID_GINC, LAY_FREE, "401", NULL, 0, false},
-    {"cpi", TNT_ID_CPI, LAY_CPI, "8010", "8011", 0, true},
+    {"sgtin", TNT_ID_SGTIN, LAY_GTIN, "01", "21", "(21) serial", 13, true},
+    {"lgtin", TNT_ID_LGTIN, LAY_GTIN, "01", "10", "(10) batch/lot", 13, false},
+    {"upui", TNT_ID_UPUI, LAY_GTIN, "01", "235", "(235) TPX", 13, true},
+    {"itip", TNT_ID_ITIP, LAY_ITIP, "8006", "21", "(21) serial", 13, true},
+    {"sscc", TNT_ID_SSCC, LAY_SSCC, "00", NULL, NULL, 17, false},
+    {"sgln", TNT_ID_SGLN, LAY_GLN, "414", "254", "(254) extension", 12, true},
+    {"pgln", TNT_ID_PGLN, LAY_NUM, "417", NULL, NULL, 12, false},
+    {"gsrn", TNT_ID_GSRN, LAY_NUM, "8018", NULL, NULL, 17, false},
+    {"gsrnp", TNT_ID_GSRNP, LAY_NUM, "8017", NULL, NULL, 17, false},
+    {"gsin", TNT_ID_GSIN, LAY_NUM, "402", NULL, NULL, 16, false},
+    {"grai", TNT_ID_GRAI, LAY_SERIAL, "8003", NULL, NULL, 12, true},
+    {"gdti", TNT_ID_GDTI, LAY_SERIAL, "253", NULL, NULL, 12, true},
+    {"sgcn", TNT_ID_SGCN, LAY_SERIAL, "255", NULL, NULL, 12, true},
+    {"giai", TNT_ID_GIAI, LAY_FREE, "8004", NULL, NULL, 0, false},
+    {"ginc", TNT_ID_GINC, LAY_FREE, "401", NULL, NULL, 0, false},
+    {"cpi", TNT_ID_CPI, LAY_CPI, "8010", "8011", "(8011) serial", 0, true},
 };
 
 static const scheme *scheme_by_name(const char *s, size_t n)
 {
-    for (size_t i = 0; i < sizeof g_schemes / sizeof g_schemes[0]; i++)
-        if (strlen(g_schemes[i].name) == n && memcmp(g_schemes[i].name, s, n) == 0)
+    for (size_t i = 0; i < sizeof g_schemes / sizeof g_schemes[0]; i++) {
+        const char *name = g_schemes[i].name;
+        if (n >= 2 && name[0] == s[0] && name[1] == s[1] && strlen(name) == n && !memcmp(name, s, n))
             return &g_schemes[i];
+    }
     return NULL;
 }
 
@@ -101,10 +104,7 @@ static int hexval(char c)
 
 /* Characters an EPC URN component may carry unescaped (TDS GS3A3 chars
  * without the ones that must be %-escaped). */
-static bool urn_raw_ok(unsigned char c)
-{
-    return tnt__cset82(c) && !strchr("\"%&/<>?", c);
-}
+static bool urn_raw_ok(unsigned char c) { return tnt__is(c, TNT__C_URNRAW); }
 
 /* Unescape component c onto dst; false (error recorded) if malformed. */
 static bool unescape(tnt__idp *p, char *dst, size_t *out, span c, const char *what)
@@ -202,6 +202,15 @@ static tnt__id_ai *b_add(build *b, const char *ai, uint8_t role)
     return a;
 }
 
+/* A key made only of checked digits and a computed check digit is valid
+ * by construction; the value check would only repeat the work. */
+static void b_add_key(build *b, const char *ai)
+{
+    tnt__id_ai *a = b_add(b, ai, TNT__ROLE_KEY);
+    if (a)
+        a->trusted = true;
+}
+
 /* Splits body into k components; the last takes the rest, dots included
  * (serial numbers may contain dots). */
 static bool split(tnt__idp *p, const char *s, size_t n, span *c, size_t k, const char *sch)
@@ -233,112 +242,138 @@ static size_t ncomponents(const scheme *sc)
 
 static bool is_star(span c) { return c.n == 1 && c.s[0] == '*'; }
 
-/* The body of one URN; pattern: the last component is "*". */
-static void parse_body(tnt__idp *p, const scheme *sc, const char *s, size_t n, bool pattern)
+/* Stars only where a pattern has them, and a 6..12-digit company prefix. */
+static bool check_shape(tnt__idp *p, const span *c, size_t k, bool pattern, const char *s, size_t n)
 {
-    span c[5];
-    size_t k = ncomponents(sc);
     char ex[48];
-    if (!split(p, s, n, c, k, sc->name))
-        return;
     for (size_t i = 0; i + 1 < k; i++)
         if (is_star(c[i])) {
             tnt__id_fail(p, TNT__ID_ERR_PATTERN, "pattern '%s': only the last component may be *",
                          tnt__id_excerpt(ex, sizeof ex, s, n));
-            return;
+            return false;
         }
-    if (pattern && !is_star(c[k - 1])) {
-        tnt__id_fail(p, TNT__ID_ERR_PATTERN, "pattern '%s' must end in .*", tnt__id_excerpt(ex, sizeof ex, s, n));
-        return;
-    }
-    if (!pattern && is_star(c[k - 1])) {
-        tnt__id_fail(p, TNT__ID_ERR_PATTERN, "'*' is only allowed in urn:epc:idpat: patterns");
-        return;
+    if (pattern != is_star(c[k - 1])) {
+        tnt__id_fail(p, TNT__ID_ERR_PATTERN, pattern ? "pattern '%s' must end in .*"
+                                                     : "'%s': '*' is only allowed in urn:epc:idpat: patterns",
+                     tnt__id_excerpt(ex, sizeof ex, s, n));
+        return false;
     }
     if (!all_digits(c[0]) || c[0].n < 6 || c[0].n > 12) {
         tnt__id_fail(p, TNT__ID_ERR_GCP_LENGTH, "company prefix '%s' must be 6 to 12 digits",
                      tnt__id_excerpt(ex, sizeof ex, c[0].s, c[0].n));
-        return;
+        return false;
     }
-    size_t g = c[0].n;
-    p->gcp_len = (int)g;
+    return true;
+}
+
+/* GTIN (and ITIP): indicator digit, company prefix, item reference, check
+ * digit; an ITIP adds piece and total. */
+static bool key_gtin(build *b, const scheme *sc, const span *c, size_t g)
+{
+    if (!need_digits(b->p, c[1], 13 - g, "indicator and item reference"))
+        return false;
+    b_put(b, c[1].s, 1);
+    b_put(b, c[0].s, g);
+    b_put(b, c[1].s + 1, c[1].n - 1);
+    b_check_digit(b, 0);
+    if (sc->lay != LAY_ITIP) {
+        b_add_key(b, sc->ai);
+        return b->ok;
+    }
+    if (!need_digits(b->p, c[2], 2, "piece number") || !need_digits(b->p, c[3], 2, "total pieces"))
+        return false;
+    b_put(b, c[2].s, 2);
+    b_put(b, c[3].s, 2);
+    return b_add(b, sc->ai, TNT__ROLE_KEY) != NULL; /* piece/total still to check */
+}
+
+/* SSCC: extension digit, company prefix, serial reference, check digit. */
+static bool key_sscc(build *b, const scheme *sc, const span *c, size_t g)
+{
+    if (!need_digits(b->p, c[1], 17 - g, "extension digit and serial reference"))
+        return false;
+    b_put(b, c[1].s, 1);
+    b_put(b, c[0].s, g);
+    b_put(b, c[1].s + 1, c[1].n - 1);
+    b_check_digit(b, 0);
+    b_add_key(b, sc->ai);
+    return b->ok;
+}
+
+/* Company prefix, reference, check digit, and for GRAI, GDTI and SGCN the
+ * serial in the same AI (GRAI with a leading 0). */
+static bool key_numeric(build *b, const scheme *sc, const span *c, size_t g, bool pattern)
+{
+    bool grai = sc->type == TNT_ID_GRAI;
+    if (!need_digits(b->p, c[1], sc->refdigits - g, "reference"))
+        return false;
+    if (grai)
+        b_put(b, "0", 1);
+    b_put(b, c[0].s, g);
+    b_put(b, c[1].s, c[1].n);
+    b_check_digit(b, grai ? 1 : 0);
+    if (sc->lay != LAY_SERIAL || pattern) {
+        b_add_key(b, sc->ai);
+        return b->ok;
+    }
+    return b_unescape(b, c[2], "serial") && b_add(b, sc->ai, TNT__ROLE_KEY) != NULL;
+}
+
+/* Company prefix and a free reference: GIAI, GINC and the CPI part. */
+static bool key_free(build *b, const scheme *sc, const span *c, size_t g)
+{
+    if (!c[1].n && sc->lay == LAY_FREE) {
+        tnt__id_fail(b->p, TNT__ID_ERR_LENGTH, "%s URN: empty reference after the company prefix", sc->name);
+        return false;
+    }
+    b_put(b, c[0].s, g);
+    return b_unescape(b, c[1], sc->lay == LAY_CPI ? "component/part reference" : "reference") &&
+           b_add(b, sc->ai, TNT__ROLE_KEY) != NULL;
+}
+
+static bool add_key(tnt__idp *p, const scheme *sc, const span *c, bool pattern)
+{
     build b;
     b_start(&b, p);
     switch (sc->lay) {
     case LAY_GTIN:
-    case LAY_ITIP:
-        if (!need_digits(p, c[1], 13 - g, "indicator and item reference"))
-            return;
-        b_put(&b, c[1].s, 1);
-        b_put(&b, c[0].s, g);
-        b_put(&b, c[1].s + 1, c[1].n - 1);
-        b_check_digit(&b, 0);
-        if (sc->lay == LAY_ITIP) {
-            if (!need_digits(p, c[2], 2, "piece number") || !need_digits(p, c[3], 2, "total pieces"))
-                return;
-            b_put(&b, c[2].s, 2);
-            b_put(&b, c[3].s, 2);
-        }
-        b_add(&b, sc->ai, TNT__ROLE_KEY);
-        break;
-    case LAY_SSCC:
-        if (!need_digits(p, c[1], 17 - g, "extension digit and serial reference"))
-            return;
-        b_put(&b, c[1].s, 1);
-        b_put(&b, c[0].s, g);
-        b_put(&b, c[1].s + 1, c[1].n - 1);
-        b_check_digit(&b, 0);
-        b_add(&b, sc->ai, TNT__ROLE_KEY);
-        return;
+    case LAY_ITIP: return key_gtin(&b, sc, c, c[0].n);
+    case LAY_SSCC: return key_sscc(&b, sc, c, c[0].n);
     case LAY_GLN:
     case LAY_NUM:
-    case LAY_SERIAL:
-        if (!need_digits(p, c[1], sc->refdigits - g, "reference"))
-            return;
-        if (!strcmp(sc->ai, "8003"))
-            b_put(&b, "0", 1);
-        b_put(&b, c[0].s, g);
-        b_put(&b, c[1].s, c[1].n);
-        b_check_digit(&b, !strcmp(sc->ai, "8003") ? 1 : 0);
-        if (sc->lay == LAY_SERIAL && !pattern && !b_unescape(&b, c[2], "serial"))
-            return;
-        b_add(&b, sc->ai, TNT__ROLE_KEY);
-        if (sc->lay != LAY_GLN || pattern)
-            return;
-        break;
-    case LAY_FREE:
-        b_put(&b, c[0].s, g);
-        if (!c[1].n) {
-            tnt__id_fail(p, TNT__ID_ERR_LENGTH, "%s URN: empty reference after the company prefix", sc->name);
-            return;
-        }
-        if (!b_unescape(&b, c[1], "reference"))
-            return;
-        b_add(&b, sc->ai, TNT__ROLE_KEY);
-        return;
-    case LAY_CPI:
-        b_put(&b, c[0].s, g);
-        if (!b_unescape(&b, c[1], "component/part reference"))
-            return;
-        b_add(&b, sc->ai, TNT__ROLE_KEY);
-        break;
+    case LAY_SERIAL: return key_numeric(&b, sc, c, c[0].n, pattern);
+    default: return key_free(&b, sc, c, c[0].n);
     }
-    if (pattern || !sc->qual)
-        return;
-    /* The last component: serial, lot, TPX, GLN extension or CPI serial. */
-    span last = c[k - 1];
+}
+
+/* The last component: serial, lot, TPX, GLN extension or CPI serial. */
+static void add_qualifier(tnt__idp *p, const scheme *sc, span last)
+{
+    build b;
     b_start(&b, p);
-    char what[8] = "(";
-    strcat(strcat(what, sc->qual), ")");
-    if (!b_unescape(&b, last, what))
+    if (!b_unescape(&b, last, sc->qual_what))
         return;
     if (sc->lay == LAY_GLN && b.n == 1 && b.v[0] == '0')
         return; /* extension 0: a GLN without extension */
     b_add(&b, sc->qual, TNT__ROLE_QUALIFIER);
 }
 
+/* The body of one URN; pattern: the last component is "*". */
+static void parse_body(tnt__idp *p, const scheme *sc, const char *s, size_t n, bool pattern)
+{
+    span c[5];
+    size_t k = ncomponents(sc);
+    if (!split(p, s, n, c, k, sc->name) || !check_shape(p, c, k, pattern, s, n))
+        return;
+    p->gcp_len = (int)c[0].n;
+    if (add_key(p, sc, c, pattern) && !pattern && sc->qual)
+        add_qualifier(p, sc, c[k - 1]);
+}
+
 static bool prefix_ci(const char *s, const char *lit, size_t n)
 {
+    if (!memcmp(s, lit, n))
+        return true; /* the usual lower case */
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c >= 'A' && c <= 'Z')
@@ -416,86 +451,95 @@ static void w_escape(tnt__w *w, const char *s, size_t n)
     }
 }
 
-/* The part of the key after the company prefix, check digit dropped. */
-static void w_gtin_ref(tnt__w *w, const char *v, size_t g)
+/* Whether a URN exists for this identifier at its level; the reason
+ * goes to the thread-local error when not. */
+static tnt_status urn_possible(const tnt__idp *p, const scheme *sc, bool pattern)
 {
-    tnt__w_put(w, v + 1 + g, 12 - g);
-}
-
-tnt_status tnt__id_format_urn(char *out, size_t cap, size_t *len_out, const tnt__idp *p)
-{
-    const scheme *sc = scheme_by_type(p->type);
-    const tnt__id_ai *k = &p->ais[0];
-    const char *v = p->vals + k->off;
-    bool pattern = p->level == TNT_ID_LEVEL_PATTERN ||
-                   (p->level == TNT_ID_LEVEL_CLASS && p->type != TNT_ID_LGTIN);
-    *len_out = 0;
     if (!sc || p->nais == 0)
         return tnt__error(TNT_E_UNSUPPORTED, "no EPC URN for this identifier");
     if (p->type == TNT_ID_ITIP && pattern && tnt__id_qualifier(p, "10"))
         return tnt__error(TNT_E_UNSUPPORTED, "ID_VALUE: an ITIP with a batch/lot and no serial has no EPC URN");
     if (pattern && !sc->pattern)
         return tnt__error(TNT_E_UNSUPPORTED, "no EPC pattern URN for %s", sc->name);
-    size_t g = (size_t)p->gcp_len;
-    if (g == 0)
+    if (p->gcp_len == 0)
         return tnt__error(TNT_E_GCP, "ID_GCP_UNKNOWN: the company prefix length of (%s) %s is unknown; "
                                      "set tnt_id_options.gcp_length or a GCP table",
-                          k->code, v);
-    if (g < 6)
-        return tnt__error(TNT_E_UNSUPPORTED, "EPC URNs need a company prefix of 6 to 12 digits, not %zu", g);
+                          p->ais[0].code, p->vals + p->ais[0].off);
+    if (p->gcp_len < 6)
+        return tnt__error(TNT_E_UNSUPPORTED, "EPC URNs need a company prefix of 6 to 12 digits, not %d",
+                          p->gcp_len);
+    return TNT_OK;
+}
+
+/* The components after the company prefix, from the key. */
+static void w_key_rest(tnt__w *w, const scheme *sc, const char *v, size_t len, size_t g, bool pattern)
+{
+    switch (sc->lay) {
+    case LAY_GTIN:
+    case LAY_ITIP:
+        tnt__w_put(w, v, 1);              /* indicator */
+        tnt__w_put(w, v + 1 + g, 12 - g); /* item reference, no check digit */
+        if (sc->lay == LAY_ITIP) {
+            tnt__w_put(w, ".", 1);
+            tnt__w_put(w, v + 14, 2);
+            tnt__w_put(w, ".", 1);
+            tnt__w_put(w, v + 16, 2);
+        }
+        break;
+    case LAY_SSCC:
+        tnt__w_put(w, v, 1); /* extension digit */
+        tnt__w_put(w, v + 1 + g, 16 - g);
+        break;
+    case LAY_GLN:
+    case LAY_NUM:
+        tnt__w_put(w, v + g, sc->refdigits - g);
+        break;
+    case LAY_SERIAL: {
+        size_t off = sc->type == TNT_ID_GRAI ? 1 : 0;
+        tnt__w_put(w, v + off + g, 12 - g);
+        if (!pattern) {
+            tnt__w_put(w, ".", 1);
+            w_escape(w, v + off + 13, len - off - 13);
+        }
+        break;
+    }
+    case LAY_FREE:
+    case LAY_CPI:
+        w_escape(w, v + g, len - g);
+        break;
+    }
+}
+
+tnt_status tnt__id_format_urn(char *out, size_t cap, size_t *len_out, const tnt__idp *p)
+{
+    const scheme *sc = scheme_by_type(p->type);
+    bool pattern = p->level == TNT_ID_LEVEL_PATTERN || (p->level == TNT_ID_LEVEL_CLASS && p->type != TNT_ID_LGTIN);
+    *len_out = 0;
+    tnt_status st = urn_possible(p, sc, pattern);
+    if (st != TNT_OK)
+        return st;
+    const tnt__id_ai *k = &p->ais[0];
+    const char *v = p->vals + k->off;
+    size_t g = (size_t)p->gcp_len;
+    /* Where the company prefix starts: after an indicator, extension or filler digit. */
+    bool skip = sc->lay == LAY_GTIN || sc->lay == LAY_ITIP || sc->lay == LAY_SSCC || sc->type == TNT_ID_GRAI;
 
     tnt__w w;
     tnt__w_init(&w, out, cap);
     tnt__w_str(&w, pattern ? "urn:epc:idpat:" : p->type == TNT_ID_LGTIN ? "urn:epc:class:" : "urn:epc:id:");
     tnt__w_str(&w, sc->name);
     tnt__w_put(&w, ":", 1);
-    const char *cp = v + ((sc->lay == LAY_GTIN || sc->lay == LAY_ITIP || sc->lay == LAY_SSCC ||
-                           !strcmp(sc->ai, "8003")) ? 1 : 0);
-    tnt__w_put(&w, cp, g);
+    tnt__w_put(&w, v + skip, g);
     tnt__w_put(&w, ".", 1);
-    switch (sc->lay) {
-    case LAY_GTIN:
-    case LAY_ITIP:
-        tnt__w_put(&w, v, 1);
-        w_gtin_ref(&w, v, g);
-        if (sc->lay == LAY_ITIP) {
-            tnt__w_put(&w, ".", 1);
-            tnt__w_put(&w, v + 14, 2);
-            tnt__w_put(&w, ".", 1);
-            tnt__w_put(&w, v + 16, 2);
-        }
-        break;
-    case LAY_SSCC:
-        tnt__w_put(&w, v, 1);
-        tnt__w_put(&w, v + 1 + g, 16 - g);
-        break;
-    case LAY_GLN:
-    case LAY_NUM:
-        tnt__w_put(&w, v + g, sc->refdigits - g);
-        break;
-    case LAY_SERIAL: {
-        size_t off = !strcmp(sc->ai, "8003") ? 1 : 0;
-        tnt__w_put(&w, v + off + g, 12 - g);
-        if (!pattern) {
-            tnt__w_put(&w, ".", 1);
-            w_escape(&w, v + off + 13, k->len - off - 13);
-        }
-        break;
-    }
-    case LAY_FREE:
-    case LAY_CPI:
-        w_escape(&w, v + g, k->len - g);
-        break;
-    }
+    w_key_rest(&w, sc, v, k->len, g, pattern);
     if (pattern) {
-        tnt__w_str(&w, ".*");
-    } else if (sc->lay == LAY_GLN) {
-        const char *ext = tnt__id_qualifier(p, "254");
-        tnt__w_put(&w, ".", 1);
-        w_escape(&w, ext ? ext : "0", ext ? strlen(ext) : 1);
+        tnt__w_put(&w, ".*", 2);
     } else if (sc->qual) {
+        /* A GLN without extension has the extension 0. */
         const char *q = tnt__id_qualifier(p, sc->qual);
         tnt__w_put(&w, ".", 1);
+        if (!q && sc->lay == LAY_GLN)
+            q = "0";
         if (q)
             w_escape(&w, q, strlen(q));
     }

@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: tnt_id_parse and every conversion on arbitrary bytes.
  *
- * The first byte picks the options (company prefix length, flags), the rest
- * is the identifier. Besides "no crash, no leak, no hang", it checks that
+ * The first byte picks the options (company prefix length, flags, a small
+ * company prefix table), the rest is the identifier. Besides "no crash, no leak, no hang", it checks that
  * the conversions agree with each other: the canonical form, the element
  * string, the Digital Link and the EPC URN of a valid identifier all parse
  * back to the same canonical form.
@@ -17,6 +17,17 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static tnt_id *g_id, *g_back;
+static tnt_gcp_table *g_gcp;
+
+static void init(void)
+{
+    static const char *const prefixes[] = {"0614141", "4012345", "9506000", "0", "1", "40", "95", "0180451111"};
+    if (tnt_id_new(&g_id) != TNT_OK || tnt_id_new(&g_back) != TNT_OK || tnt_gcp_table_new(&g_gcp) != TNT_OK)
+        abort();
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (tnt_gcp_table_add(g_gcp, prefixes[i], i < 3 ? 7 : 4 + (int)i) != TNT_OK)
+            abort();
+}
 
 /* A key qualifier sent as a data attribute (in a DL query string) becomes
  * a qualifier in an element string, so that round trip may differ. */
@@ -39,13 +50,14 @@ static void same_canonical(const char *text, const tnt_id_options *o, const char
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!g_id && (tnt_id_new(&g_id) != TNT_OK || tnt_id_new(&g_back) != TNT_OK))
-        abort();
+    if (!g_id)
+        init();
     if (size == 0)
         return 0;
     tnt_id_options o = TNT_ID_OPTIONS_INIT;
     o.gcp_length = (data[0] & 7) ? 5 + (data[0] & 7) : 0; /* 0 or 6..12 */
     o.flags = (data[0] >> 3) & 3;
+    o.gcp_table = (data[0] & 0x20) ? g_gcp : NULL;
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
 

@@ -790,8 +790,20 @@ static void test_internal(void **state)
     assert_int_equal(tnt__id_format_element_string(out, 5, &p), 0);
     assert_string_equal(tnt__id_err_name(TNT__ID_ERR_QUALIFIER_ORDER), "ID_QUALIFIER_ORDER");
     assert_string_equal(tnt__id_err_name((tnt__id_err)999), "ID_UNKNOWN");
-    /* The AI table: prefix-free lookup, ranges, lengths. */
+    /* The AI table: prefix-free lookup, ranges, lengths; every row is
+     * found through the prefix index, by its first and its last code. */
     size_t k;
+    assert_true(tnt__ai_count() > 150);
+    for (size_t i = 0; i < tnt__ai_count(); i++) {
+        const tnt__ai *row = tnt__ai_row(i);
+        assert_ptr_equal(tnt__ai_find(row->first, strlen(row->first)), row);
+        assert_ptr_equal(tnt__ai_find(row->last, strlen(row->last)), row);
+        assert_ptr_equal(tnt__ai_match(row->first, strlen(row->first), &k), row);
+        assert_int_equal(k, strlen(row->first));
+        if (i > 0)
+            assert_true(strcmp(tnt__ai_row(i - 1)->last, row->first) < 0);
+    }
+    assert_null(tnt__ai_row(tnt__ai_count()));
     assert_non_null(tnt__ai_find("3103", 4));
     assert_null(tnt__ai_find("3106", 4));
     assert_null(tnt__ai_find("31", 2));
@@ -852,8 +864,12 @@ static size_t check_hash_file(const char *dir, const char *name)
     snprintf(path + strlen(path) - strlen(".jsonld"), 16, ".prehashes");
     char *pre = slurp(path);
     size_t checked = 0;
-    for (const char *p = doc; pre && p && (p = strstr(p, "\"urn:epc:")) != NULL; p++) {
+    /* Every string value that is a GS1 identifier: EPC URNs and Digital
+     * Link URIs alike. */
+    for (const char *p = doc; pre && p && (p = strchr(p, '"')) != NULL; p++) {
         const char *s = p + 1;
+        if (strncmp(s, "urn:epc:", 8) != 0 && strncmp(s, "http", 4) != 0)
+            continue;
         size_t n = strcspn(s, "\"");
         char canon[TNT__ID_CANONICAL_CAP + 1] = "=";
         if (skipped(s, n) || !tnt__id_canonical(canon + 1, sizeof canon - 1, s, n))
