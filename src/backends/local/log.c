@@ -988,7 +988,8 @@ static void commit_batch(local_log *l, plan *plans)
  * held, the batch written (or failed) and acknowledged. */
 static void lead(local_log *l)
 {
-    pending *batch = l->head, *last = l->tail;
+    pending *batch = l->head;
+    uint64_t last_seq = l->tail->seq;
     l->head = l->tail = NULL;
     l->leading = true;
 
@@ -1035,11 +1036,11 @@ static void lead(local_log *l)
 
     pthread_mutex_lock(&l->mu);
     if (rc != TNT_OK) {
-        l->fail_seq = last->seq;
+        l->fail_seq = last_seq;
         l->fail_status = rc;
         snprintf(l->fail_msg, sizeof l->fail_msg, "%s", tnt_error_last());
     }
-    l->done_seq = last->seq;
+    l->done_seq = last_seq;
     l->leading = false;
     pthread_cond_broadcast(&l->cv);
 }
