@@ -318,7 +318,8 @@ static tnt_status walk_dir(walk *w, const char *dir, const char *filter)
         v[n++] = (entry){copy, (uint64_t)st.st_size, (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000};
     }
     closedir(d);
-    qsort(v, n, sizeof *v, cmp_entry);
+    if (n)
+        qsort(v, n, sizeof *v, cmp_entry);
     for (size_t i = 0; i < n && rc == TNT_OK && !w->stop; i++) {
         size_t mark = w->key.len;
         tnt__buf_puts(&w->key, v[i].name);

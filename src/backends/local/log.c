@@ -481,7 +481,8 @@ static tnt_status list_segments(const char *dir, int64_t **out, size_t *n_out)
         tnt__free(v);
         return rc;
     }
-    qsort(v, n, sizeof *v, cmp_i64);
+    if (n)
+        qsort(v, n, sizeof *v, cmp_i64);
     *out = v;
     *n_out = n;
     return TNT_OK;
