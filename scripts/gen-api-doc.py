@@ -12,13 +12,15 @@ import os
 import re
 import sys
 
-HEADERS = ["common.h", "version.h.in", "ids.h", "event.h", "document.h", "sys/alloc.h"]
+HEADERS = ["common.h", "version.h.in", "ids.h", "event.h", "document.h", "engine.h", "sys/alloc.h", "sys/backend.h"]
 TITLES = {
     "common.h": "Common: status codes, errors, memory, lifecycle, versions",
     "version.h.in": "Compile-time version (tnt/version.h)",
     "ids.h": "GS1 identifiers",
     "event.h": "The event model",
     "document.h": "Reading documents",
+    "engine.h": "The engine: ingest, track, history, replay, archive, master data",
+    "sys/backend.h": "Systems API: storage backends",
     "sys/alloc.h": "Systems API: the allocator",
 }
 

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config python3
-  libyajl-dev libssl-dev nanopb libnanopb-dev protobuf-compiler python3-protobuf
+  libyajl-dev libssl-dev liblmdb-dev zlib1g-dev nanopb libnanopb-dev protobuf-compiler python3-protobuf
   libzstd-dev libyaml-dev
   libcmocka-dev abigail-tools clang libclang-rt-14-dev valgrind
 )

@@ -11,5 +11,6 @@
 #include "ids.h"
 #include "event.h"
 #include "document.h"
+#include "engine.h"
 
 #endif /* TNT_TNT_H */

@@ -182,6 +182,17 @@ tnt_status tnt__event_load(tnt_engine *e, const uint8_t hash[32], tnt__arena *a,
     return st;
 }
 
+/* ---- listing segments ---- */
+typedef struct seglist {
+    char **keys;
+    size_t n, cap;
+    tnt_status st;
+} seglist;
+
+static int list_one(void *ud, const char *key, uint64_t size, int64_t modified_ms);
+static void seglist_free(seglist *l);
+static tnt_status archived_end(tnt_engine *e, int p, int64_t *end);
+
 /* ---- archiving one partition ---- */
 
 typedef struct seg {
@@ -346,7 +357,10 @@ static tnt_status archive_partition(tnt_engine *e, int p, int64_t cutoff, size_t
     s.z = ZSTD_createCCtx();
     if (!s.z)
         return tnt__error(TNT_E_NOMEM, "out of memory");
-    tnt_status st = e->log->methods->read(e->log, p, 0, collect, &s);
+    int64_t from = 0;
+    tnt_status st = archived_end(e, p, &from);
+    if (st == TNT_OK)
+        st = e->log->methods->read(e->log, p, from, collect, &s);
     if (st == TNT_OK)
         st = s.st;
     close_frame(&s);
@@ -430,12 +444,6 @@ static tnt_status forget_frame(void *ud, uint64_t off, const uint8_t *z, size_t 
     return each_record(plain, plen, forget_record, ud);
 }
 
-typedef struct seglist {
-    char **keys;
-    size_t n, cap;
-    tnt_status st;
-} seglist;
-
 static int list_one(void *ud, const char *key, uint64_t size, int64_t modified_ms)
 {
     (void)size, (void)modified_ms;
@@ -470,6 +478,26 @@ static int64_t segment_newest(const char *key)
 {
     const char *dash = strrchr(key, '-');
     return dash ? strtoll(dash + 1, NULL, 10) : INT64_MAX;
+}
+
+/* The end offset of what a partition has archived: the log goes on from there. */
+static tnt_status archived_end(tnt_engine *e, int p, int64_t *end)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "log/%04d/", p);
+    seglist l = {NULL, 0, 0, TNT_OK};
+    tnt_status st = e->archive->methods->list(e->archive, prefix, list_one, &l);
+    if (st == TNT_OK)
+        st = l.st;
+    *end = 0;
+    for (size_t i = 0; st == TNT_OK && i < l.n; i++) {
+        const char *dash = strchr(l.keys[i] + strlen(prefix), '-');
+        int64_t v = dash ? strtoll(dash + 1, NULL, 10) : 0;
+        if (v > *end)
+            *end = v;
+    }
+    seglist_free(&l);
+    return st;
 }
 
 static tnt_status expire_segments(tnt_engine *e, int64_t cutoff, size_t *expired)
@@ -607,6 +635,8 @@ static tnt_status replay_partition(tnt_engine *e, int p, int64_t from_time, size
             tnt_free(data);
         }
         seglist_free(&l);
+        if (st == TNT_OK)
+            st = archived_end(e, p, &from);
     } else {
         st = e->log->methods->offset_for_time(e->log, p, from_time, &from);
     }

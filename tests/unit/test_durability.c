@@ -55,7 +55,7 @@ static int ingest_one(tnt_engine *e, long serial)
 {
     char buf[512];
     snprintf(buf, sizeof buf,
-             "{\"product_id\":\"(01)09506000134352(21)K%ld\",\"event_type\":\"receive\",\"location\":\"9506000000010\","
+             "{\"product_id\":\"(01)09506000134352(21)K%ld\",\"event_type\":\"receive\",\"location\":\"9506000000015\","
              "\"timestamp\":\"2024-07-01T10:00:00Z\",\"condition\":{\"temperature\":%ld}}",
              serial, serial % 30);
     tnt_ingest_report *r = NULL;

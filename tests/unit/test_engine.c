@@ -103,9 +103,9 @@ static char *track_json(tnt_engine *e, const char *id)
     return j;
 }
 
-#define FACTORY "9506000000003"
-#define DC "9506000000010"
-#define SHOP "9506000000027"
+#define FACTORY "9506000000008"
+#define DC "9506000000015"
+#define SHOP "9506000000022"
 
 /* ---- ingest and duplicates ---- */
 
@@ -117,9 +117,9 @@ static void test_ingest_and_duplicates(void **state)
                       "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"2024-01-01T00:00:00Z\","
                       "\"epcisBody\":{\"eventList\":["
                       "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","
-                      "\"action\":\"ADD\",\"bizStep\":\"commissioning\",\"epcList\":[\"urn:epc:id:sgtin:9506000.134352.U7\"]},"
+                      "\"action\":\"ADD\",\"bizStep\":\"commissioning\",\"epcList\":[\"urn:epc:id:sgtin:9506000.013435.U7\"]},"
                       "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","
-                      "\"action\":\"SHOUT\",\"epcList\":[\"urn:epc:id:sgtin:9506000.134352.U7\"]},"
+                      "\"action\":\"SHOUT\",\"epcList\":[\"urn:epc:id:sgtin:9506000.013435.U7\"]},"
                       "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T10:00:00.000+00:00\",\"eventTimeZoneOffset\":\"+00:00\","
                       "\"action\":\"ADD\",\"bizStep\":\"urn:epcglobal:cbv:bizstep:commissioning\","
                       "\"epcList\":[\"https://example.com/01/09506000134352/21/U7\"]}]}}";
@@ -159,7 +159,7 @@ static void test_track_through_containers(void **state)
     ingest_report(e, sscc, "ship", FACTORY, "2024-03-01T10:00:00Z", "\"condition\":{\"temperature\":{\"value\":41,\"uom\":\"FAH\"}}");
     ingest_report(e, sscc, "receive", DC, "2024-03-02T10:00:00Z", NULL);
 
-    char *j = track_json(e, "urn:epc:id:sgtin:9506000.134352.U1"); /* another form of UNIT */
+    char *j = track_json(e, "urn:epc:id:sgtin:9506000.013435.U1"); /* another form of UNIT */
     assert_non_null(strstr(j, "\"id\":\"" UNIT_DL "\""));
     assert_non_null(strstr(j, "\"biz_location\":\"https://id.gs1.org/414/" DC "\""));
     assert_non_null(strstr(j, "\"via\":\"https://id.gs1.org/00/"));

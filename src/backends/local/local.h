@@ -1,0 +1,84 @@
+/* The embedded backend, scheme "file": the event log as segment files, the
+ * state store in LMDB, the archive as a directory of files. See
+ * docs/storage.md for the on-disk formats and the durability argument. */
+#ifndef TNT_BACKENDS_LOCAL_H
+#define TNT_BACKENDS_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tnt/sys/backend.h"
+
+/* The built-in backend the registry installs on first use. */
+extern const tnt_backend tnt__local_backend;
+
+tnt_status tnt__local_open_log(tnt_log **out, const char *uri, const char *const *settings, void *user_data,
+                               char *errbuf, size_t errbuf_size);
+tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *const *settings, void *user_data,
+                                 char *errbuf, size_t errbuf_size);
+tnt_status tnt__local_open_archive(tnt_archive **out, const char *uri, const char *const *settings,
+                                   void *user_data, char *errbuf, size_t errbuf_size);
+
+/* ---- shared helpers (local.c) ---- */
+
+/* The directory a file: URI names (percent-decoded), or NULL with the error
+ * set. Caller frees with tnt__free. */
+char *tnt__local_uri_path(const char *uri);
+
+/* One "key=value" setting (an optional "file." prefix is accepted). */
+typedef struct tnt__local_setting {
+    const char *key;
+    uint64_t *value;      /* parsed as an unsigned integer, with K/M/G/T suffixes */
+    uint64_t min, max;
+    bool given;           /* out: the setting was present */
+} tnt__local_setting;
+
+/* Parse settings into the table; unknown keys and bad values are TNT_E_INVALID. */
+tnt_status tnt__local_settings(const char *const *settings, tnt__local_setting *table, size_t n);
+
+/* mkdir -p, then check that path is a writable directory. */
+tnt_status tnt__local_prepare_dir(const char *path);
+/* Create the missing directories of path (mode 0755), fsyncing each parent
+ * that gained an entry. Errno-style: 0 or an errno value. */
+int tnt__local_mkdirs(const char *path);
+/* fsync a directory so that entries created or renamed in it are durable. */
+int tnt__local_fsync_dir(const char *path);
+/* Copy the thread's last error message into errbuf. */
+tnt_status tnt__local_report(tnt_status status, char *errbuf, size_t errbuf_size);
+
+/* CRC-32 (zlib's polynomial) of a buffer, continuing from crc (0 to start). */
+uint32_t tnt__local_crc(uint32_t crc, const void *data, size_t len);
+
+/* Little-endian integer coding. */
+static inline void tnt__put_u16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+static inline void tnt__put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void tnt__put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint16_t tnt__get_u16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t tnt__get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t tnt__get_u64(const unsigned char *p)
+{
+    return (uint64_t)tnt__get_u32(p) | (uint64_t)tnt__get_u32(p + 4) << 32;
+}
+
+/* ---- white-box hooks for tests and benchmarks ---- */
+
+/* Number of fdatasync calls the log has made on its segment files. */
+uint64_t tnt__local_log_fsyncs(tnt_log *log);
+
+#endif /* TNT_BACKENDS_LOCAL_H */
