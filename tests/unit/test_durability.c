@@ -28,7 +28,7 @@ static char g_dir[256];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "%s/tnt-durability-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(g_dir, sizeof g_dir - 32, "%s/tnt-durability-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     return mkdtemp(g_dir) ? 0 : -1;
 }
 
@@ -136,15 +136,18 @@ static void test_kill_nine(void **state)
     /* The recovered state equals a full replay of the log. */
     tnt_engine *e = open_dir(dir);
     assert_non_null(e);
-    char *before = NULL, *after = NULL;
+    char *before = NULL, *after = NULL, id[64];
+    snprintf(id, sizeof id, "(01)09506000134352(21)K%ld", acked[nacked / 2]);
     tnt_track *t;
-    tnt_engine_track(&t, e, "(01)09506000134352(21)K0");
+    if (tnt_engine_track(&t, e, id) != TNT_OK)
+        fail_msg("track %s: %s", id, tnt_error_last());
     tnt_track_json(&before, NULL, t);
     tnt_track_free(t);
     size_t n = 0;
     assert_int_equal(tnt_engine_replay(e, 0, &n), TNT_OK);
     assert_true(n >= nacked);
-    tnt_engine_track(&t, e, "(01)09506000134352(21)K0");
+    if (tnt_engine_track(&t, e, id) != TNT_OK)
+        fail_msg("track %s after replay: %s", id, tnt_error_last());
     tnt_track_json(&after, NULL, t);
     tnt_track_free(t);
     assert_string_equal(before, after);
