@@ -73,7 +73,7 @@ def name_of(decl):
     if decl.startswith("TNT_EXTERN") and m:
         return m.group(1)
     if decl.startswith("typedef"):
-        m = re.search(r"(\w+)\s*;$", decl)
+        m = re.search(r"\(\*\s*(\w+)\)", decl) or re.search(r"(\w+)\s*;$", decl)
     else:
         m = re.search(r"#define\s+(\w+)", decl)
     return m.group(1) if m else decl

@@ -713,6 +713,33 @@ static void test_store_limits(void **state)
     s->methods->close(s);
 }
 
+static void test_archive_paths(void **state)
+{
+    (void)state;
+    tnt_archive *a;
+    const char *uri = fresh("archive-paths");
+    OK(tnt__local_backend.open_archive(&a, uri, NULL, NULL, g_err, sizeof g_err));
+    OK(a->methods->put(a, "a/b", "x", 1));
+    assert_int_equal(a->methods->put(a, "a/b/c", "y", 1), TNT_E_INVALID); /* a/b is a file */
+    assert_int_equal(a->methods->put(a, "a", "y", 1), TNT_E_INVALID);     /* a is a directory */
+    assert_int_equal(a->methods->put(a, "a/.tnt-1-2", "y", 1), TNT_E_INVALID);
+    char path[600];
+    snprintf(path, sizeof path, "%s/a/b", uri + 7);
+    assert_int_equal(file_size(path), 1); /* where the object is */
+    /* remove drops the directories it emptied */
+    OK(a->methods->put(a, "deep/er/still/x", "z", 1));
+    OK(a->methods->remove(a, "deep/er/still/x"));
+    snprintf(path, sizeof path, "%s/deep", uri + 7);
+    assert_int_equal(file_size(path), -1);
+    OK(a->methods->remove(a, "a")); /* a prefix, not an object: nothing happens */
+    void *data;
+    size_t len;
+    OK(a->methods->get(a, "a/b", 0, 0, &data, &len));
+    tnt_free(data);
+    assert_int_equal(a->methods->get(a, "a/b", 2, 0, &data, &len), TNT_E_INVALID); /* offset past the end */
+    a->methods->close(a);
+}
+
 /* ---- crash safety: SIGKILL a writer, reopen, check every acknowledged record ---- */
 
 enum { CRASH_THREADS = 4 };
@@ -993,6 +1020,7 @@ int main(void)
         cmocka_unit_test(test_log_limits),
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_store_limits),
+        cmocka_unit_test(test_archive_paths),
         cmocka_unit_test(test_crash_safety),
     };
     return cmocka_run_group_tests(tests, setup_all, teardown_all);
