@@ -214,6 +214,13 @@ static void test_settings(void **state)
     assert_int_equal(tnt__local_backend.open_log(&log, uri, three, NULL, g_err, sizeof g_err), TNT_E_INVALID);
     assert_non_null(strstr(g_err, "2 partitions"));
 
+    /* partitions without the metadata file: refused, not guessed */
+    char meta[600];
+    snprintf(meta, sizeof meta, "%s/tnt-log", uri + 7);
+    assert_int_equal(unlink(meta), 0);
+    assert_int_equal(tnt__local_backend.open_log(&log, uri, NULL, NULL, g_err, sizeof g_err), TNT_E_CORRUPT);
+    assert_non_null(strstr(g_err, "tnt-log"));
+
     tnt_store *s;
     const char *store_bad[] = {"partitions=2", NULL};
     assert_int_equal(tnt__local_backend.open_store(&s, fresh("settings-store"), store_bad, NULL, g_err, sizeof g_err),

@@ -513,7 +513,7 @@ static tnt_status create_segment(partition *p, int64_t base, int *fd_out)
 }
 
 /* Load a partition: every segment, and recover the last one's tail. */
-static tnt_status open_partition(local_log *l, partition *p, tnt__buf *warnings)
+static tnt_status open_partition(partition *p, tnt__buf *warnings)
 {
     int err = tnt__local_mkdirs(p->dir);
     if (err)
@@ -595,7 +595,6 @@ static tnt_status open_partition(local_log *l, partition *p, tnt__buf *warnings)
     s->nblocks = r.nblocks;
     s->cap = r.cap;
     s->indexed = true;
-    (void)l;
     return TNT_OK;
 }
 
@@ -627,6 +626,15 @@ static tnt_status load_meta(const char *dir, int *nparts)
         rc = tnt__error(TNT_E_IO, "log: cannot read '%s': %s", path, strerror(errno));
         goto out;
     }
+    /* The metadata is made durable before any partition exists: partitions
+     * without it mean a damaged log, whose partition count is unknown. */
+    snprintf(tmp, n, "%s/p0000", dir);
+    struct stat st;
+    if (stat(tmp, &st) == 0) {
+        rc = tnt__error(TNT_E_CORRUPT, "log: '%s' has partitions but no %s file", dir, META_NAME);
+        goto out;
+    }
+    snprintf(tmp, n, "%s/%s.tmp", dir, META_NAME);
     if (!*nparts)
         *nparts = DEFAULT_PARTITIONS;
     char text[64];
@@ -744,7 +752,7 @@ tnt_status tnt__local_open_log(tnt_log **out, const char *uri, const char *const
             rc = tnt__error(TNT_E_NOMEM, "out of memory");
         else {
             snprintf(p->dir, dn, "%s/p%04d", dir, i);
-            rc = open_partition(l, p, &warnings);
+            rc = open_partition(p, &warnings);
         }
     }
     if (rc != TNT_OK)
