@@ -20,8 +20,8 @@ TITLES = {
     "event.h": "The event model",
     "document.h": "Reading documents",
     "engine.h": "The engine: ingest, track, history, replay, archive, master data",
-    "sys/backend.h": "Systems API: storage backends",
     "sys/alloc.h": "Systems API: the allocator",
+    "sys/backend.h": "Systems API: storage backends",
 }
 
 DECL = re.compile(r"TNT_EXTERN\s+(.+?);", re.S)
@@ -74,7 +74,7 @@ def name_of(decl):
     if decl.startswith("TNT_EXTERN") and m:
         return m.group(1)
     if decl.startswith("typedef"):
-        m = re.search(r"(\w+)\s*;$", decl)
+        m = re.search(r"\(\*\s*(\w+)\)", decl) or re.search(r"(\w+)\s*;$", decl)
     else:
         m = re.search(r"#define\s+(\w+)", decl)
     return m.group(1) if m else decl

@@ -73,7 +73,9 @@ typedef struct tnt_log_record {
 /**
  * Delivery report of one appended record, called once per record, in append
  * order per partition, from the thread that calls flush() (or from a
- * backend thread, which the backend documents).
+ * backend thread, which the backend documents). With group commit that may
+ * be another caller's flush() than the appender's. The callback may call
+ * append() but not flush() (TNT_E_MISUSE).
  * @param status   TNT_OK when the record is durable, else the error
  * @param partition, offset  where it was stored
  */
@@ -99,7 +101,13 @@ struct tnt_log_methods {
      * TNT_E_BACKEND / TNT_E_IO when the log is unusable.
      */
     tnt_status (*append)(tnt_log *log, const tnt_log_record *records, size_t n, tnt_log_ack_fn ack, void *userdata);
-    /** Wait until every queued record is durable (or failed) and acknowledged. */
+    /**
+     * Wait until every record queued before the call is durable (or failed)
+     * and acknowledged. timeout_ms < 0 waits without limit; when it runs out,
+     * TNT_E_TIMEOUT (the records stay queued and are acknowledged later).
+     * Returns the error of a write that failed meanwhile (its acks say which
+     * records it concerned).
+     */
     tnt_status (*flush)(tnt_log *log, int timeout_ms);
     /** Offset one past the last record of a partition. */
     tnt_status (*end_offset)(tnt_log *log, int partition, int64_t *offset_out);
@@ -108,7 +116,9 @@ struct tnt_log_methods {
     /**
      * Read records of one partition from an offset, in order, up to the
      * end offset at the time of the call. TNT_OK at the end, or the
-     * callback's stop, or an error.
+     * callback's stop, or an error. Reading from an offset already dropped
+     * by truncate_before() starts at the first record kept; offsets need not
+     * be contiguous (the callback gets each record's own).
      */
     tnt_status (*read)(tnt_log *log, int partition, int64_t from_offset, tnt_log_read_fn fn, void *userdata);
     /**
@@ -161,7 +171,8 @@ struct tnt_store_methods {
     void (*close)(tnt_store *store);
     /**
      * Read one item.
-     * @param[out] value_out allocated with tnt_backend_alloc(); the caller frees it with tnt_free()
+     * @param[out] value_out allocated with tnt_backend_alloc(); the caller frees it with tnt_free();
+     *             may be NULL to read only the version
      * @return TNT_OK, TNT_E_NOTFOUND, TNT_E_TIMEOUT (throttled: retry), TNT_E_BACKEND
      */
     tnt_status (*get)(tnt_store *store, const void *pk, size_t pk_len, const void *sk, size_t sk_len,
@@ -176,6 +187,7 @@ struct tnt_store_methods {
      * Write (or, value NULL, delete) up to TNT_STORE_MAX_BATCH items,
      * unconditionally. Not atomic as a whole: *unprocessed_out (may be 0)
      * items at the END of the array were not written and must be retried.
+     * More than TNT_STORE_MAX_BATCH items is TNT_E_INVALID.
      */
     tnt_status (*batch_write)(tnt_store *store, const tnt_store_item *items, size_t n, size_t *unprocessed_out);
     /**
@@ -207,6 +219,12 @@ struct tnt_archive {
     const tnt_archive_methods *methods;
 };
 
+/*
+ * Archive keys are 1 to 1024 bytes of segments separated by '/', none of
+ * them empty, "." or ".." (so no leading or trailing '/'); other keys are
+ * TNT_E_INVALID, whatever the backend, so that a key is a path nowhere.
+ */
+
 /** An object listed. Return 0 to go on. */
 typedef int (*tnt_archive_list_fn)(void *userdata, const char *key, uint64_t size, int64_t modified_ms);
 
@@ -220,6 +238,7 @@ struct tnt_archive_methods {
     tnt_status (*put)(tnt_archive *archive, const char *key, const void *data, size_t len);
     /**
      * Read an object, or the byte range [offset, offset+len) of it (len 0: to the end).
+     * A range past the end is cut at the end; an offset past the end is TNT_E_INVALID.
      * @param[out] data_out allocated with tnt_backend_alloc()
      */
     tnt_status (*get)(tnt_archive *archive, const char *key, uint64_t offset, uint64_t len, void **data_out,
@@ -243,8 +262,11 @@ typedef struct tnt_backend {
     /**
      * Open the event log at uri (e.g. "file:///var/lib/tnt/log",
      * "kafka://host:9092/topic"). settings: "key=value" strings of the
-     * backend's namespace (NULL-terminated array; may be NULL). NULL when
-     * the backend is no log. Errors: a message through errbuf.
+     * backend's namespace (NULL-terminated array; may be NULL); an unknown
+     * key is TNT_E_INVALID. NULL when the backend is no log. Errors: a
+     * message through errbuf. On TNT_OK errbuf holds what recovery the open
+     * did, worth a warning in the host's log (for example a torn log tail
+     * truncated), or "" when there was none.
      */
     tnt_status (*open_log)(tnt_log **out, const char *uri, const char *const *settings, void *user_data,
                            char *errbuf, size_t errbuf_size);

@@ -163,7 +163,8 @@ static tnt_status archive_put(tnt_archive *archive, const char *key, const void 
     struct stat st;
     int err = 0;
     if (lstat(path, &st) == 0) {
-        rc = tnt__error(TNT_E_EXISTS, "archive: '%s' exists (objects are immutable)", key);
+        rc = S_ISDIR(st.st_mode) ? tnt__error(TNT_E_INVALID, "archive: key '%s' is the prefix of other keys", key)
+                                 : tnt__error(TNT_E_EXISTS, "archive: '%s' exists (objects are immutable)", key);
         goto out;
     }
     /* A concurrent remove() may delete an emptied parent: try again. */

@@ -78,7 +78,7 @@ static inline uint64_t tnt__get_u64(const unsigned char *p)
 
 /* ---- white-box hooks for tests and benchmarks ---- */
 
-/* Number of fdatasync calls the log has made on its segment files. */
-uint64_t tnt__local_log_fsyncs(tnt_log *log);
+/* Group commits (leader batches) and segment fdatasyncs the log has made. */
+void tnt__local_log_stats(tnt_log *log, uint64_t *batches, uint64_t *fsyncs);
 
 #endif /* TNT_BACKENDS_LOCAL_H */

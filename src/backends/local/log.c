@@ -105,8 +105,18 @@ typedef struct local_log {
     tnt_status fail_status;
     char fail_msg[256];
     tnt_status broken;           /* sticky: an fsync failed; reopen */
-    uint64_t fsyncs;
+    uint64_t fsyncs, batches;
+    /* The leader's fsyncs, shared out: waiting followers run some of them,
+     * since the device completes concurrent flushes together. */
+    const struct sync_job *jobs;
+    size_t njobs, job_next, jobs_left;
+    int job_err;
 } local_log;
+
+typedef struct sync_job {
+    int fd;
+    const char *dir;     /* also fsync this directory (a new segment in it) */
+} sync_job;
 
 static const tnt_log_methods log_methods;
 static _Thread_local local_log *t_acking; /* the log whose acks this thread runs */
@@ -503,7 +513,7 @@ static tnt_status create_segment(partition *p, int64_t base, int *fd_out)
 }
 
 /* Load a partition: every segment, and recover the last one's tail. */
-static tnt_status open_partition(local_log *l, partition *p, tnt__buf *warnings)
+static tnt_status open_partition(partition *p, tnt__buf *warnings)
 {
     int err = tnt__local_mkdirs(p->dir);
     if (err)
@@ -585,7 +595,6 @@ static tnt_status open_partition(local_log *l, partition *p, tnt__buf *warnings)
     s->nblocks = r.nblocks;
     s->cap = r.cap;
     s->indexed = true;
-    (void)l;
     return TNT_OK;
 }
 
@@ -617,6 +626,15 @@ static tnt_status load_meta(const char *dir, int *nparts)
         rc = tnt__error(TNT_E_IO, "log: cannot read '%s': %s", path, strerror(errno));
         goto out;
     }
+    /* The metadata is made durable before any partition exists: partitions
+     * without it mean a damaged log, whose partition count is unknown. */
+    snprintf(tmp, n, "%s/p0000", dir);
+    struct stat st;
+    if (stat(tmp, &st) == 0) {
+        rc = tnt__error(TNT_E_CORRUPT, "log: '%s' has partitions but no %s file", dir, META_NAME);
+        goto out;
+    }
+    snprintf(tmp, n, "%s/%s.tmp", dir, META_NAME);
     if (!*nparts)
         *nparts = DEFAULT_PARTITIONS;
     char text[64];
@@ -734,7 +752,7 @@ tnt_status tnt__local_open_log(tnt_log **out, const char *uri, const char *const
             rc = tnt__error(TNT_E_NOMEM, "out of memory");
         else {
             snprintf(p->dir, dn, "%s/p%04d", dir, i);
-            rc = open_partition(l, p, &warnings);
+            rc = open_partition(p, &warnings);
         }
     }
     if (rc != TNT_OK)
@@ -836,6 +854,64 @@ static int write_all(int fd, const char *data, size_t len, uint64_t pos)
     return 0;
 }
 
+static int run_job(const sync_job *j)
+{
+    int err = fdatasync(j->fd) == 0 ? 0 : errno;
+    if (!err && j->dir)
+        err = tnt__local_fsync_dir(j->dir);
+    return err;
+}
+
+/* Run posted sync jobs until none is left to take (mu held). */
+static void help_sync(local_log *l)
+{
+    while (l->job_next < l->njobs) {
+        const sync_job *j = &l->jobs[l->job_next++];
+        pthread_mutex_unlock(&l->mu);
+        int err = run_job(j);
+        pthread_mutex_lock(&l->mu);
+        l->fsyncs++;
+        if (err && !l->job_err)
+            l->job_err = err;
+        if (--l->jobs_left == 0)
+            pthread_cond_broadcast(&l->cv);
+    }
+}
+
+/* fdatasync every partition the batch wrote, with the followers' help. */
+static tnt_status sync_batch(local_log *l, plan *plans)
+{
+    sync_job jobs[64], *v = l->nparts <= 64 ? jobs : tnt__malloc((size_t)l->nparts * sizeof *v);
+    if (!v)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
+    size_t n = 0;
+    for (int p = 0; p < l->nparts; p++)
+        if (plans[p].touched)
+            v[n++] = (sync_job){l->parts[p].fd, plans[p].roll ? l->parts[p].dir : NULL};
+    pthread_mutex_lock(&l->mu);
+    l->jobs = v;
+    l->njobs = n;
+    l->job_next = 0;
+    l->jobs_left = n;
+    l->job_err = 0;
+    pthread_cond_broadcast(&l->cv);
+    help_sync(l);
+    while (l->jobs_left > 0)
+        pthread_cond_wait(&l->cv, &l->mu);
+    int err = l->job_err;
+    l->jobs = NULL;
+    l->njobs = l->job_next = 0;
+    if (err) /* the page cache can no longer be trusted (a failed fsync may have dropped pages) */
+        l->broken = TNT_E_IO;
+    pthread_mutex_unlock(&l->mu);
+    if (v != jobs)
+        tnt__free(v);
+    if (err)
+        return tnt__error(TNT_E_IO, "log: fdatasync in '%s' failed: %s; the log must be reopened", l->dir,
+                          strerror(err));
+    return TNT_OK;
+}
+
 /* Write and sync a batch (no lock held). On failure every partition is put
  * back as it was: the batch is all or nothing. */
 static tnt_status write_batch(local_log *l, plan *plans)
@@ -863,23 +939,8 @@ static tnt_status write_batch(local_log *l, plan *plans)
             tnt__free(path);
         }
     }
-    for (int p = 0; p < l->nparts && rc == TNT_OK; p++) {
-        plan *pl = &plans[p];
-        partition *part = &l->parts[p];
-        if (!pl->touched)
-            continue;
-        int err = fdatasync(part->fd) == 0 ? 0 : errno;
-        if (!err && pl->roll)
-            err = tnt__local_fsync_dir(part->dir);
-        pthread_mutex_lock(&l->mu);
-        l->fsyncs++;
-        if (err) /* the page cache can no longer be trusted (a failed fsync may have dropped pages) */
-            l->broken = TNT_E_IO;
-        pthread_mutex_unlock(&l->mu);
-        if (err)
-            rc = tnt__error(TNT_E_IO, "log: fdatasync of '%s' failed: %s; the log must be reopened", part->dir,
-                            strerror(err));
-    }
+    if (rc == TNT_OK)
+        rc = sync_batch(l, plans);
     if (rc == TNT_OK)
         return TNT_OK;
     for (int p = 0; p < l->nparts; p++) {
@@ -1042,6 +1103,7 @@ static void lead(local_log *l)
         snprintf(l->fail_msg, sizeof l->fail_msg, "%s", tnt_error_last());
     }
     l->done_seq = last_seq;
+    l->batches++;
     l->leading = false;
     pthread_cond_broadcast(&l->cv);
 }
@@ -1067,6 +1129,10 @@ static tnt_status log_flush(tnt_log *log, int timeout_ms)
     while (l->done_seq < target) {
         if (!l->leading && l->head) {
             lead(l);
+            continue;
+        }
+        if (l->job_next < l->njobs) {
+            help_sync(l);
             continue;
         }
         int w = timeout_ms < 0 ? pthread_cond_wait(&l->cv, &l->mu)
@@ -1334,13 +1400,13 @@ static void log_close(tnt_log *log)
     log_free(l);
 }
 
-uint64_t tnt__local_log_fsyncs(tnt_log *log)
+void tnt__local_log_stats(tnt_log *log, uint64_t *batches, uint64_t *fsyncs)
 {
     local_log *l = (local_log *)log;
     pthread_mutex_lock(&l->mu);
-    uint64_t n = l->fsyncs;
+    *batches = l->batches;
+    *fsyncs = l->fsyncs;
     pthread_mutex_unlock(&l->mu);
-    return n;
 }
 
 static const tnt_log_methods log_methods = {
