@@ -84,6 +84,8 @@ typedef struct batch {
     slot *slots;
     size_t nslots, capslots;
     tnt_status err;
+    uint8_t staged[1024][32];   /* hashes of the events staged so far */
+    size_t nstaged;
 } batch;
 
 static void add(batch *b, const tnt__key *k, const void *value, size_t len)
@@ -359,7 +361,7 @@ static tnt_status rechain_after(tnt_engine *e, batch *b)
     for (size_t i = 0; i < b->nslots; i++) {
         if (!b->slots[i].dirty)
             continue;
-        batch again = {e, b->a, NULL, 0, 0, NULL, 0, 0, TNT_OK};
+        batch again = {e, b->a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0};
         slot *s = &b->slots[i];
         tnt_status st = rechain(&again, s);
         if (st != TNT_OK)
@@ -449,86 +451,254 @@ static tnt_status write_marked(tnt_engine *e, batch *b, int partition, int64_t o
     return st;
 }
 
-static tnt_status apply_one(tnt_engine *e, tnt__effect *fx, bool *dup, const tnt_v1_IndexEntry *where,
-                            tnt__arena *a)
+/* Stage the changes of one effect into a batch (nothing is written yet). */
+static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
 {
     tnt__key ek;
     tnt__key_event(&ek, fx->hash);
+    if (fx->master) { /* master data rides the log like events */
+        *dup = false;
+        tnt__key k;
+        tnt__key_master(&k, (int)fx->master->kind, fx->master->key);
+        size_t len;
+        void *v = encode_msg(b, tnt_v1_MasterRecord_fields, fx->master, &len);
+        if (v)
+            add(b, &k, v, len);
+        return b->err;
+    }
+    /* Stored before, or earlier in this very batch: a duplicate. */
+    for (size_t i = 0; i < b->nstaged; i++)
+        if (memcmp(b->staged[i], fx->hash, 32) == 0)
+            return *dup = true, TNT_OK;
     void *have = NULL;
     size_t have_len;
-    tnt_status st = tnt__store_get(e, &ek, &have, &have_len);
+    tnt_status st = tnt__store_get(b->e, &ek, &have, &have_len);
     tnt_free(have);
-    batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK};
-    if (st == TNT_OK) { /* stored before: only the log position moves on */
-        *dup = true;
-        return write_marked(e, &b, fx->partition, fx->offset);
-    }
+    if (st == TNT_OK)
+        return *dup = true, TNT_OK;
     if (st != TNT_E_NOTFOUND)
         return st;
     *dup = false;
-    for (uint32_t i = 0; i < fx->nids && !b.err; i++) {
-        slot *s = state_of(&b, fx->ids[i]);
+    if (b->nstaged < sizeof b->staged / sizeof b->staged[0])
+        memcpy(b->staged[b->nstaged++], fx->hash, 32);
+    for (uint32_t i = 0; i < fx->nids && !b->err; i++) {
+        slot *s = state_of(b, fx->ids[i]);
         if (!s)
             break;
-        update_state(&b, s, fx);
+        update_state(b, s, fx);
         tnt__key k;
         tnt__key_index(&k, fx->ids[i], fx->time_ms, fx->hash);
         tnt_v1_IndexEntry ie = tnt_v1_IndexEntry_init_zero;
-        if (where)
-            ie = *where;
+        if (fx->where)
+            ie = *fx->where;
         size_t len;
-        void *v = encode_msg(&b, tnt_v1_IndexEntry_fields, &ie, &len);
+        void *v = encode_msg(b, tnt_v1_IndexEntry_fields, &ie, &len);
         if (v)
-            add(&b, &k, v, len);
+            add(b, &k, v, len);
     }
-    aggregate(&b, fx);
-    flush_states(&b);
-    /* The event itself last, so a half-applied batch is re-applied on
-     * recovery: its body, or where the archive keeps it. */
-    if (where) {
-        size_t len;
-        void *v = encode_msg(&b, tnt_v1_IndexEntry_fields, where, &len);
-        uint8_t *ev = v ? tnt__arena_alloc(a, len + 1) : NULL;
-        if (!ev)
-            return TNT_E_NOMEM;
-        ev[0] = 'A';
-        memcpy(ev + 1, v, len);
-        add(&b, &ek, ev, len + 1);
-    } else {
-        uint8_t *ev = tnt__arena_alloc(a, fx->event_pb_len + 1);
-        if (!ev)
-            return TNT_E_NOMEM;
-        ev[0] = 'E';
-        memcpy(ev + 1, fx->event_pb, fx->event_pb_len);
-        add(&b, &ek, ev, fx->event_pb_len + 1);
+    aggregate(b, fx);
+    /* The event itself: its body, or where the archive keeps it. */
+    const void *body = fx->event_pb;
+    size_t body_len = fx->event_pb_len;
+    char kind = 'E';
+    if (fx->where) {
+        body = encode_msg(b, tnt_v1_IndexEntry_fields, fx->where, &body_len);
+        kind = 'A';
     }
-    if ((st = write_marked(e, &b, fx->partition, fx->offset)) != TNT_OK)
-        return st;
-    return rechain_after(e, &b);
+    uint8_t *ev = body ? tnt__arena_alloc(b->a, body_len + 1) : NULL;
+    if (!ev)
+        return b->err ? b->err : TNT_E_NOMEM;
+    ev[0] = (uint8_t)kind;
+    memcpy(ev + 1, body, body_len);
+    add(b, &ek, ev, body_len + 1);
+    return b->err;
+}
+
+/* Event by event, for stores that cannot write a whole batch at once: each
+ * event's items in order, the event item and the watermark last, so a crash
+ * in between is re-applied from the log. */
+static tnt_status apply_each(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup, tnt__arena *a)
+{
+    tnt_status st = TNT_OK;
+    for (size_t i = 0; i < n && st == TNT_OK; i++) {
+        dup[i] = false;
+        if (fx[i].log_status != TNT_OK)
+            continue;
+        batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0};
+        if ((st = stage(&b, &fx[i], &dup[i])) == TNT_OK && (st = flush_states(&b)) == TNT_OK &&
+            (st = write_marked(e, &b, fx[i].partition, fx[i].offset)) == TNT_OK)
+            st = rechain_after(e, &b);
+        tnt__arena_reset(a);
+    }
+    return st;
+}
+
+static tnt__water *water_copy(const tnt_engine *e)
+{
+    tnt__water *w = tnt__calloc((size_t)e->partitions, sizeof *w);
+    for (int p = 0; w && p < e->partitions; p++) {
+        w[p] = e->water[p];
+        w[p].done = w[p].cap ? tnt__malloc(w[p].cap * sizeof *w[p].done) : NULL;
+        if (w[p].cap && !w[p].done) {
+            for (int q = 0; q < p; q++)
+                tnt__free(w[q].done);
+            tnt__free(w);
+            return NULL;
+        }
+        if (w[p].n)
+            memcpy(w[p].done, e->water[p].done, w[p].n * sizeof *w[p].done);
+    }
+    return w;
+}
+
+static void water_free(tnt__water *w, int partitions)
+{
+    for (int p = 0; w && p < partitions; p++)
+        tnt__free(w[p].done);
+    tnt__free(w);
+}
+
+/* The whole batch in one transaction: states merged in memory first. */
+static tnt_status apply_batch(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup, tnt__arena *a)
+{
+    batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0};
+    tnt__water *w = water_copy(e);
+    if (!w)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
+    bool *touched = tnt__arena_zalloc(a, (size_t)e->partitions);
+    tnt_status st = touched ? TNT_OK : TNT_E_NOMEM;
+    for (size_t i = 0; i < n && st == TNT_OK; i++) {
+        dup[i] = false;
+        if (fx[i].log_status != TNT_OK)
+            continue;
+        st = stage(&b, &fx[i], &dup[i]);
+        int p = fx[i].partition;
+        if (st == TNT_OK && p >= 0 && p < e->partitions) {
+            commit_mark(&w[p], fx[i].offset, next_mark(&w[p], fx[i].offset));
+            touched[p] = true;
+        }
+    }
+    if (st == TNT_OK)
+        st = flush_states(&b);
+    for (int p = 0; st == TNT_OK && p < e->partitions; p++)
+        if (touched[p])
+            applied_offset(&b, p, w[p].mark);
+    if (st == TNT_OK && b.err)
+        st = b.err;
+    if (st == TNT_OK && b.n) {
+        st = e->store->methods->transact(e->store, b.items, b.n);
+        atomic_fetch_add(&e->n.store_batches, 1);
+    }
+    if (st == TNT_OK) { /* the watermarks move only once it is written */
+        water_free(e->water, e->partitions);
+        e->water = w;
+        w = NULL;
+        st = rechain_after(e, &b);
+    }
+    water_free(w, e->partitions);
+    return st;
 }
 
 tnt_status tnt__apply(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup)
 {
     tnt__arena a;
     tnt__arena_init(&a, 0);
-    tnt_status st = TNT_OK;
-    for (size_t i = 0; i < n && st == TNT_OK; i++) {
-        if (fx[i].log_status != TNT_OK) {
-            dup[i] = false;
-            continue;
-        }
-        st = apply_one(e, &fx[i], &dup[i], NULL, &a);
-        tnt__arena_reset(&a);
-    }
+    tnt_status st = e->store->methods->transact ? apply_batch(e, fx, n, dup, &a) : apply_each(e, fx, n, dup, &a);
     tnt__arena_destroy(&a);
     return st;
+}
+
+/* ---- re-applying records read back from the log or the archive ---- */
+
+#define REPLAY_BATCH 256
+
+struct tnt__replayer {
+    tnt_engine *e;
+    tnt__arena a;
+    tnt__effect fx[REPLAY_BATCH];
+    tnt_v1_MasterRecord master[REPLAY_BATCH];
+    tnt_v1_IndexEntry where[REPLAY_BATCH];
+    size_t n, total;
+};
+
+tnt__replayer *tnt__replayer_new(tnt_engine *e)
+{
+    tnt__replayer *r = tnt__malloc(sizeof *r);
+    if (r) {
+        r->e = e;
+        r->n = r->total = 0;
+        tnt__arena_init(&r->a, 0);
+    }
+    return r;
+}
+
+tnt_status tnt__replayer_flush(tnt__replayer *r)
+{
+    if (!r->n)
+        return TNT_OK;
+    bool dup[REPLAY_BATCH];
+    tnt_status st = tnt__apply(r->e, r->fx, r->n, dup);
+    r->total += r->n;
+    r->n = 0;
+    tnt__arena_reset(&r->a);
+    return st;
+}
+
+tnt_status tnt__replayer_add(tnt__replayer *r, const void *record, size_t len, int partition, int64_t offset,
+                             const tnt_v1_IndexEntry *where)
+{
+    const void *pb;
+    size_t pb_len;
+    bool is_master;
+    tnt__effect *fx = &r->fx[r->n];
+    void *copy = tnt__arena_alloc(&r->a, len ? len : 1); /* records outlive the reader's callback */
+    if (!copy)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
+    memcpy(copy, record, len);
+    tnt_status st = tnt__record_read(copy, len, &pb, &pb_len, &r->master[r->n], &is_master);
+    if (st != TNT_OK)
+        return tnt__error(st, "log partition %d offset %lld: %s", partition, (long long)offset, tnt_error_last());
+    if (is_master) {
+        memset(fx, 0, sizeof *fx);
+        fx->master = &r->master[r->n];
+    } else {
+        tnt_event *ev = tnt__event_new(&r->a);
+        if (!ev)
+            return TNT_E_NOMEM;
+        if ((st = tnt__proto_decode_event(ev, pb, pb_len)) != TNT_OK)
+            return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: %s", partition, (long long)offset,
+                              tnt_error_last());
+        if (!tnt__effect_from(fx, ev, pb, pb_len, &r->a))
+            return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: an event without a hash", partition,
+                              (long long)offset);
+    }
+    if (where) {
+        r->where[r->n] = *where;
+        fx->where = &r->where[r->n];
+    }
+    fx->partition = partition;
+    fx->offset = offset;
+    fx->log_status = TNT_OK;
+    if (++r->n == REPLAY_BATCH)
+        return tnt__replayer_flush(r);
+    return TNT_OK;
+}
+
+size_t tnt__replayer_free(tnt__replayer *r)
+{
+    if (!r)
+        return 0;
+    size_t n = r->total;
+    tnt__arena_destroy(&r->a);
+    tnt__free(r);
+    return n;
 }
 
 tnt_status tnt__apply_master(tnt_engine *e, const tnt_v1_MasterRecord *m)
 {
     tnt__arena a;
     tnt__arena_init(&a, 0);
-    batch b = {e, &a, NULL, 0, 0, NULL, 0, 0, TNT_OK};
+    batch b = {e, &a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0};
     tnt__key k;
     tnt__key_master(&k, (int)m->kind, m->key);
     size_t len;
@@ -538,36 +708,4 @@ tnt_status tnt__apply_master(tnt_engine *e, const tnt_v1_MasterRecord *m)
     tnt_status st = b.err ? b.err : tnt__store_write(e, b.items, b.n);
     tnt__arena_destroy(&a);
     return st;
-}
-
-tnt_status tnt__apply_record(tnt_engine *e, const void *record, size_t len, int partition, int64_t offset,
-                             const tnt_v1_IndexEntry *where, tnt__arena *a)
-{
-    const void *pb;
-    size_t pb_len;
-    bool is_master;
-    tnt_v1_MasterRecord m;
-    tnt_status st = tnt__record_read(record, len, &pb, &pb_len, &m, &is_master);
-    if (st != TNT_OK)
-        return st;
-    if (is_master) {
-        if ((st = tnt__apply_master(e, &m)) != TNT_OK)
-            return st;
-        batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK};
-        return write_marked(e, &b, partition, offset);
-    }
-    tnt_event *ev = tnt__event_new(a);
-    if (!ev)
-        return TNT_E_NOMEM;
-    if ((st = tnt__proto_decode_event(ev, pb, pb_len)) != TNT_OK)
-        return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: %s", partition, (long long)offset,
-                          tnt_error_last());
-    tnt__effect fx;
-    if (!tnt__effect_of(&fx, ev, a))
-        return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: an event without a hash", partition,
-                          (long long)offset);
-    fx.partition = partition;
-    fx.offset = offset;
-    bool dup;
-    return apply_one(e, &fx, &dup, where, a);
 }

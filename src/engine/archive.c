@@ -555,7 +555,7 @@ typedef struct replay {
     tnt_engine *e;
     int partition;
     const char *segment;
-    tnt__arena a;
+    tnt__replayer *rp;
     uint64_t frame_off;
     uint32_t frame_len;
     int64_t from_time;
@@ -582,10 +582,8 @@ static tnt_status replay_archived(void *ud, int64_t offset, const void *rec, siz
     w.frame_offset = r->frame_off;
     w.frame_len = r->frame_len;
     w.item = item;
-    tnt_status st = tnt__apply_record(r->e, rec, len, r->partition, offset, &w, &r->a);
-    tnt__arena_reset(&r->a);
     r->n++;
-    return st;
+    return tnt__replayer_add(r->rp, rec, len, r->partition, offset, &w);
 }
 
 static tnt_status replay_frame(void *ud, uint64_t off, const uint8_t *z, size_t zlen, uint32_t unused,
@@ -606,16 +604,16 @@ static int replay_logged(void *ud, int partition, int64_t offset, int64_t time_m
     if (time_ms < r->from_time)
         return 0;
     first_record(r, offset);
-    r->st = tnt__apply_record(r->e, value, value_len, partition, offset, NULL, &r->a);
-    tnt__arena_reset(&r->a);
+    r->st = tnt__replayer_add(r->rp, value, value_len, partition, offset, NULL);
     r->n++;
     return r->st != TNT_OK;
 }
 
 static tnt_status replay_partition(tnt_engine *e, int p, int64_t from_time, size_t *n)
 {
-    replay r = {e, p, NULL, {0}, 0, 0, from_time, 0, TNT_OK};
-    tnt__arena_init(&r.a, 0);
+    replay r = {e, p, NULL, tnt__replayer_new(e), 0, 0, from_time, 0, TNT_OK};
+    if (!r.rp)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
     tnt_status st = TNT_OK;
     int64_t from = 0;
     if (from_time == 0) { /* the archived prefix first, in offset order */
@@ -645,7 +643,9 @@ static tnt_status replay_partition(tnt_engine *e, int p, int64_t from_time, size
         if (st == TNT_OK)
             st = r.st;
     }
-    tnt__arena_destroy(&r.a);
+    if (st == TNT_OK)
+        st = tnt__replayer_flush(r.rp);
+    tnt__replayer_free(r.rp);
     *n += r.n;
     return st;
 }

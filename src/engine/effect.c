@@ -180,7 +180,7 @@ static const char *party(const tnt__refs *l, const char *type)
     return NULL;
 }
 
-bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
+static bool effect(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
 {
     memset(fx, 0, sizeof *fx);
     if (!tnt__hash_bytes(fx->hash, ev->hash_id))
@@ -211,11 +211,14 @@ bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
     fx->possessor = cp(a, party(&ev->destinations, "possessing_party"), &ok);
     ok = ok && push_all(a, &fx->pd_set, &fx->npd_set, &ev->pd_set) &&
          push_all(a, &fx->pd_unset, &fx->npd_unset, &ev->pd_unset);
-    if (!ok || !readings(fx, ev, a))
-        return false;
+    return ok && readings(fx, ev, a);
+}
+
+bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
+{
     void *pb = NULL;
     size_t pb_len = 0;
-    if (tnt__proto_encode_event(&pb, &pb_len, ev) != TNT_OK)
+    if (!effect(fx, ev, a) || tnt__proto_encode_event(&pb, &pb_len, ev) != TNT_OK)
         return false;
     void *copy_pb = tnt__arena_alloc(a, pb_len ? pb_len : 1);
     if (copy_pb)
@@ -227,4 +230,13 @@ bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
     fx->event_pb_len = pb_len;
     fx->record = tnt__record_event(a, copy_pb, pb_len, &fx->record_len);
     return fx->record != NULL;
+}
+
+bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, const void *pb, size_t pb_len, tnt__arena *a)
+{
+    if (!effect(fx, ev, a))
+        return false;
+    fx->event_pb = pb;
+    fx->event_pb_len = pb_len;
+    return true;
 }

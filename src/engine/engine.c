@@ -144,7 +144,7 @@ tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts)
     if (st == TNT_OK)
         st = open_role(e, 0, e->uris[0], "database.event_store", &c, part_setting);
     if (st == TNT_OK)
-        st = open_role(e, 1, e->uris[1], "database.real_time_store", &c, NULL);
+        st = open_role(e, 1, e->uris[1], "database.real_time_store", &c, "tnt.durable_log=1");
     if (st == TNT_OK)
         st = open_role(e, 2, e->uris[2], "database.cold_storage", &c, NULL);
     tnt__config_free(&c);

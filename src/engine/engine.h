@@ -95,10 +95,14 @@ typedef struct tnt__effect {
     int partition;              /* where the log stored it */
     int64_t offset;
     tnt_status log_status;
+    const tnt_v1_IndexEntry *where;     /* replaying an archived record: where it is */
+    const tnt_v1_MasterRecord *master;  /* a master-data record instead of an event */
 } tnt__effect;
 
 /* Build an effect from a valid, normalised event, in arena a. */
 bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a);
+/* The same for an event decoded from pb (which the effect then points to). */
+bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, const void *pb, size_t pb_len, tnt__arena *a);
 /* Apply effects to the store (caller holds apply_mu). dup[i] is set for
  * events stored before. Returns TNT_OK or the store's error; after an
  * error the engine refuses to write until it is reopened (recovery then
@@ -106,10 +110,17 @@ bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a);
 tnt_status tnt__apply(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup);
 /* Apply one master-data record. */
 tnt_status tnt__apply_master(tnt_engine *e, const tnt_v1_MasterRecord *m);
-/* Apply one log record as read back from the log, or from an archive
- * segment (where: its place there; the event body then stays archived). */
-tnt_status tnt__apply_record(tnt_engine *e, const void *record, size_t len, int partition, int64_t offset,
-                             const tnt_v1_IndexEntry *where, tnt__arena *a);
+
+/* Re-applies log records read back from the log, or from an archive
+ * segment (where: their place there; the bodies then stay archived), in
+ * batches. The caller holds apply_mu. */
+typedef struct tnt__replayer tnt__replayer;
+tnt__replayer *tnt__replayer_new(tnt_engine *e);
+tnt_status tnt__replayer_add(tnt__replayer *r, const void *record, size_t len, int partition, int64_t offset,
+                             const tnt_v1_IndexEntry *where);
+tnt_status tnt__replayer_flush(tnt__replayer *r);
+/* Frees it; returns the number of records applied. */
+size_t tnt__replayer_free(tnt__replayer *r);
 
 /* ---- the archive ---- */
 /* Read the event an archived index entry points at (decoded into a). */

@@ -56,29 +56,26 @@ static tnt_status read_mark(tnt_engine *e, int p, int64_t *mark)
     return len == 8 ? TNT_OK : tnt__error(TNT_E_CORRUPT, "the applied offset of log partition %d is corrupt", p);
 }
 
-typedef struct replay_ctx {
-    tnt_engine *e;
-    tnt__arena a;
+typedef struct recover_ctx {
+    tnt__replayer *r;
     tnt_status st;
-    size_t n;
-} replay_ctx;
+} recover_ctx;
 
 static int replay_one(void *ud, int partition, int64_t offset, int64_t time_ms, const void *key, size_t key_len,
                       const void *value, size_t value_len)
 {
     (void)time_ms, (void)key, (void)key_len;
-    replay_ctx *c = ud;
-    c->st = tnt__apply_record(c->e, value, value_len, partition, offset, NULL, &c->a);
-    tnt__arena_reset(&c->a);
-    c->n++;
+    recover_ctx *c = ud;
+    c->st = tnt__replayer_add(c->r, value, value_len, partition, offset, NULL);
     return c->st != TNT_OK;
 }
 
 /* Apply what the log holds beyond each partition's watermark. */
 tnt_status tnt__recover(tnt_engine *e)
 {
-    replay_ctx c = {e, {0}, TNT_OK, 0};
-    tnt__arena_init(&c.a, 0);
+    recover_ctx c = {tnt__replayer_new(e), TNT_OK};
+    if (!c.r)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
     tnt_status st = TNT_OK;
     for (int p = 0; p < e->partitions && st == TNT_OK; p++) {
         int64_t mark, end;
@@ -92,8 +89,10 @@ tnt_status tnt__recover(tnt_engine *e)
                 st = c.st;
         }
     }
-    tnt__arena_destroy(&c.a);
-    if (c.n)
-        atomic_fetch_add(&e->n.replayed, c.n);
+    if (st == TNT_OK)
+        st = tnt__replayer_flush(c.r);
+    size_t n = tnt__replayer_free(c.r);
+    if (n)
+        atomic_fetch_add(&e->n.replayed, n);
     return st;
 }

@@ -212,15 +212,16 @@ static tnt_status store_records(tnt_engine *e, loader *l)
     if (st == TNT_OK)
         st = tnt__log_write(e, fx, l->n, keys);
     if (st == TNT_OK) {
-        tnt__arena ap;
-        tnt__arena_init(&ap, 0);
+        tnt__replayer *r = tnt__replayer_new(e);
+        if (!r)
+            st = tnt__error(TNT_E_NOMEM, "out of memory");
         pthread_mutex_lock(&e->apply_mu);
-        for (size_t i = 0; st == TNT_OK && i < l->n; i++) {
-            st = tnt__apply_record(e, fx[i].record, fx[i].record_len, fx[i].partition, fx[i].offset, NULL, &ap);
-            tnt__arena_reset(&ap);
-        }
+        for (size_t i = 0; st == TNT_OK && i < l->n; i++)
+            st = tnt__replayer_add(r, fx[i].record, fx[i].record_len, fx[i].partition, fx[i].offset, NULL);
+        if (st == TNT_OK && r)
+            st = tnt__replayer_flush(r);
         pthread_mutex_unlock(&e->apply_mu);
-        tnt__arena_destroy(&ap);
+        tnt__replayer_free(r);
     }
     pthread_rwlock_unlock(&e->replay_lock);
     if (st == TNT_OK)

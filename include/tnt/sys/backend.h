@@ -30,6 +30,12 @@
  * NULL, and otherwise uses the documented fallback. Fields are only ever
  * appended. Tables are immutable once registered.
  *
+ * Settings: "key=value" strings from config.yml (see docs/configuration.md).
+ * Settings named "tnt.*" are hints from the engine that a backend uses if it
+ * knows them and otherwise ignores: "tnt.durable_log=1" tells a state store
+ * that the event log already makes every change durable (so its own commits
+ * need not be synced: the engine replays the log after a crash).
+ *
  * Memory: buffers a backend hands to the engine (values read) are allocated
  * with tnt_backend_alloc() so the engine frees them with tnt_free().
  *
@@ -204,6 +210,12 @@ struct tnt_store_methods {
     tnt_status (*scan)(tnt_store *store, tnt_store_item_fn fn, void *userdata);
     /** Delete every item (before a full replay). */
     tnt_status (*clear)(tnt_store *store);
+    /**
+     * Write (or, value NULL, delete) any number of items unconditionally,
+     * all or nothing. NULL when the backend cannot; the engine then writes
+     * event by event with batch_write() and relies on replaying the log.
+     */
+    tnt_status (*transact)(tnt_store *store, const tnt_store_item *items, size_t n);
     /* --- methods above: version 1 --- */
 };
 

@@ -120,6 +120,8 @@ tnt_status tnt__local_settings(const char *const *settings, tnt__local_setting *
         for (size_t i = 0; i < n && !s; i++)
             if (strlen(table[i].key) == klen && strncmp(table[i].key, kv, klen) == 0)
                 s = &table[i];
+        if (!s && strncmp(kv, "tnt.", 4) == 0)
+            continue; /* an engine hint this role does not use */
         if (!s || !eq)
             return tnt__error(TNT_E_INVALID, "file: unknown setting '%.*s'", (int)klen, kv);
         uint64_t v;

@@ -106,8 +106,16 @@ tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *c
     *out = NULL;
     /* Only address space: LMDB grows the file as data arrives. */
     uint64_t map_size = sizeof(void *) >= 8 ? 64ull << 30 : 1ull << 30;
-    tnt__local_setting table[] = {{"map_size", &map_size, 1ull << 20, sizeof(void *) >= 8 ? 1ull << 50 : 3ull << 30, false}};
-    tnt_status rc = tnt__local_settings(settings, table, 1);
+    /* tnt.durable_log: the engine's event log makes every change durable and
+     * replays it after a crash, so commits need not be synced (LMDB's
+     * MDB_NOSYNC: a process crash loses nothing; after a power failure the
+     * store is rebuilt from the log). */
+    uint64_t durable_log = 0;
+    tnt__local_setting table[] = {
+        {"map_size", &map_size, 1ull << 20, sizeof(void *) >= 8 ? 1ull << 50 : 3ull << 30, false},
+        {"tnt.durable_log", &durable_log, 0, 1, false},
+    };
+    tnt_status rc = tnt__local_settings(settings, table, 2);
     if (rc != TNT_OK)
         return tnt__local_report(rc, errbuf, errbuf_size);
     char *dir = tnt__local_uri_path(uri);
@@ -132,7 +140,7 @@ tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *c
     if (mrc == 0)
         mrc = mdb_env_set_maxreaders(s->env, 512);
     if (mrc == 0)
-        mrc = mdb_env_open(s->env, dir, MDB_NOTLS, 0644);
+        mrc = mdb_env_open(s->env, dir, MDB_NOTLS | (durable_log ? MDB_NOSYNC : 0), 0644);
     MDB_txn *txn = NULL;
     if (mrc == 0)
         mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
@@ -391,35 +399,49 @@ static tnt_status del_in(local_store *s, MDB_txn *txn, const key_buf *k)
     return mrc == 0 || mrc == MDB_NOTFOUND ? TNT_OK : fail(s, mrc, "delete");
 }
 
-/* One write transaction: all or nothing, never unprocessed items. */
-static tnt_status store_batch_write(tnt_store *store, const tnt_store_item *items, size_t n, size_t *unprocessed_out)
+/* Items written in one write transaction: all or nothing. */
+static tnt_status write_txn(local_store *s, const tnt_store_item *items, size_t n)
 {
-    local_store *s = (local_store *)store;
-    if (unprocessed_out)
-        *unprocessed_out = n;
-    if (n > TNT_STORE_MAX_BATCH)
-        return tnt__error(TNT_E_INVALID, "state store: a batch of %zu items (at most %d)", n, TNT_STORE_MAX_BATCH);
     if (n && !items)
         return tnt__error(TNT_E_MISUSE, "state store batch: items is NULL");
-    key_buf keys[TNT_STORE_MAX_BATCH];
+    key_buf *keys = n ? tnt__malloc(n * sizeof *keys) : NULL;
+    if (n && !keys)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
     tnt_status rc = TNT_OK;
     for (size_t i = 0; i < n && rc == TNT_OK; i++) {
         rc = check_value(&items[i], i);
         if (rc == TNT_OK)
             rc = make_key(s, &keys[i], items[i].pk, items[i].pk_len, items[i].sk, items[i].sk_len);
     }
-    if (rc != TNT_OK)
-        return rc;
-    MDB_txn *txn;
-    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    MDB_txn *txn = NULL;
+    int mrc = rc == TNT_OK ? mdb_txn_begin(s->env, NULL, 0, &txn) : 0;
     if (mrc != 0)
-        return fail(s, mrc, "write transaction");
-    for (size_t i = 0; i < n && rc == TNT_OK; i++)
-        rc = items[i].value ? put_in(s, txn, &keys[i], &items[i], false, NULL) : del_in(s, txn, &keys[i]);
-    rc = commit_or_abort(s, txn, rc);
+        rc = fail(s, mrc, "write transaction");
+    if (txn) {
+        for (size_t i = 0; i < n && rc == TNT_OK; i++)
+            rc = items[i].value ? put_in(s, txn, &keys[i], &items[i], false, NULL) : del_in(s, txn, &keys[i]);
+        rc = commit_or_abort(s, txn, rc);
+    }
+    tnt__free(keys);
+    return rc;
+}
+
+/* One write transaction: all or nothing, never unprocessed items. */
+static tnt_status store_batch_write(tnt_store *store, const tnt_store_item *items, size_t n, size_t *unprocessed_out)
+{
+    if (unprocessed_out)
+        *unprocessed_out = n;
+    if (n > TNT_STORE_MAX_BATCH)
+        return tnt__error(TNT_E_INVALID, "state store: a batch of %zu items (at most %d)", n, TNT_STORE_MAX_BATCH);
+    tnt_status rc = write_txn((local_store *)store, items, n);
     if (rc == TNT_OK && unprocessed_out)
         *unprocessed_out = 0;
     return rc;
+}
+
+static tnt_status store_transact(tnt_store *store, const tnt_store_item *items, size_t n)
+{
+    return write_txn((local_store *)store, items, n);
 }
 
 static tnt_status store_remove(tnt_store *store, const void *pk, size_t pk_len, const void *sk, size_t sk_len)
@@ -457,4 +479,5 @@ static const tnt_store_methods store_methods = {
     store_remove,        /* remove */
     store_scan,          /* scan: the whole database in key order */
     store_clear,         /* clear: mdb_drop */
+    store_transact,      /* transact: one write transaction of any size */
 };
