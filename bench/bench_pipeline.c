@@ -191,8 +191,10 @@ static run measure(unsigned format, unsigned flags, const uint8_t *data, size_t 
 
 /* Per-event latency: the document is fed one event at a time (starts[i] to
  * starts[i+1]), and each feed plus the tnt_reader_next calls that hand the
- * event out is timed. lat receives n nanosecond figures. */
-static void latency(unsigned format, const uint8_t *data, size_t len, const size_t *starts, size_t n, double *lat)
+ * event out is timed, in wall-clock and in CPU time (the latter leaves out
+ * preemption by other work). lat and cpu receive n nanosecond figures. */
+static void latency(unsigned format, const uint8_t *data, size_t len, const size_t *starts, size_t n, double *lat,
+                    double *cpu)
 {
     tnt_reader *r = reader(format, TNT_READ_DEFAULT);
     for (int pass = 0; pass < 2; pass++) { /* the first pass warms up */
@@ -203,10 +205,11 @@ static void latency(unsigned format, const uint8_t *data, size_t len, const size
         while (tnt_reader_next(&ev, r) == TNT_OK)
             take(&sofar, ev);
         for (size_t i = 0; i < n; i++) {
-            double t0 = now();
+            double t0 = now(), c0 = cpu_now();
             tnt_reader_feed(r, data + starts[i], starts[i + 1] - starts[i]);
             while (tnt_reader_next(&ev, r) == TNT_OK)
                 take(&sofar, ev);
+            cpu[i] = (cpu_now() - c0) * 1e9;
             lat[i] = (now() - t0) * 1e9;
         }
         tnt_reader_feed(r, data + starts[n], len - starts[n]);
@@ -219,14 +222,19 @@ static void latency(unsigned format, const uint8_t *data, size_t len, const size
     tnt_reader_free(r);
 }
 
-static void print_latency(const char *label, double *lat, size_t n, const char *key)
+static void print_latency(const char *label, double *lat, double *cpu, size_t n, const char *key)
 {
     qsort(lat, n, sizeof *lat, cmp_double);
-    double p50 = lat[n / 2], p99 = lat[(size_t)((double)n * 0.99)], p999 = lat[(size_t)((double)n * 0.999)];
-    printf("  %-9s p50 %6.2f us   p90 %6.2f us   p99 %6.2f us   p99.9 %6.2f us   max %7.1f us\n", label, p50 / 1e3,
-           lat[(size_t)((double)n * 0.9)] / 1e3, p99 / 1e3, p999 / 1e3, lat[n - 1] / 1e3);
-    printf("@ %s latency p50 | %.2f us | budget ~3-5 us per event (research 2.1)\n", key, p50 / 1e3);
-    printf("@ %s latency p99 | %.2f us | -\n", key, p99 / 1e3);
+    qsort(cpu, n, sizeof *cpu, cmp_double);
+#define PCT(v, p) ((v)[(size_t)((double)n * (p))] / 1e3)
+    printf("  %-9s wall p50 %6.2f us  p90 %6.2f  p99 %7.2f  p99.9 %8.2f  max %8.1f\n", label, PCT(lat, 0.5),
+           PCT(lat, 0.9), PCT(lat, 0.99), PCT(lat, 0.999), lat[n - 1] / 1e3);
+    printf("  %-9s CPU  p50 %6.2f us  p90 %6.2f  p99 %7.2f  p99.9 %8.2f  max %8.1f\n", "", PCT(cpu, 0.5),
+           PCT(cpu, 0.9), PCT(cpu, 0.99), PCT(cpu, 0.999), cpu[n - 1] / 1e3);
+    printf("@ %s latency p50 / p99, wall | %.2f / %.2f us | budget ~3-5 us per event (research 2.1)\n", key,
+           PCT(lat, 0.5), PCT(lat, 0.99));
+    printf("@ %s latency p50 / p99, CPU | %.2f / %.2f us | -\n", key, PCT(cpu, 0.5), PCT(cpu, 0.99));
+#undef PCT
 }
 
 /* ---- the protobuf batch ---- */
@@ -307,33 +315,28 @@ static char *hashes(unsigned format, const uint8_t *data, size_t len, size_t n, 
 }
 
 /* yajl and the per-event trees libtnt builds from its events (json_stream.c),
- * without decoding them into events: the JSON part of "parse". Best of reps. */
-static double jstream_only(const uint8_t *doc, size_t len, size_t n, int reps)
+ * without decoding them into events: the JSON part of "parse". CPU seconds. */
+static double jstream_once(const uint8_t *doc, size_t len, size_t n)
 {
-    double best = 1e30;
-    for (int r = -1; r < reps; r++) {
-        tnt__jlimits lim = {1048576, 32, 65536, 100000, false};
-        tnt__jstream *js = tnt__jstream_new(&lim);
-        size_t got = 0;
-        double t0 = cpu_now();
-        for (size_t at = 0; js && at < len; at += CHUNK) {
-            if (tnt__jstream_feed(js, doc + at, len - at < CHUNK ? len - at : CHUNK) != TNT_OK)
-                die(tnt__jstream_errmsg(js));
-            tnt__jitem *it;
-            while ((it = tnt__jstream_pop(js)) != NULL) {
-                sink += it->root ? it->root->count : 0;
-                tnt__jstream_release(js, it);
-                got++;
-            }
+    tnt__jlimits lim = {1048576, 32, 65536, 100000, false};
+    tnt__jstream *js = tnt__jstream_new(&lim);
+    size_t got = 0;
+    double t0 = cpu_now();
+    for (size_t at = 0; js && at < len; at += CHUNK) {
+        if (tnt__jstream_feed(js, doc + at, len - at < CHUNK ? len - at : CHUNK) != TNT_OK)
+            die(tnt__jstream_errmsg(js));
+        tnt__jitem *it;
+        while ((it = tnt__jstream_pop(js)) != NULL) {
+            sink += it->root ? it->root->count : 0;
+            tnt__jstream_release(js, it);
+            got++;
         }
-        if (!js || tnt__jstream_finish(js) != TNT_OK || got != n)
-            die("json_stream lost an event");
-        double secs = cpu_now() - t0;
-        tnt__jstream_free(js);
-        if (r >= 0 && secs < best)
-            best = secs;
     }
-    return best;
+    if (!js || tnt__jstream_finish(js) != TNT_OK || got != n)
+        die("json_stream lost an event");
+    double secs = cpu_now() - t0;
+    tnt__jstream_free(js);
+    return secs;
 }
 
 /* ---- the stages ---- */
@@ -349,30 +352,53 @@ static const struct stage {
     {"+ normalize (full)", TNT_READ_DEFAULT, "(in the 1 us above)"},
 };
 
+#define NSTAGES (sizeof stages / sizeof stages[0])
+
+/* Every stage reps times, the stages taking turns so that a busy spell on a
+ * shared machine hits them alike; each stage's best run is reported. */
 static double stage_table(const char *label, unsigned format, const uint8_t *data, size_t len, size_t n, int reps,
                           const char *key)
 {
-    printf("\n%s: %zu events, %.1f MB, %.0f B/event, one reader, 64 KB feeds, best of %d runs in CPU time\n"
-           "of the thread (median: the median run; wall: its wall-clock time as a share of its CPU time)\n",
+    printf("\n%s: %zu events, %.1f MB, %.0f B/event, one reader, 64 KB feeds;\n"
+           "best of %d runs in CPU time of the thread (median: the median run; wall: its wall-clock time over "
+           "its CPU time)\n",
            label, n, (double)len / 1e6, (double)len / (double)n, reps);
     printf("  %-20s %10s %8s %9s %10s %10s %6s   %s\n", "stage", "events/s", "MB/s", "us/event", "+us/event",
            "median", "wall", "budget");
-    double prev = 0, full = 0;
-    if (format == TNT_FORMAT_JSON) {
-        double secs = jstream_only(data, len, n, reps), us = secs / (double)n * 1e6;
-        printf("  %-20s %10.0f %8.1f %9.2f %10s %10s %6s   %s\n", "(yajl + event trees)", (double)n / secs,
-               (double)len / secs / 1e6, us, "", "", "", "part of parse");
-        printf("@ %s yajl + event trees (no decode) | %.0f ev/s, %.1f MB/s, %.2f us/ev | -\n", key, (double)n / secs,
-               (double)len / secs / 1e6, us);
-    }
-    for (size_t s = 0; s < sizeof stages / sizeof stages[0]; s++) {
-        run rr = measure(format, stages[s].flags, data, len, reps);
-        if (rr.events != n)
+    tnt_reader *r[NSTAGES];
+    double *cpu = malloc((NSTAGES + 1) * (size_t)reps * 2 * sizeof *cpu), *wall = cpu + (NSTAGES + 1) * (size_t)reps;
+    if (!cpu)
+        die("out of memory");
+    for (size_t s = 0; s < NSTAGES; s++) {
+        r[s] = reader(format, stages[s].flags);
+        if (read_all(r[s], data, len, CHUNK).events != n) /* warm-up */
             die("an event went missing");
-        double eps = (double)n / rr.secs, us = rr.secs / (double)n * 1e6;
+    }
+    for (int i = 0; i < reps; i++) {
+        for (size_t s = 0; s < NSTAGES; s++) {
+            run k = read_all(r[s], data, len, CHUNK);
+            cpu[s * (size_t)reps + (size_t)i] = k.secs;
+            wall[s * (size_t)reps + (size_t)i] = k.wall;
+        }
+        if (format == TNT_FORMAT_JSON)
+            cpu[NSTAGES * (size_t)reps + (size_t)i] = jstream_once(data, len, n);
+    }
+    if (format == TNT_FORMAT_JSON) {
+        double *v = cpu + NSTAGES * (size_t)reps;
+        double med = median(v, (size_t)reps), us = v[0] / (double)n * 1e6;
+        printf("  %-20s %10.0f %8.1f %9.2f %10s %7.2f us %6s   %s\n", "(yajl + event trees)", (double)n / v[0],
+               (double)len / v[0] / 1e6, us, "", med / (double)n * 1e6, "", "part of parse");
+        printf("@ %s yajl + event trees (no decode) | %.0f ev/s, %.1f MB/s, %.2f us/ev | -\n", key, (double)n / v[0],
+               (double)len / v[0] / 1e6, us);
+    }
+    double prev = 0, full = 0;
+    for (size_t s = 0; s < NSTAGES; s++) {
+        double *c = cpu + s * (size_t)reps, *w = wall + s * (size_t)reps;
+        double med = median(c, (size_t)reps), best = c[0], wmed = median(w, (size_t)reps);
+        double eps = (double)n / best, us = best / (double)n * 1e6;
         printf("  %-20s %10.0f %8.1f %9.2f %10.2f %7.2f us %5.0f%%   %s\n", stages[s].name, eps,
-               (double)len / rr.secs / 1e6, us, s ? us - prev : us, rr.median / (double)n * 1e6,
-               100.0 * rr.wall / rr.median, stages[s].budget);
+               (double)len / best / 1e6, us, s ? us - prev : us, med / (double)n * 1e6, 100.0 * wmed / med,
+               stages[s].budget);
         printf("@ %s %s | %.0f ev/s, %.2f us/ev |", key, stages[s].name, eps, us);
         if (stages[s].flags == TNT_READ_DEFAULT)
             printf(" %s\n", format == TNT_FORMAT_JSON ? ">= 200,000 ev/s" : ">= 1,000,000 ev/s");
@@ -381,7 +407,9 @@ static double stage_table(const char *label, unsigned format, const uint8_t *dat
         prev = us;
         if (stages[s].flags == TNT_READ_DEFAULT)
             full = eps;
+        tnt_reader_free(r[s]);
     }
+    free(cpu);
     return full;
 }
 
@@ -681,14 +709,14 @@ int main(int argc, char **argv)
     printf("  full pipeline: %.0f events/s  target >= %.0f (floor %.0f): %s\n", pb_eps, TARGET_PB_EPS, FLOOR_PB_EPS,
            verdict(pb_eps, TARGET_PB_EPS, true));
 
-    printf("\nlatency per event, full pipeline, wall clock (each event fed on its own into a streaming reader):\n");
-    double *lat = malloc(n * sizeof *lat);
+    printf("\nlatency per event, full pipeline (each event fed on its own into a streaming reader):\n");
+    double *lat = malloc(2 * n * sizeof *lat), *lcpu = lat + n;
     if (!lat)
         die("out of memory");
-    latency(TNT_FORMAT_JSON, doc, len, starts, n, lat);
-    print_latency("JSON", lat, n, "JSON");
-    latency(TNT_FORMAT_PROTOBUF, batch, blen, bstarts, n, lat);
-    print_latency("protobuf", lat, n, "protobuf");
+    latency(TNT_FORMAT_JSON, doc, len, starts, n, lat, lcpu);
+    print_latency("JSON", lat, lcpu, n, "JSON");
+    latency(TNT_FORMAT_PROTOBUF, batch, blen, bstarts, n, lat, lcpu);
+    print_latency("protobuf", lat, lcpu, n, "protobuf");
     free(lat);
 
     sha_figures(doc, len);
