@@ -13,13 +13,13 @@ export BUILD=$PWD/$build
 if [ "${1:-}" = "--quick" ]; then
   export TNT_BENCH_EVENTS=${TNT_BENCH_EVENTS:-2000} TNT_BENCH_REPS=${TNT_BENCH_REPS:-3}
   export TNT_BENCH_STREAM_MB=${TNT_BENCH_STREAM_MB:-64} TNT_BENCH_REF_EVENTS=${TNT_BENCH_REF_EVENTS:-300}
+  export TNT_BENCH_ENGINE_EVENTS=${TNT_BENCH_ENGINE_EVENTS:-10000}
   json_args=(--events 2000 --doc-events 5000 --reps 3)
 else
   json_args=()
 fi
 
-# bench/nanopb-plugin.sh: see there (the build otherwise drops the protobuf fields).
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNANOPB_PLUGIN="$PWD/bench/nanopb-plugin.sh" >/dev/null &&
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null &&
   cmake --build "$build" >/dev/null || { echo "run.sh: build failed" >&2; exit 2; }
 
 out=bench/out
@@ -43,6 +43,9 @@ else
   echo "=== json_candidates: not built (install libjansson-dev libcjson-dev libjson-c-dev libjsonparser-dev libjsmn-dev)"
 fi
 run reference bench/bench_reference.sh
+run ids "$build/bench/bench_ids"
+run engine "$build/bench/bench_engine" ${TNT_BENCH_ENGINE_EVENTS:-}
+[ -x "$build/bench/bench_storage" ] && run storage "$build/bench/bench_storage"
 
 echo "=== summary ($(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-58s | %-52s | %s\n' "measure" "figure" "target"
