@@ -34,6 +34,8 @@ struct tnt__jstream {
 
     tnt__arena hdr_arena;
     tnt__node *header;          /* root object members other than events */
+    size_t hdr_deepest;         /* deepest header container, for a root that is one event */
+    bool hdr_has_nul;
     bool context_seen;
     bool root_done;
     bool saw_event_list;
@@ -216,6 +218,33 @@ static void skip_event(tnt__jstream *js, uint8_t why, size_t open)
     js->depth = js->ev_depth; /* frames of the event are gone */
 }
 
+/* The header is held whole, so it answers to the same limits as an event,
+ * but for the whole document: breaking one stops the document. Its depth
+ * allows for the frames above an event list ($.epcisBody.queryResults.
+ * resultsBody.eventList); a root that turns out to be one event is held to
+ * max_depth by tnt__jstream_finish. */
+#define HEADER_EXTRA_DEPTH 5
+
+static bool header_limits(tnt__jstream *js, const frame *f, size_t len, bool container)
+{
+    size_t depth = js->depth + (container ? 1 : 0);
+    if (depth > js->hdr_deepest)
+        js->hdr_deepest = depth;
+    if (depth > js->lim.max_depth + HEADER_EXTRA_DEPTH)
+        return fail(js, TNT_E_TOOBIG, "at byte %zu: the document is nested deeper than %zu levels", offset(js),
+                    js->lim.max_depth + HEADER_EXTRA_DEPTH);
+    if (len > js->lim.max_string_bytes)
+        return fail(js, TNT_E_TOOBIG, "at byte %zu: a string longer than %zu bytes", offset(js),
+                    js->lim.max_string_bytes);
+    if (f && f->node && f->node->count >= js->lim.max_list_items)
+        return fail(js, TNT_E_TOOBIG, "at byte %zu: a list or object of more than %zu items", offset(js),
+                    js->lim.max_list_items);
+    if (!js->lim.plain && js->hdr_arena.total > js->lim.max_event_bytes * HEADER_LIMIT_FACTOR)
+        return fail(js, TNT_E_TOOBIG, "at byte %zu: document header larger than %zu bytes", offset(js),
+                    js->lim.max_event_bytes * HEADER_LIMIT_FACTOR);
+    return true;
+}
+
 /* Attach a new node to the current container; handles the top-level roles. */
 static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len, bool container)
 {
@@ -241,6 +270,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
             return js->header && push(js, R_ROOT_OBJ, js->header) ? 1 : oom(js);
         }
         if (kind == TNT__N_ARRAY) {
+            js->context_seen = true; /* a root array has no document @context to wait for */
             js->header = tnt__node_new(&js->hdr_arena, TNT__N_OBJECT, NULL, NULL);
             return js->header && push(js, R_ROOT_ARR, NULL) ? 1 : oom(js);
         }
@@ -287,17 +317,16 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
             skip_event(js, TNT__SKIP_STRING, open);
             return js->skip_depth ? 1 : end_event(js);
         }
-    } else if (!js->lim.plain && js->hdr_arena.total > js->lim.max_event_bytes * HEADER_LIMIT_FACTOR) {
-        return fail(js, TNT_E_TOOBIG, "at byte %zu: document header larger than %zu bytes", offset(js),
-                    js->lim.max_event_bytes * HEADER_LIMIT_FACTOR);
+    } else if (!header_limits(js, f, len, container)) {
+        return 0;
     }
 
     char *s = NULL;
     if (str) {
         if (!(s = tnt__arena_strndup(a, str, len)))
             return oom(js);
-        if (js->cur && memchr(str, '\0', len))
-            js->cur->has_nul = true;
+        if (memchr(str, '\0', len))
+            *(js->cur ? &js->cur->has_nul : &js->hdr_has_nul) = true;
     }
     tnt__node *n = tnt__node_new(a, kind, key, s);
     if (!n)
@@ -358,9 +387,12 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
         skip_event(js, TNT__SKIP_STRING, js->depth - js->ev_depth);
         return 1;
     }
+    if (!js->cur && len > js->lim.max_string_bytes)
+        return fail(js, TNT_E_TOOBIG, "at byte %zu: a member name longer than %zu bytes", offset(js),
+                    js->lim.max_string_bytes);
     js->key = tnt__arena_strndup(cur_arena(js), (const char *)s, len);
-    if (js->key && js->cur && memchr(s, '\0', len))
-        js->cur->has_nul = true;
+    if (js->key && memchr(s, '\0', len))
+        *(js->cur ? &js->cur->has_nul : &js->hdr_has_nul) = true;
     return js->key ? 1 : oom(js);
 }
 
@@ -404,7 +436,8 @@ void tnt__jstream_reset(tnt__jstream *js)
     js->key = NULL;
     js->header = NULL;
     tnt__arena_reset(&js->hdr_arena);
-    js->context_seen = js->root_done = js->saw_event_list = js->root_is_object = false;
+    js->context_seen = js->root_done = js->saw_event_list = js->root_is_object = js->hdr_has_nul = false;
+    js->hdr_deepest = 0;
     js->skip_depth = js->next_index = js->base = js->last_token = 0;
     js->status = TNT_OK;
     js->errmsg[0] = '\0';
@@ -475,12 +508,14 @@ tnt_status tnt__jstream_finish(tnt__jstream *js)
         tnt__jitem *it = item_get(js);
         if (!it)
             return fail(js, TNT_E_NOMEM, "out of memory"), js->status;
-        it->root = tnt__node_copy(it->arena, js->header);
         it->index = js->next_index++;
         it->path = "$";
-        it->skip = TNT__SKIP_NONE;
-        it->has_nul = false;
-        if (!it->root || !enqueue(js, it)) {
+        it->skip = js->base > js->lim.max_event_bytes ? TNT__SKIP_TOO_BIG
+                   : js->hdr_deepest > js->lim.max_depth ? TNT__SKIP_TOO_DEEP
+                                                         : TNT__SKIP_NONE;
+        it->has_nul = js->hdr_has_nul;
+        it->root = it->skip ? NULL : tnt__node_copy(it->arena, js->header);
+        if ((!it->skip && !it->root) || !enqueue(js, it)) {
             item_recycle(js, it);
             return fail(js, TNT_E_NOMEM, "out of memory"), js->status;
         }

@@ -13,7 +13,6 @@
 #include "codec/proto.h"
 #include "tnt.pb.h"
 
-#define MAX_NESTING 64
 
 typedef struct pbctx {
     tnt__arena *a;       /* decoding: where strings go */
@@ -81,7 +80,7 @@ static void time_in(tnt__time *t, bool has, const tnt_v1_Timestamp *ts)
 static bool sub_decode(pb_istream_t *s, const pb_msgdesc_t *fields, void *msg, void *dst)
 {
     pbctx *outer = t_ctx;
-    if (outer->depth >= MAX_NESTING) {
+    if (outer->depth >= TNT__MAX_DEPTH) {
         PB_SET_ERROR(s, "nesting too deep");
         return false;
     }

@@ -172,6 +172,11 @@ enum {
 
 #define TNT__HASH_ID_MAX 96
 
+/* Deepest nesting an event may have: JSON levels from the event object, and
+ * submessage levels of its protobuf form (which are never more), so that
+ * every event the reader accepts can also be cloned and stored. */
+#define TNT__MAX_DEPTH 64
+
 struct tnt_event {
     tnt__arena *arena;    /* where everything below lives */
     bool owns_arena;      /* a clone owns its arena; reader events borrow the reader's */
