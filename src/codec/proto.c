@@ -25,7 +25,42 @@ typedef struct pbctx {
 
 static _Thread_local pbctx *t_ctx;
 
+/* Messages are read through this callback rather than nanopb's own buffer
+ * reader, so that the field callback can tell a length-delimited field (its
+ * substream reads through here) from a scalar of the wrong wire type. */
+static bool read_cb(pb_istream_t *s, pb_byte_t *buf, size_t count)
+{
+    const pb_byte_t **at = s->state;
+    if (buf)
+        memcpy(buf, *at, count);
+    *at += count;
+    return true;
+}
+
 /* ---- helpers: decoding ---- */
+
+/* Well-formed UTF-8 without U+0000 (proto3 strings are UTF-8, and the model
+ * holds C strings that become JSON). */
+static bool utf8_ok(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (c == 0 || len == 0 || n - i < len)
+            return false;
+        uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + k] & 0x3Fu);
+        }
+        static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
+}
 
 static bool read_str(pb_istream_t *s, const char **out)
 {
@@ -38,13 +73,50 @@ static bool read_str(pb_istream_t *s, const char **out)
     }
     if (!pb_read(s, (pb_byte_t *)p, n))
         return false;
-    if (memchr(p, '\0', n)) {
-        PB_SET_ERROR(s, "string holds U+0000");
+    if (!utf8_ok((const unsigned char *)p, n)) {
+        PB_SET_ERROR(s, "a string is not UTF-8 or holds U+0000");
         return false;
     }
     p[n] = '\0';
     *out = p;
     return true;
+}
+
+/* JSON's number syntax: the lexeme is written into JSON as it is. */
+static bool json_number(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        while (*s >= '0' && *s <= '9')
+            s++;
+    else
+        return false;
+    if (*s == '.') {
+        if (*++s < '0' || *s > '9')
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        if (*++s == '+' || *s == '-')
+            s++;
+        if (*s < '0' || *s > '9')
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    return *s == '\0';
+}
+
+static bool finite_ok(pb_istream_t *s, double v)
+{
+    if (v - v == 0) /* neither infinite nor NaN */
+        return true;
+    PB_SET_ERROR(s, "a number is not finite");
+    return false;
 }
 
 /* Append to a list in the arena; capacity is the next power of two. */
@@ -67,13 +139,33 @@ static bool push_str(pb_istream_t *s, tnt__strs *l)
     return read_str(s, &l->v[l->n++]);
 }
 
-static void time_in(tnt__time *t, bool has, const tnt_v1_Timestamp *ts)
+/* A Timestamp within what xsd:dateTime text can say (years 1 to 9999, offsets to 14 h). */
+static bool ts_ok(const tnt_v1_Timestamp *ts)
+{
+    if (ts->ms < TNT__TIME_MIN_MS || ts->ms > TNT__TIME_MAX_MS || ts->offset_min < -TNT__OFFSET_MAX ||
+        ts->offset_min > TNT__OFFSET_MAX)
+        return false;
+    int64_t local = ts->ms + (int64_t)ts->offset_min * 60000; /* written with its offset, too */
+    return local >= TNT__TIME_MIN_MS && local <= TNT__TIME_MAX_MS;
+}
+
+static void time_set(tnt__time *t, bool has, const tnt_v1_Timestamp *ts)
 {
     if (!has)
         return;
     t->ms = ts->ms;
     t->off = (int16_t)ts->offset_min;
     t->set = true;
+}
+
+static bool time_in(pb_istream_t *s, tnt__time *t, bool has, const tnt_v1_Timestamp *ts)
+{
+    if (has && !ts_ok(ts)) {
+        PB_SET_ERROR(s, "a timestamp is out of range");
+        return false;
+    }
+    time_set(t, has, ts);
+    return true;
 }
 
 /* Decode a submessage into dst with fields, then run fix to copy its static fields. */
@@ -94,6 +186,27 @@ static bool sub_decode(pb_istream_t *s, const pb_msgdesc_t *fields, void *msg, v
     return ok;
 }
 
+/* The shape of a JSON value: members have names and items do not, only
+ * containers have children, only strings and numbers have text, and a
+ * number's text is a JSON number. */
+static bool node_ok(pb_istream_t *s, const tnt__node *n)
+{
+    bool container = n->kind == TNT__N_ARRAY || n->kind == TNT__N_OBJECT;
+    const char *why = NULL;
+    if (n->kind == TNT__N_NUMBER && !json_number(n->str))
+        why = "a number node's value is not a JSON number";
+    else if (n->str && n->kind != TNT__N_STRING && n->kind != TNT__N_NUMBER)
+        why = "a node of this kind has no value";
+    else if (n->child && !container)
+        why = "a node of this kind has no items";
+    for (const tnt__node *c = n->child; c && !why; c = c->next)
+        if ((c->key != NULL) != (n->kind == TNT__N_OBJECT))
+            why = n->kind == TNT__N_OBJECT ? "an object member has no key" : "an array item has a key";
+    if (why)
+        PB_SET_ERROR(s, why);
+    return why == NULL;
+}
+
 static tnt__node *node_decode(pb_istream_t *s, tnt__node *parent)
 {
     tnt__node *n = tnt__node_new(t_ctx->a, TNT__N_NULL, NULL, NULL);
@@ -109,6 +222,8 @@ static tnt__node *node_decode(pb_istream_t *s, tnt__node *parent)
     n->kind = (uint8_t)m.kind;
     if ((n->kind == TNT__N_STRING || n->kind == TNT__N_NUMBER) && !n->str)
         n->str = "";
+    if (!node_ok(s, n))
+        return NULL;
     if (parent)
         tnt__node_append(parent, n);
     return n;
@@ -119,7 +234,12 @@ static bool ext_decode(pb_istream_t *s, tnt__node **obj)
 {
     if (!*obj && !(*obj = tnt__node_new(t_ctx->a, TNT__N_OBJECT, NULL, NULL)))
         return t_ctx->oom = true, false;
-    return node_decode(s, *obj) != NULL;
+    tnt__node *n = node_decode(s, *obj);
+    if (n && !n->key) {
+        PB_SET_ERROR(s, "an extension member has no key");
+        return false;
+    }
+    return n != NULL;
 }
 
 static bool qty_decode(pb_istream_t *s, tnt__qtys *l)
@@ -131,7 +251,7 @@ static bool qty_decode(pb_istream_t *s, tnt__qtys *l)
     tnt__qty *q = &v[l->n++];
     memset(q, 0, sizeof *q);
     tnt_v1_QuantityElement m = tnt_v1_QuantityElement_init_zero;
-    if (!sub_decode(s, tnt_v1_QuantityElement_fields, &m, q))
+    if (!sub_decode(s, tnt_v1_QuantityElement_fields, &m, q) || (m.has_quantity && !finite_ok(s, m.quantity)))
         return false;
     q->has_quantity = m.has_quantity;
     q->quantity = m.quantity;
@@ -162,13 +282,16 @@ static bool report_decode_sub(pb_istream_t *s, tnt__sensor *se)
     tnt_v1_SensorReport m = tnt_v1_SensorReport_init_zero;
     if (!sub_decode(s, tnt_v1_SensorReport_fields, &m, r))
         return false;
-    time_in(&r->time, m.has_time, &m.time);
+    if (!time_in(s, &r->time, m.has_time, &m.time))
+        return false;
     const bool has[TNT__SR_NUMS] = {m.has_value, m.has_min_value, m.has_max_value, m.has_mean_value,
                                     m.has_s_dev, m.has_perc_rank, m.has_perc_value};
     const double val[TNT__SR_NUMS] = {m.value, m.min_value, m.max_value, m.mean_value,
                                       m.s_dev, m.perc_rank, m.perc_value};
     for (int i = 0; i < TNT__SR_NUMS; i++)
         if (has[i]) {
+            if (!finite_ok(s, val[i]))
+                return false;
             r->num[i] = val[i];
             r->has_num |= (uint8_t)(1u << i);
         }
@@ -195,10 +318,9 @@ static bool smeta_decode(pb_istream_t *s, tnt__sensor *se)
     tnt_v1_SensorMetadata m = tnt_v1_SensorMetadata_init_zero;
     if (!sub_decode(s, tnt_v1_SensorMetadata_fields, &m, &se->meta))
         return false;
-    time_in(&se->meta.time, m.has_time, &m.time);
-    time_in(&se->meta.start_time, m.has_start_time, &m.start_time);
-    time_in(&se->meta.end_time, m.has_end_time, &m.end_time);
-    return true;
+    return time_in(s, &se->meta.time, m.has_time, &m.time) &&
+           time_in(s, &se->meta.start_time, m.has_start_time, &m.start_time) &&
+           time_in(s, &se->meta.end_time, m.has_end_time, &m.end_time);
 }
 
 static bool errdecl_decode(pb_istream_t *s, tnt_event *ev)
@@ -209,8 +331,7 @@ static bool errdecl_decode(pb_istream_t *s, tnt_event *ev)
     tnt_v1_ErrorDeclaration m = tnt_v1_ErrorDeclaration_init_zero;
     if (!sub_decode(s, tnt_v1_ErrorDeclaration_fields, &m, e))
         return false;
-    time_in(&e->declaration_time, m.has_declaration_time, &m.declaration_time);
-    return true;
+    return time_in(s, &e->declaration_time, m.has_declaration_time, &m.declaration_time);
 }
 
 static bool prefix_decode(pb_istream_t *s, tnt_event *ev)
@@ -327,8 +448,12 @@ static bool dec_report(pb_istream_t *s, pb_size_t tag, tnt__report *r)
         tnt__cond *c = &v[r->n_conds++];
         memset(c, 0, sizeof *c);
         tnt_v1_Condition m = tnt_v1_Condition_init_zero;
-        if (!sub_decode(s, tnt_v1_Condition_fields, &m, c))
+        if (!sub_decode(s, tnt_v1_Condition_fields, &m, c) || !finite_ok(s, m.value))
             return false;
+        if (!c->type) {
+            PB_SET_ERROR(s, "a condition has no type");
+            return false;
+        }
         c->value = m.value;
         return true;
     }
@@ -742,6 +867,13 @@ bool tnt__pb_field_cb(pb_istream_t *istream, pb_ostream_t *ostream, const pb_fie
 {
     if (!t_ctx)
         return false;
+    if (istream && istream->callback != read_cb) {
+        /* nanopb hands a scalar of a callback field over in a copy read by
+         * its own callback; every callback field of tnt.proto is a string,
+         * a submessage or a repeated one of those. */
+        PB_SET_ERROR(istream, "wrong wire type");
+        return false;
+    }
     if (istream)
         return decode_field(istream, field);
     if (ostream)
@@ -792,7 +924,8 @@ static tnt_status decode(const pb_msgdesc_t *fields, void *msg, tnt__arena *a, v
     pbctx c = {a, NULL, NULL, dst, 0, false};
     pbctx *saved = t_ctx;
     t_ctx = &c;
-    pb_istream_t is = pb_istream_from_buffer(data, len);
+    const pb_byte_t *at = data;
+    pb_istream_t is = {read_cb, &at, len, NULL};
     bool ok = pb_decode(&is, fields, msg);
     t_ctx = saved;
     if (c.oom)
@@ -810,10 +943,12 @@ tnt_status tnt__proto_decode_event(tnt_event *ev, const void *data, size_t len)
         return st;
     if ((unsigned)m.type > TNT_EVENT_ASSOCIATION || (unsigned)m.action > TNT_ACTION_DELETE)
         return tnt__error(TNT_E_SYNTAX, "malformed protobuf message: unknown event type or action");
+    if ((m.has_event_time && !ts_ok(&m.event_time)) || (m.has_record_time && !ts_ok(&m.record_time)))
+        return tnt__error(TNT_E_SYNTAX, "malformed protobuf message: a timestamp is out of range");
     ev->type = (uint8_t)m.type;
     ev->action = (uint8_t)m.action;
-    time_in(&ev->event_time, m.has_event_time, &m.event_time);
-    time_in(&ev->record_time, m.has_record_time, &m.record_time);
+    time_set(&ev->event_time, m.has_event_time, &m.event_time);
+    time_set(&ev->record_time, m.has_record_time, &m.record_time);
     ev->present = m.present;
     return TNT_OK;
 }
@@ -825,7 +960,10 @@ tnt_status tnt__proto_decode_report(tnt__report *r, tnt__arena *a, const void *d
     tnt_status st = decode(tnt_v1_Report_fields, &m, a, r, data, len);
     if (st != TNT_OK)
         return st;
-    time_in(&r->timestamp, m.has_timestamp, &m.timestamp);
+    if ((m.has_timestamp && !ts_ok(&m.timestamp)) || (m.has_latitude && m.latitude - m.latitude != 0) ||
+        (m.has_longitude && m.longitude - m.longitude != 0))
+        return tnt__error(TNT_E_SYNTAX, "malformed protobuf message: a timestamp or a coordinate is out of range");
+    time_set(&r->timestamp, m.has_timestamp, &m.timestamp);
     r->has_latlon = m.has_latitude && m.has_longitude;
     r->lat = m.latitude;
     r->lon = m.longitude;

@@ -241,6 +241,12 @@ tnt_event *tnt__event_clone(const tnt_event *src);
 bool tnt__event_add_prefix(tnt_event *ev, const char *prefix, const char *iri);
 
 /* ---- time ---- */
+/* What xsd:dateTime text can say here: 0001-01-01T00:00:00.000Z to
+ * 9999-12-31T23:59:59.999Z, offsets up to 14 hours. */
+#define TNT__TIME_MIN_MS INT64_C(-62135596800000)
+#define TNT__TIME_MAX_MS INT64_C(253402300799999)
+#define TNT__OFFSET_MAX 840
+
 /* Parse an xsd:dateTime with a mandatory offset ('Z' or +hh:mm). Fractions
  * beyond milliseconds are rounded half to even on the microsecond count,
  * as the GS1 event hash's reference implementation does. */

@@ -94,7 +94,10 @@ bool tnt__time_parse(tnt__time *t, const char *s)
     if (!tnt__offset_parse(&off, p))
         return false;
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    t->ms = ((days * 24 + h) * 60 + mi - off) * 60000 + sec * 1000 + ms;
+    int64_t utc = ((days * 24 + h) * 60 + mi - off) * 60000 + sec * 1000 + ms;
+    if (utc < TNT__TIME_MIN_MS || utc > TNT__TIME_MAX_MS)
+        return false; /* 0001-01-01T00:30+01:00 is in year 0 in UTC, which has no text */
+    t->ms = utc;
     t->off = off;
     t->set = true;
     return true;
@@ -102,6 +105,11 @@ bool tnt__time_parse(tnt__time *t, const char *s)
 
 void tnt__time_format(char *buf, const tnt__time *t, bool utc)
 {
+    if (t->ms < TNT__TIME_MIN_MS || t->ms > TNT__TIME_MAX_MS || t->off < -TNT__OFFSET_MAX ||
+        t->off > TNT__OFFSET_MAX) {
+        snprintf(buf, 32, "%s", "invalid"); /* no parser or decoder makes one */
+        return;
+    }
     int off = utc ? 0 : t->off;
     int64_t ms = t->ms + (int64_t)off * 60000;
     int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
