@@ -138,7 +138,7 @@ bool tnt__context_parse(tnt__arena *a, const tnt__node *c, tnt__prefix **out, si
         return false;
     size_t add = 0;
     for (const tnt__node *k = c->child; k; k = k->next)
-        add += k->kind == TNT__N_STRING;
+        add += k->kind == TNT__N_STRING && k->key[0] != '@';
     tnt__prefix *v = tnt__arena_alloc(a, (*n + add) * sizeof *v + 1);
     if (!v)
         return false;
@@ -146,9 +146,11 @@ bool tnt__context_parse(tnt__arena *a, const tnt__node *c, tnt__prefix **out, si
         memcpy(v, *out, *n * sizeof *v);
     bool ok = true;
     for (const tnt__node *k = c->child; k; k = k->next) {
+        if (k->key[0] == '@')
+            continue; /* @vocab, @base, ...: keywords, not prefixes */
         if (k->kind == TNT__N_STRING)
             v[(*n)++] = (tnt__prefix){k->key, k->str};
-        else if (k->key[0] != '@')
+        else
             ok = false; /* expanded term definitions are not used by EPCIS documents */
     }
     *out = v;

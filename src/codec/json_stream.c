@@ -35,6 +35,7 @@ struct tnt__jstream {
     tnt__arena hdr_arena;
     tnt__node *header;          /* root object members other than events */
     size_t hdr_deepest;         /* deepest header container, for a root that is one event */
+    size_t hdr_size;            /* bytes the header tree holds (nodes and text) */
     bool hdr_has_nul;
     bool context_seen;
     bool root_done;
@@ -174,7 +175,8 @@ static const char *parent_path(tnt__jstream *js)
     return "$.epcisBody.eventList";
 }
 
-static int begin_event(tnt__jstream *js)
+/* Start an item; its first token (taken = its size, already consumed) began it. */
+static int begin_event(tnt__jstream *js, size_t taken)
 {
     tnt__jitem *it = item_get(js);
     if (!it)
@@ -190,7 +192,7 @@ static int begin_event(tnt__jstream *js)
     }
     js->cur = it;
     js->ev_depth = js->depth;
-    js->ev_start = offset(js);
+    js->ev_start = offset(js) - taken;
     js->skip_depth = 0;
     return 1;
 }
@@ -225,7 +227,7 @@ static void skip_event(tnt__jstream *js, uint8_t why, size_t open)
  * max_depth by tnt__jstream_finish. */
 #define HEADER_EXTRA_DEPTH 5
 
-static bool header_limits(tnt__jstream *js, const frame *f, size_t len, bool container)
+static bool header_limits(tnt__jstream *js, const frame *f, size_t len, const char *key, bool container)
 {
     size_t depth = js->depth + (container ? 1 : 0);
     if (depth > js->hdr_deepest)
@@ -239,16 +241,28 @@ static bool header_limits(tnt__jstream *js, const frame *f, size_t len, bool con
     if (f && f->node && f->node->count >= js->lim.max_list_items)
         return fail(js, TNT_E_TOOBIG, "at byte %zu: a list or object of more than %zu items", offset(js),
                     js->lim.max_list_items);
-    if (!js->lim.plain && js->hdr_arena.total > js->lim.max_event_bytes * HEADER_LIMIT_FACTOR)
+    js->hdr_size += sizeof(tnt__node) + len + (key ? strlen(key) : 0);
+    if (!js->lim.plain && js->hdr_size > js->lim.max_event_bytes * HEADER_LIMIT_FACTOR)
         return fail(js, TNT_E_TOOBIG, "at byte %zu: document header larger than %zu bytes", offset(js),
                     js->lim.max_event_bytes * HEADER_LIMIT_FACTOR);
     return true;
 }
 
 /* Attach a new node to the current container; handles the top-level roles. */
+/* yajl checks the shape of UTF-8 sequences only: overlong forms, surrogates
+ * and code points past U+10FFFF get through, and would make invalid JSON
+ * and protobuf on output. */
+static int bad_utf8(tnt__jstream *js)
+{
+    return fail(js, TNT_E_SYNTAX, "at byte %zu: invalid UTF-8 (an overlong form, a surrogate or beyond U+10FFFF)",
+                offset(js));
+}
+
 static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len, bool container)
 {
     js->last_token = offset(js);
+    if (kind == TNT__N_STRING && !tnt__utf8_valid(str, len, true))
+        return bad_utf8(js);
     if (js->cur && js->skip_depth) {
         if (container)
             js->skip_depth++;
@@ -280,7 +294,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
     if (!js->cur) {
         if (f->role == R_EVLIST || f->role == R_ROOT_ARR) {
             js->saw_event_list = true;
-            if (!begin_event(js))
+            if (!begin_event(js, container ? 1 : len))
                 return 0;
         } else if (container && kind == TNT__N_OBJECT && key &&
                    ((f->role == R_ROOT_OBJ && strcmp(key, "epcisBody") == 0) ||
@@ -317,7 +331,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
             skip_event(js, TNT__SKIP_STRING, open);
             return js->skip_depth ? 1 : end_event(js);
         }
-    } else if (!header_limits(js, f, len, container)) {
+    } else if (!header_limits(js, f, len, key, container)) {
         return 0;
     }
 
@@ -356,8 +370,11 @@ static int end_container(tnt__jstream *js)
     if (!js->depth)
         return fail(js, TNT_E_SYNTAX, "unbalanced brackets");
     frame f = js->stack[--js->depth];
-    if (js->cur && js->depth == js->ev_depth)
+    if (js->cur && js->depth == js->ev_depth) {
+        if (offset(js) - js->ev_start > js->lim.max_event_bytes)
+            skip_event(js, TNT__SKIP_TOO_BIG, 0); /* its last bytes (say, whitespace) were over */
         return end_event(js);
+    }
     if (!js->cur && js->depth == 0)
         js->root_done = true;
     if (!js->cur && f.role == R_HDR && js->depth == 1 && js->stack[0].role == R_ROOT_OBJ && f.node->key &&
@@ -381,6 +398,8 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
 {
     tnt__jstream *js = ctx;
     js->last_token = offset(js);
+    if (!tnt__utf8_valid((const char *)s, len, true))
+        return bad_utf8(js);
     if (js->cur && js->skip_depth)
         return 1;
     if (js->cur && len > js->lim.max_string_bytes) {
@@ -437,7 +456,7 @@ void tnt__jstream_reset(tnt__jstream *js)
     js->header = NULL;
     tnt__arena_reset(&js->hdr_arena);
     js->context_seen = js->root_done = js->saw_event_list = js->root_is_object = js->hdr_has_nul = false;
-    js->hdr_deepest = 0;
+    js->hdr_deepest = js->hdr_size = 0;
     js->skip_depth = js->next_index = js->base = js->last_token = 0;
     js->status = TNT_OK;
     js->errmsg[0] = '\0';

@@ -1,11 +1,15 @@
 /* The protobuf wire form <-> the event model, with nanopb.
  *
- * Every string, list and submessage of tnt.proto is a nanopb callback field
- * handled by tnt__pb_field_cb (proto/tnt.options), so decoding writes straight
- * into the event's arena and needs no size limits compiled in. The callback
- * finds the object it fills through the calling thread's current context:
- * nanopb calls it synchronously inside pb_decode/pb_encode, and nested
- * messages save and restore that context. */
+ * nanopb makes every string and repeated field of tnt.proto a callback field
+ * (they have no size limit), so decoding writes straight into the event's
+ * arena. Before a message is decoded or encoded, bind() points each of its
+ * callback fields at the model object it fills or reads; a repeated
+ * submessage is decoded by its callback into a fresh object the same way.
+ * The few singular submessages (timestamps, errorDeclaration,
+ * persistentDisposition, sensorMetadata) are plain structs of the message,
+ * bound along with it. The calling thread's context holds the arena and the
+ * nesting depth. */
+#include <pb_common.h>
 #include <pb_decode.h>
 #include <pb_encode.h>
 #include <string.h>
@@ -16,10 +20,7 @@
 
 typedef struct pbctx {
     tnt__arena *a;       /* decoding: where strings go */
-    tnt_event *ev;       /* the event being decoded or encoded */
-    const void *src;     /* encoding: the model object of the current message */
-    void *dst;           /* decoding: the model object of the current message */
-    int depth;
+    int depth;           /* decoding: submessages open */
     bool oom;
 } pbctx;
 
@@ -39,27 +40,39 @@ static bool read_cb(pb_istream_t *s, pb_byte_t *buf, size_t count)
 
 /* ---- helpers: decoding ---- */
 
-/* Well-formed UTF-8 without U+0000 (proto3 strings are UTF-8, and the model
- * holds C strings that become JSON). */
-static bool utf8_ok(const unsigned char *p, size_t n)
+static bool decode_field(pb_istream_t *s, const pb_field_iter_t *f, void *dst);
+static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f, const void *src);
+
+static bool dec_cb(pb_istream_t *s, const pb_field_iter_t *f, void **arg)
 {
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-        if (c == 0 || len == 0 || n - i < len)
-            return false;
-        uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (p[i + k] & 0x3Fu);
-        }
-        static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
+    if (s->callback != read_cb) {
+        /* nanopb hands a scalar over in a copy read by its own callback;
+         * every callback field of tnt.proto is a string, a submessage or a
+         * repeated one of those. */
+        PB_SET_ERROR(s, "wrong wire type");
+        return false;
     }
-    return true;
+    return decode_field(s, f, *arg);
+}
+
+static bool enc_cb(pb_ostream_t *s, const pb_field_iter_t *f, void *const *arg) { return encode_field(s, f, *arg); }
+
+/* Point every callback field of msg (not of its submessages) at obj. */
+static void bind(const pb_msgdesc_t *fields, void *msg, const void *obj, bool decoding)
+{
+    pb_field_iter_t it;
+    if (!pb_field_iter_begin(&it, fields, msg))
+        return;
+    do {
+        if (PB_ATYPE(it.type) != PB_ATYPE_CALLBACK)
+            continue;
+        pb_callback_t *cb = it.pData;
+        if (decoding)
+            cb->funcs.decode = dec_cb;
+        else
+            cb->funcs.encode = enc_cb;
+        cb->arg = (void *)obj;
+    } while (pb_field_iter_next(&it));
 }
 
 static bool read_str(pb_istream_t *s, const char **out)
@@ -73,7 +86,7 @@ static bool read_str(pb_istream_t *s, const char **out)
     }
     if (!pb_read(s, (pb_byte_t *)p, n))
         return false;
-    if (!utf8_ok((const unsigned char *)p, n)) {
+    if (!tnt__utf8_valid(p, n, false)) { /* proto3 strings are UTF-8; the model holds C strings */
         PB_SET_ERROR(s, "a string is not UTF-8 or holds U+0000");
         return false;
     }
@@ -169,20 +182,17 @@ static bool time_in(pb_istream_t *s, tnt__time *t, bool has, const tnt_v1_Timest
 }
 
 /* Decode a submessage into dst with fields, then run fix to copy its static fields. */
+/* Decode a submessage into msg, its callback fields into dst. */
 static bool sub_decode(pb_istream_t *s, const pb_msgdesc_t *fields, void *msg, void *dst)
 {
-    pbctx *outer = t_ctx;
-    if (outer->depth >= TNT__MAX_DEPTH) {
+    if (t_ctx->depth >= TNT__MAX_DEPTH) {
         PB_SET_ERROR(s, "nesting too deep");
         return false;
     }
-    pbctx inner = *outer;
-    inner.dst = dst;
-    inner.depth++;
-    t_ctx = &inner;
+    bind(fields, msg, dst, true);
+    t_ctx->depth++;
     bool ok = pb_decode(s, fields, msg);
-    outer->oom |= inner.oom;
-    t_ctx = outer;
+    t_ctx->depth--;
     return ok;
 }
 
@@ -309,29 +319,13 @@ static bool sensor_decode(pb_istream_t *s, tnt_event *ev)
     tnt__sensor *se = &v[ev->n_sensors++];
     memset(se, 0, sizeof *se);
     tnt_v1_SensorElement m = tnt_v1_SensorElement_init_zero;
-    return sub_decode(s, tnt_v1_SensorElement_fields, &m, se);
-}
-
-static bool smeta_decode(pb_istream_t *s, tnt__sensor *se)
-{
-    se->has_meta = true;
-    tnt_v1_SensorMetadata m = tnt_v1_SensorMetadata_init_zero;
-    if (!sub_decode(s, tnt_v1_SensorMetadata_fields, &m, &se->meta))
+    bind(tnt_v1_SensorMetadata_fields, &m.metadata, &se->meta, true);
+    if (!sub_decode(s, tnt_v1_SensorElement_fields, &m, se))
         return false;
-    return time_in(s, &se->meta.time, m.has_time, &m.time) &&
-           time_in(s, &se->meta.start_time, m.has_start_time, &m.start_time) &&
-           time_in(s, &se->meta.end_time, m.has_end_time, &m.end_time);
-}
-
-static bool errdecl_decode(pb_istream_t *s, tnt_event *ev)
-{
-    tnt__errdecl *e = ev->error_decl = tnt__arena_zalloc(t_ctx->a, sizeof *e);
-    if (!e)
-        return t_ctx->oom = true, false;
-    tnt_v1_ErrorDeclaration m = tnt_v1_ErrorDeclaration_init_zero;
-    if (!sub_decode(s, tnt_v1_ErrorDeclaration_fields, &m, e))
-        return false;
-    return time_in(s, &e->declaration_time, m.has_declaration_time, &m.declaration_time);
+    se->has_meta = m.has_metadata;
+    return time_in(s, &se->meta.time, m.metadata.has_time, &m.metadata.time) &&
+           time_in(s, &se->meta.start_time, m.metadata.has_start_time, &m.metadata.start_time) &&
+           time_in(s, &se->meta.end_time, m.metadata.has_end_time, &m.metadata.end_time);
 }
 
 static bool prefix_decode(pb_istream_t *s, tnt_event *ev)
@@ -353,7 +347,6 @@ static bool dec_event(pb_istream_t *s, pb_size_t tag, tnt_event *ev)
     case tnt_v1_Event_event_time_zone_offset_tag: return read_str(s, &ev->event_time_zone_offset);
     case tnt_v1_Event_event_id_tag: return read_str(s, &ev->event_id);
     case tnt_v1_Event_certification_info_tag: return push_str(s, &ev->certification_info);
-    case tnt_v1_Event_error_declaration_tag: return errdecl_decode(s, ev);
     case tnt_v1_Event_epc_list_tag: return push_str(s, &ev->epc_list);
     case tnt_v1_Event_parent_id_tag: return read_str(s, &ev->parent_id);
     case tnt_v1_Event_child_epcs_tag: return push_str(s, &ev->child_epcs);
@@ -366,11 +359,6 @@ static bool dec_event(pb_istream_t *s, pb_size_t tag, tnt_event *ev)
     case tnt_v1_Event_transformation_id_tag: return read_str(s, &ev->transformation_id);
     case tnt_v1_Event_biz_step_tag: return read_str(s, &ev->biz_step);
     case tnt_v1_Event_disposition_tag: return read_str(s, &ev->disposition);
-    case tnt_v1_Event_persistent_disposition_tag: {
-        ev->has_pd = true;
-        tnt_v1_PersistentDisposition m = tnt_v1_PersistentDisposition_init_zero;
-        return sub_decode(s, tnt_v1_PersistentDisposition_fields, &m, ev);
-    }
     case tnt_v1_Event_read_point_tag: return read_str(s, &ev->read_point);
     case tnt_v1_Event_read_point_ext_tag: return ext_decode(s, &ev->read_point_ext);
     case tnt_v1_Event_biz_location_tag: return read_str(s, &ev->biz_location);
@@ -461,10 +449,9 @@ static bool dec_report(pb_istream_t *s, pb_size_t tag, tnt__report *r)
     return true;
 }
 
-static bool decode_field(pb_istream_t *s, const pb_field_iter_t *f)
+/* One callback field of a message being decoded into the model object dst. */
+static bool decode_field(pb_istream_t *s, const pb_field_iter_t *f, void *dst)
 {
-    pbctx *c = t_ctx;
-    void *dst = c->dst;
     const pb_msgdesc_t *d = f->descriptor;
     if (d == tnt_v1_Event_fields)
         return dec_event(s, f->tag, dst);
@@ -502,8 +489,6 @@ static bool decode_field(pb_istream_t *s, const pb_field_iter_t *f)
     }
     if (d == tnt_v1_SensorElement_fields) {
         tnt__sensor *se = dst;
-        if (f->tag == tnt_v1_SensorElement_metadata_tag)
-            return smeta_decode(s, se);
         if (f->tag == tnt_v1_SensorElement_reports_tag)
             return report_decode_sub(s, se);
         if (f->tag == tnt_v1_SensorElement_ext_tag)
@@ -570,16 +555,12 @@ static bool enc_strs(pb_ostream_t *s, const pb_field_iter_t *f, const tnt__strs 
     return true;
 }
 
-static bool enc_sub(pb_ostream_t *s, const pb_field_iter_t *f, const pb_msgdesc_t *fields, const void *msg,
+/* Encode msg as field f, its callback fields read from src. */
+static bool enc_sub(pb_ostream_t *s, const pb_field_iter_t *f, const pb_msgdesc_t *fields, void *msg,
                     const void *src)
 {
-    pbctx *outer = t_ctx;
-    pbctx inner = *outer;
-    inner.src = src;
-    t_ctx = &inner;
-    bool ok = pb_encode_tag_for_field(s, f) && pb_encode_submessage(s, fields, msg);
-    t_ctx = outer;
-    return ok;
+    bind(fields, msg, src, false);
+    return pb_encode_tag_for_field(s, f) && pb_encode_submessage(s, fields, msg);
 }
 
 static tnt_v1_Timestamp ts_out(const tnt__time *t) { return (tnt_v1_Timestamp){t->ms, t->off}; }
@@ -625,8 +606,17 @@ static bool enc_refs(pb_ostream_t *s, const pb_field_iter_t *f, const tnt__refs 
 static bool enc_sensors(pb_ostream_t *s, const pb_field_iter_t *f, const tnt_event *ev)
 {
     for (uint32_t i = 0; i < ev->n_sensors; i++) {
+        const tnt__sensor *se = &ev->sensors[i];
         tnt_v1_SensorElement m = tnt_v1_SensorElement_init_zero;
-        if (!enc_sub(s, f, tnt_v1_SensorElement_fields, &m, &ev->sensors[i]))
+        m.has_metadata = se->has_meta;
+        m.metadata.has_time = se->meta.time.set;
+        m.metadata.time = ts_out(&se->meta.time);
+        m.metadata.has_start_time = se->meta.start_time.set;
+        m.metadata.start_time = ts_out(&se->meta.start_time);
+        m.metadata.has_end_time = se->meta.end_time.set;
+        m.metadata.end_time = ts_out(&se->meta.end_time);
+        bind(tnt_v1_SensorMetadata_fields, &m.metadata, &se->meta, false);
+        if (!enc_sub(s, f, tnt_v1_SensorElement_fields, &m, se))
             return false;
     }
     return true;
@@ -663,14 +653,6 @@ static bool enc_event(pb_ostream_t *s, const pb_field_iter_t *f, const tnt_event
     case tnt_v1_Event_event_time_zone_offset_tag: return enc_str(s, f, ev->event_time_zone_offset);
     case tnt_v1_Event_event_id_tag: return enc_str(s, f, ev->event_id);
     case tnt_v1_Event_certification_info_tag: return enc_strs(s, f, &ev->certification_info);
-    case tnt_v1_Event_error_declaration_tag: {
-        if (!ev->error_decl)
-            return true;
-        tnt_v1_ErrorDeclaration m = tnt_v1_ErrorDeclaration_init_zero;
-        m.has_declaration_time = ev->error_decl->declaration_time.set;
-        m.declaration_time = ts_out(&ev->error_decl->declaration_time);
-        return enc_sub(s, f, tnt_v1_ErrorDeclaration_fields, &m, ev->error_decl);
-    }
     case tnt_v1_Event_epc_list_tag: return enc_strs(s, f, &ev->epc_list);
     case tnt_v1_Event_parent_id_tag: return enc_str(s, f, ev->parent_id);
     case tnt_v1_Event_child_epcs_tag: return enc_strs(s, f, &ev->child_epcs);
@@ -683,12 +665,6 @@ static bool enc_event(pb_ostream_t *s, const pb_field_iter_t *f, const tnt_event
     case tnt_v1_Event_transformation_id_tag: return enc_str(s, f, ev->transformation_id);
     case tnt_v1_Event_biz_step_tag: return enc_str(s, f, ev->biz_step);
     case tnt_v1_Event_disposition_tag: return enc_str(s, f, ev->disposition);
-    case tnt_v1_Event_persistent_disposition_tag: {
-        if (!ev->has_pd)
-            return true;
-        tnt_v1_PersistentDisposition m = tnt_v1_PersistentDisposition_init_zero;
-        return enc_sub(s, f, tnt_v1_PersistentDisposition_fields, &m, ev);
-    }
     case tnt_v1_Event_read_point_tag: return enc_str(s, f, ev->read_point);
     case tnt_v1_Event_read_point_ext_tag: return enc_ext(s, f, ev->read_point_ext);
     case tnt_v1_Event_biz_location_tag: return enc_str(s, f, ev->biz_location);
@@ -711,9 +687,9 @@ static bool enc_event(pb_ostream_t *s, const pb_field_iter_t *f, const tnt_event
     return true;
 }
 
-static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f)
+/* One callback field of a message being encoded from the model object src. */
+static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f, const void *src)
 {
-    const void *src = t_ctx->src;
     const pb_msgdesc_t *d = f->descriptor;
     if (d == tnt_v1_Event_fields)
         return enc_event(s, f, src);
@@ -753,18 +729,6 @@ static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f)
     }
     if (d == tnt_v1_SensorElement_fields) {
         const tnt__sensor *se = src;
-        if (f->tag == tnt_v1_SensorElement_metadata_tag) {
-            if (!se->has_meta)
-                return true;
-            tnt_v1_SensorMetadata m = tnt_v1_SensorMetadata_init_zero;
-            m.has_time = se->meta.time.set;
-            m.time = ts_out(&se->meta.time);
-            m.has_start_time = se->meta.start_time.set;
-            m.start_time = ts_out(&se->meta.start_time);
-            m.has_end_time = se->meta.end_time.set;
-            m.end_time = ts_out(&se->meta.end_time);
-            return enc_sub(s, f, tnt_v1_SensorMetadata_fields, &m, &se->meta);
-        }
         if (f->tag == tnt_v1_SensorElement_reports_tag)
             return enc_reports(s, f, se);
         if (f->tag == tnt_v1_SensorElement_ext_tag)
@@ -861,33 +825,11 @@ static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f)
     return true;
 }
 
-/* The one callback of every callback field (proto/tnt.options). */
-bool tnt__pb_field_cb(pb_istream_t *istream, pb_ostream_t *ostream, const pb_field_iter_t *field);
-bool tnt__pb_field_cb(pb_istream_t *istream, pb_ostream_t *ostream, const pb_field_iter_t *field)
-{
-    if (!t_ctx)
-        return false;
-    if (istream && istream->callback != read_cb) {
-        /* nanopb hands a scalar of a callback field over in a copy read by
-         * its own callback; every callback field of tnt.proto is a string,
-         * a submessage or a repeated one of those. */
-        PB_SET_ERROR(istream, "wrong wire type");
-        return false;
-    }
-    if (istream)
-        return decode_field(istream, field);
-    if (ostream)
-        return encode_field(ostream, field);
-    return true;
-}
-
 /* ---- entry points ---- */
 
-static tnt_status encode(void **out, size_t *len, const pb_msgdesc_t *fields, const void *msg, const void *src)
+static tnt_status encode(void **out, size_t *len, const pb_msgdesc_t *fields, void *msg, const void *src)
 {
-    pbctx c = {NULL, NULL, src, NULL, 0, false};
-    pbctx *saved = t_ctx;
-    t_ctx = &c;
+    bind(fields, msg, src, false);
     size_t size = 0;
     bool ok = pb_get_encoded_size(&size, fields, msg);
     uint8_t *buf = ok ? tnt__malloc(size ? size : 1) : NULL;
@@ -896,7 +838,6 @@ static tnt_status encode(void **out, size_t *len, const pb_msgdesc_t *fields, co
         ok = pb_encode(&os, fields, msg);
         *len = os.bytes_written;
     }
-    t_ctx = saved;
     if (!ok || !buf) {
         tnt__free(buf);
         return tnt__error(buf || !ok ? TNT_E_INVALID : TNT_E_NOMEM, "protobuf encoding failed");
@@ -915,15 +856,23 @@ tnt_status tnt__proto_encode_event(void **out, size_t *len, const tnt_event *ev)
     m.has_record_time = ev->record_time.set;
     m.record_time = ts_out(&ev->record_time);
     m.present = ev->present;
+    if ((m.has_error_declaration = ev->error_decl != NULL)) {
+        m.error_declaration.has_declaration_time = ev->error_decl->declaration_time.set;
+        m.error_declaration.declaration_time = ts_out(&ev->error_decl->declaration_time);
+        bind(tnt_v1_ErrorDeclaration_fields, &m.error_declaration, ev->error_decl, false);
+    }
+    if ((m.has_persistent_disposition = ev->has_pd))
+        bind(tnt_v1_PersistentDisposition_fields, &m.persistent_disposition, ev, false);
     return encode(out, len, tnt_v1_Event_fields, &m, ev);
 }
 
 static tnt_status decode(const pb_msgdesc_t *fields, void *msg, tnt__arena *a, void *dst, const void *data,
                          size_t len)
 {
-    pbctx c = {a, NULL, NULL, dst, 0, false};
+    pbctx c = {a, 0, false};
     pbctx *saved = t_ctx;
     t_ctx = &c;
+    bind(fields, msg, dst, true);
     const pb_byte_t *at = data;
     pb_istream_t is = {read_cb, &at, len, NULL};
     bool ok = pb_decode(&is, fields, msg);
@@ -938,9 +887,21 @@ static tnt_status decode(const pb_msgdesc_t *fields, void *msg, tnt__arena *a, v
 tnt_status tnt__proto_decode_event(tnt_event *ev, const void *data, size_t len)
 {
     tnt_v1_Event m = tnt_v1_Event_init_zero;
+    tnt__errdecl *e = tnt__arena_zalloc(ev->arena, sizeof *e); /* used if the message has one */
+    if (!e)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
+    bind(tnt_v1_ErrorDeclaration_fields, &m.error_declaration, e, true);
+    bind(tnt_v1_PersistentDisposition_fields, &m.persistent_disposition, ev, true);
     tnt_status st = decode(tnt_v1_Event_fields, &m, ev->arena, ev, data, len);
     if (st != TNT_OK)
         return st;
+    if (m.has_error_declaration) {
+        if (!ts_ok(&m.error_declaration.declaration_time) && m.error_declaration.has_declaration_time)
+            return tnt__error(TNT_E_SYNTAX, "malformed protobuf message: a timestamp is out of range");
+        time_set(&e->declaration_time, m.error_declaration.has_declaration_time, &m.error_declaration.declaration_time);
+        ev->error_decl = e;
+    }
+    ev->has_pd = m.has_persistent_disposition;
     if ((unsigned)m.type > TNT_EVENT_ASSOCIATION || (unsigned)m.action > TNT_ACTION_DELETE)
         return tnt__error(TNT_E_SYNTAX, "malformed protobuf message: unknown event type or action");
     if ((m.has_event_time && !ts_ok(&m.event_time)) || (m.has_record_time && !ts_ok(&m.record_time)))

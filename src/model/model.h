@@ -37,6 +37,9 @@ tnt__node *tnt__node_new(tnt__arena *a, uint8_t kind, const char *key, const cha
 void tnt__node_append(tnt__node *parent, tnt__node *child);
 tnt__node *tnt__node_get(const tnt__node *obj, const char *key);
 tnt__node *tnt__node_copy(tnt__arena *a, const tnt__node *n); /* deep */
+/* Well-formed UTF-8: no overlong forms, surrogates or code points past
+ * U+10FFFF; U+0000 only if allowed. */
+bool tnt__utf8_valid(const char *s, size_t n, bool allow_nul);
 /* The local part of a prefixed key ("example:f" -> "f"); the key itself if none. */
 const char *tnt__node_local(const tnt__node *n);
 
