@@ -561,6 +561,7 @@ void tnt__jstream_release(tnt__jstream *js, tnt__jitem *it)
 
 size_t tnt__jstream_queued(const tnt__jstream *js) { return js->qlen; }
 const char *tnt__jstream_errmsg(const tnt__jstream *js) { return js->errmsg; }
+tnt_status tnt__jstream_status(const tnt__jstream *js) { return js->status; }
 tnt__node *tnt__jstream_header(tnt__jstream *js) { return js->header; }
 bool tnt__jstream_context_seen(const tnt__jstream *js) { return js->context_seen; }
 bool tnt__jstream_finished(const tnt__jstream *js) { return js->root_done; }

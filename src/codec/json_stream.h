@@ -49,6 +49,9 @@ tnt__jitem *tnt__jstream_pop(tnt__jstream *js);
 void tnt__jstream_release(tnt__jstream *js, tnt__jitem *it);
 size_t tnt__jstream_queued(const tnt__jstream *js);
 const char *tnt__jstream_errmsg(const tnt__jstream *js);
+/* The document-level error that stopped the parse (items queued before it
+ * can still be popped), or TNT_OK. */
+tnt_status tnt__jstream_status(const tnt__jstream *js);
 /* The document's top-level members except the events (an object node). */
 tnt__node *tnt__jstream_header(tnt__jstream *js);
 /* True once the document's @context is final: the root's "@context" member

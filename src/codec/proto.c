@@ -149,7 +149,10 @@ static bool push_str(pb_istream_t *s, tnt__strs *l)
     if (!v)
         return t_ctx->oom = true, false;
     l->v = v;
-    return read_str(s, &l->v[l->n++]);
+    if (!read_str(s, &l->v[l->n]))
+        return false; /* not counted: the slot holds nothing */
+    l->n++;
+    return true;
 }
 
 /* A Timestamp within what xsd:dateTime text can say (years 1 to 9999, offsets to 14 h). */

@@ -236,7 +236,8 @@ static void take(tnt_reader *r, tnt__buf *b, size_t n)
     size_t k = n < r->npre ? n : r->npre;
     tnt__buf_append(b, r->pre, k);
     n = n - k < r->in_len ? n - k : r->in_len;
-    tnt__buf_append(b, r->in, n);
+    if (n)
+        tnt__buf_append(b, r->in, n);
     skip(r, k + n);
 }
 
@@ -437,7 +438,8 @@ static tnt_status json_next(tnt_reader *r, tnt_event **ev_out)
 {
     for (;;) {
         parse_doc_context(r);
-        bool doc_done = tnt__jstream_finished(r->js) && r->finished && avail(r) == 0;
+        bool stopped = tnt__jstream_status(r->js) != TNT_OK;
+        bool doc_done = stopped || (tnt__jstream_finished(r->js) && r->finished && avail(r) == 0);
         /* Held events go first, once their context is known or will never be. */
         if (r->heldhead < r->nheld && (r->ctx_done || doc_done || r->held_bytes > HOLD_LIMIT)) {
             r->item = r->held[r->heldhead++];
@@ -451,7 +453,7 @@ static tnt_status json_next(tnt_reader *r, tnt_event **ev_out)
             /* Events wait for the document's @context: the prefixes it
              * declares change their extensions, their values and their hash.
              * Once some wait, the rest queue behind them in document order. */
-            if ((!r->ctx_done && r->held_bytes <= HOLD_LIMIT) || r->heldhead < r->nheld) {
+            if ((!r->ctx_done && !stopped && r->held_bytes <= HOLD_LIMIT) || r->heldhead < r->nheld) {
                 if (!hold(r, it)) {
                     tnt__jstream_release(r->js, it);
                     return fail(r, TNT_E_NOMEM, "out of memory");
@@ -461,6 +463,10 @@ static tnt_status json_next(tnt_reader *r, tnt_event **ev_out)
             r->item = it;
             return make_event(r, it, ev_out);
         }
+        /* The events before a document-level error stand: it is reported
+         * once they are all handed out. */
+        if (stopped)
+            return fail(r, tnt__jstream_status(r->js), tnt__jstream_errmsg(r->js));
         if (r->bom < 3 && !strip_bom(r))
             return TNT_AGAIN;
         if (avail(r)) {
@@ -474,16 +480,14 @@ static tnt_status json_next(tnt_reader *r, tnt_event **ev_out)
                 skip(r, n);
             }
             if (st != TNT_OK)
-                return fail(r, st, tnt__jstream_errmsg(r->js));
+                r->in_len = r->npre = 0;
             continue;
         }
         if (!r->finished)
             return TNT_AGAIN;
         if (!r->js_finished) {
             r->js_finished = true;
-            tnt_status st = tnt__jstream_finish(r->js);
-            if (st != TNT_OK)
-                return fail(r, st, tnt__jstream_errmsg(r->js));
+            tnt__jstream_finish(r->js);
             r->ctx_done = true; /* no @context will come any more */
             continue;
         }
@@ -513,6 +517,17 @@ static bool varint(const uint8_t *p, size_t n, uint64_t *v, size_t *used)
     return false;
 }
 
+/* An empty event in place of a half-decoded one, with its index and path. */
+static tnt_event *pb_fresh(tnt_reader *r, const tnt_event *old)
+{
+    tnt_event *ev = tnt__event_new(&r->pb_arena);
+    if (ev) {
+        ev->index = old->index;
+        ev->source_path = old->source_path;
+    }
+    return ev;
+}
+
 static tnt_status pb_event(tnt_reader *r, const uint8_t *data, size_t len, uint32_t field, bool too_big,
                            tnt_event **ev_out)
 {
@@ -531,8 +546,10 @@ static tnt_status pb_event(tnt_reader *r, const uint8_t *data, size_t len, uint3
         tnt_status st = tnt__proto_decode_event(ev, data, len);
         if (st == TNT_E_NOMEM)
             return fail(r, st, "out of memory");
-        ok = st == TNT_OK ? tnt__pipeline_run(ev, &r->pipe)
-                          : tnt__event_diag(ev, "SYNTAX", ev->source_path, "%s", tnt_error_last());
+        if (st != TNT_OK) /* what was decoded before the error is dropped */
+            ev = pb_fresh(r, ev);
+        ok = ev && (st == TNT_OK ? tnt__pipeline_run(ev, &r->pipe)
+                                 : tnt__event_diag(ev, "SYNTAX", ev->source_path, "%s", tnt_error_last()));
     } else if (ok) {
         tnt__report rep;
         tnt_status st = tnt__proto_decode_report(&rep, &r->pb_arena, data, len);
