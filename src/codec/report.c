@@ -134,14 +134,15 @@ static bool read_latlon(tnt__report *r, const tnt__node *n)
     if (n->kind != TNT__N_STRING)
         return false;
     char *end;
+    locale_t old = tnt__c_numeric_begin();
     double lat = strtod(n->str, &end);
-    if (end == n->str || *end != ',')
-        return false;
+    bool ok = end != n->str && *end == ',';
     const char *p = end + 1;
-    while (*p == ' ')
+    while (ok && *p == ' ')
         p++;
-    double lon = strtod(p, &end);
-    if (end == p || *end)
+    double lon = ok ? strtod(p, &end) : 0;
+    tnt__c_numeric_end(old);
+    if (!ok || end == p || *end)
         return false;
     r->lat = lat;
     r->lon = lon;

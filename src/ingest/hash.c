@@ -681,7 +681,9 @@ char *tnt__hash_prehash(const tnt_event *ev)
     tnt__arena a;
     tnt__arena_init(&a, 0);
     H h = {&a, ev, false};
+    locale_t old = tnt__c_numeric_begin();
     char *s = prehash(&h, NULL);
+    tnt__c_numeric_end(old);
     char *out = s && !h.oom ? tnt__strdup(s) : NULL;
     tnt__arena_destroy(&a);
     return out;
@@ -693,7 +695,9 @@ bool tnt__hash(tnt_event *ev, const tnt__pipeline *p)
     if (a == &local)
         tnt__arena_init(&local, 0);
     H h = {a, ev, false};
+    locale_t old = tnt__c_numeric_begin();
     char *s = prehash(&h, p);
+    tnt__c_numeric_end(old);
     bool ok = s && !h.oom;
     if (ok) {
         unsigned char md[SHA256_DIGEST_LENGTH];

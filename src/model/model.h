@@ -7,6 +7,8 @@
 #ifndef TNT_MODEL_H
 #define TNT_MODEL_H
 
+#include <locale.h>
+
 #include "core/core.h"
 #include "tnt/event.h"
 
@@ -260,6 +262,12 @@ void tnt__time_format(char *buf, const tnt__time *t, bool utc);
 bool tnt__offset_parse(int16_t *minutes, const char *s);
 
 /* ---- numbers ---- */
+/* Number text is JSON's, whatever the host's LC_NUMERIC: a host that calls
+ * setlocale(LC_ALL, "") in Germany would otherwise read and write "26,5".
+ * Switch the calling thread to the C locale around number conversions;
+ * give the result to tnt__c_numeric_end. */
+locale_t tnt__c_numeric_begin(void);
+void tnt__c_numeric_end(locale_t old);
 /* Shortest decimal text that reads back as the same double ("26", "26.2", "1e+21"). */
 void tnt__num_format(char *buf, size_t cap, double v);
 bool tnt__num_parse(double *out, const char *s);
