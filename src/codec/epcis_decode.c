@@ -6,6 +6,7 @@
  * are checked afterwards, on the model, by validate.c. Members that are not
  * standard stay as trees, so nothing is lost. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec/epcis.h"
@@ -137,7 +138,7 @@ bool tnt__context_parse(tnt__arena *a, const tnt__node *c, tnt__prefix **out, si
         return false;
     size_t add = 0;
     for (const tnt__node *k = c->child; k; k = k->next)
-        add += k->kind == TNT__N_STRING;
+        add += k->kind == TNT__N_STRING && k->key[0] != '@';
     tnt__prefix *v = tnt__arena_alloc(a, (*n + add) * sizeof *v + 1);
     if (!v)
         return false;
@@ -145,9 +146,11 @@ bool tnt__context_parse(tnt__arena *a, const tnt__node *c, tnt__prefix **out, si
         memcpy(v, *out, *n * sizeof *v);
     bool ok = true;
     for (const tnt__node *k = c->child; k; k = k->next) {
+        if (k->key[0] == '@')
+            continue; /* @vocab, @base, ...: keywords, not prefixes */
         if (k->kind == TNT__N_STRING)
             v[(*n)++] = (tnt__prefix){k->key, k->str};
-        else if (k->key[0] != '@')
+        else
             ok = false; /* expanded term definitions are not used by EPCIS documents */
     }
     *out = v;
@@ -220,6 +223,7 @@ static void strs_of(dec *d, tnt__strs *out, const tnt__node *n, const tnt__path 
         type_err(d, p, "an array of strings", n);
         return;
     }
+    out->n = 0;
     out->v = tnt__arena_alloc(d->a, (n->count ? n->count : 1) * sizeof *out->v);
     if (!out->v) {
         d->oom = true;
@@ -239,6 +243,7 @@ static void qtys_of(dec *d, tnt__qtys *out, const tnt__node *n, const tnt__path 
         type_err(d, p, "an array of quantity elements", n);
         return;
     }
+    out->n = 0;
     out->v = tnt__arena_zalloc(d->a, (n->count ? n->count : 1) * sizeof *out->v);
     if (!out->v) {
         d->oom = true;
@@ -272,6 +277,7 @@ static void refs_of(dec *d, tnt__refs *out, const tnt__node *n, const tnt__path 
         type_err(d, p, "an array of objects", n);
         return;
     }
+    out->n = 0;
     out->v = tnt__arena_zalloc(d->a, (n->count ? n->count : 1) * sizeof *out->v);
     if (!out->v) {
         d->oom = true;
@@ -405,6 +411,7 @@ static void sensors_of(dec *d, tnt_event *ev, const tnt__node *n, const tnt__pat
         type_err(d, p, "an array of sensor elements", n);
         return;
     }
+    ev->n_sensors = 0;
     ev->sensors = tnt__arena_zalloc(d->a, (n->count ? n->count : 1) * sizeof *ev->sensors);
     if (!ev->sensors) {
         d->oom = true;
@@ -433,6 +440,7 @@ static void sensors_of(dec *d, tnt_event *ev, const tnt__node *n, const tnt__pat
                     type_err(d, mp, "an array of sensor reports", m);
                     continue;
                 }
+                s->n_reports = 0;
                 s->reports = tnt__arena_zalloc(d->a, (m->count ? m->count : 1) * sizeof *s->reports);
                 if (!s->reports) {
                     d->oom = true;
@@ -493,6 +501,56 @@ static void pd_of(dec *d, tnt_event *ev, tnt__node *n, const tnt__path *p)
         else
             err(d, "NOT_ALLOWED", KEY(p, m->key), "persistentDisposition holds only \"set\" and \"unset\"");
     }
+}
+
+typedef struct slot {
+    tnt__node *node;
+    size_t pos;
+} slot;
+
+static int slot_cmp(const void *a, const void *b)
+{
+    const slot *x = a, *y = b;
+    int c = strcmp(x->node->key, y->node->key);
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Keep only the last of the members that share a name, in every object of
+ * the tree. JSON leaves their meaning open; JavaScript and Python (and so
+ * the reference event hash) keep the last, and GS1's own examples rely on it
+ * (AssociationEvent-h has two eventIDs). */
+static void dedup(dec *d, tnt__node *n)
+{
+    if (n->kind == TNT__N_OBJECT && n->count > 1) {
+        slot *v = tnt__malloc(n->count * sizeof *v);
+        bool *drop = tnt__calloc(n->count, sizeof *drop);
+        if (!v || !drop) {
+            tnt__free(v);
+            tnt__free(drop);
+            d->oom = true;
+            return;
+        }
+        size_t k = 0;
+        for (tnt__node *c = n->child; c; c = c->next, k++)
+            v[k] = (slot){c, k};
+        qsort(v, k, sizeof *v, slot_cmp);
+        for (size_t i = 1; i < k; i++)
+            if (strcmp(v[i - 1].node->key, v[i].node->key) == 0)
+                drop[v[i - 1].pos] = true;
+        tnt__node *c = n->child;
+        n->child = n->last = NULL;
+        n->count = 0;
+        for (size_t i = 0; c; i++) {
+            tnt__node *next = c->next;
+            if (!drop[i])
+                tnt__node_append(n, c);
+            c = next;
+        }
+        tnt__free(v);
+        tnt__free(drop);
+    }
+    for (tnt__node *c = n->child; c && !d->oom; c = c->next)
+        dedup(d, c);
 }
 
 static uint8_t type_of(const char *s)
@@ -599,6 +657,7 @@ static void member(dec *d, tnt_event *ev, tnt__node *m, const tnt__path *ep)
             ev->present |= TNT__P_CERT_LIST;
             strs_of(d, &ev->certification_info, m, mp);
         } else if (m->kind == TNT__N_STRING) {
+            ev->certification_info.n = 0;
             ev->certification_info.v = tnt__arena_alloc(d->a, sizeof(char *));
             if (!ev->certification_info.v)
                 d->oom = true;
@@ -645,6 +704,9 @@ bool tnt__epcis_decode(tnt_event *ev, tnt__node *root, const char *path, const t
         err(&d, "TYPE", ep, msg);
         return !d.oom;
     }
+    dedup(&d, root);
+    if (d.oom)
+        return false;
     /* The event's own @context and its type come first, wherever they are. */
     tnt__node *c = tnt__node_get(root, "@context");
     if (c && !tnt__context_parse(d.a, c, &d.local, &d.nlocal))

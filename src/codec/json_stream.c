@@ -35,6 +35,9 @@ struct tnt__jstream {
 
     tnt__arena hdr_arena;
     tnt__node *header;          /* root object members other than events */
+    size_t hdr_deepest;         /* deepest header container, for a root that is one event */
+    size_t hdr_size;            /* bytes the header tree holds (nodes and text) */
+    bool hdr_has_nul;
     bool context_seen;
     bool root_done;
     bool saw_event_list;
@@ -178,7 +181,8 @@ static const char *parent_path(tnt__jstream *js)
     return "$.epcisBody.eventList";
 }
 
-static int begin_event(tnt__jstream *js)
+/* Start an item; its first token (taken = its size, already consumed) began it. */
+static int begin_event(tnt__jstream *js, size_t taken)
 {
     tnt__jitem *it = item_get(js);
     if (!it)
@@ -194,7 +198,7 @@ static int begin_event(tnt__jstream *js)
     }
     js->cur = it;
     js->ev_depth = js->depth;
-    js->ev_start = offset(js);
+    js->ev_start = offset(js) - taken;
     js->skip_depth = 0;
     return 1;
 }
@@ -222,10 +226,49 @@ static void skip_event(tnt__jstream *js, uint8_t why, size_t open)
     js->depth = js->ev_depth; /* frames of the event are gone */
 }
 
+/* The header is held whole, so it answers to the same limits as an event,
+ * but for the whole document: breaking one stops the document. Its depth
+ * allows for the frames above an event list ($.epcisBody.queryResults.
+ * resultsBody.eventList); a root that turns out to be one event is held to
+ * max_depth by tnt__jstream_finish. */
+#define HEADER_EXTRA_DEPTH 5
+
+static bool header_limits(tnt__jstream *js, const frame *f, size_t len, const char *key, bool container)
+{
+    size_t depth = js->depth + (container ? 1 : 0);
+    if (depth > js->hdr_deepest)
+        js->hdr_deepest = depth;
+    if (depth > js->lim.max_depth + HEADER_EXTRA_DEPTH)
+        return fail(js, TNT_E_TOOBIG, "at byte %zu: the document is nested deeper than %zu levels", offset(js),
+                    js->lim.max_depth + HEADER_EXTRA_DEPTH);
+    if (len > js->lim.max_string_bytes)
+        return fail(js, TNT_E_TOOBIG, "at byte %zu: a string longer than %zu bytes", offset(js),
+                    js->lim.max_string_bytes);
+    if (f && f->node && f->node->count >= js->lim.max_list_items)
+        return fail(js, TNT_E_TOOBIG, "at byte %zu: a list or object of more than %zu items", offset(js),
+                    js->lim.max_list_items);
+    js->hdr_size += sizeof(tnt__node) + len + (key ? strlen(key) : 0);
+    if (!js->lim.plain && js->hdr_size > js->lim.max_event_bytes * HEADER_LIMIT_FACTOR)
+        return fail(js, TNT_E_TOOBIG, "at byte %zu: document header larger than %zu bytes", offset(js),
+                    js->lim.max_event_bytes * HEADER_LIMIT_FACTOR);
+    return true;
+}
+
 /* Attach a new node to the current container; handles the top-level roles. */
+/* yajl checks the shape of UTF-8 sequences only: overlong forms, surrogates
+ * and code points past U+10FFFF get through, and would make invalid JSON
+ * and protobuf on output. */
+static int bad_utf8(tnt__jstream *js)
+{
+    return fail(js, TNT_E_SYNTAX, "at byte %zu: invalid UTF-8 (an overlong form, a surrogate or beyond U+10FFFF)",
+                offset(js));
+}
+
 static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len, bool container)
 {
     js->last_token = offset(js);
+    if (kind == TNT__N_STRING && !tnt__utf8_valid(str, len, true))
+        return bad_utf8(js);
     if (js->cur && js->skip_depth) {
         if (container)
             js->skip_depth++;
@@ -247,6 +290,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
             return js->header && push(js, R_ROOT_OBJ, js->header) ? 1 : oom(js);
         }
         if (kind == TNT__N_ARRAY) {
+            js->context_seen = true; /* a root array has no document @context to wait for */
             js->header = tnt__node_new(&js->hdr_arena, TNT__N_OBJECT, NULL, NULL);
             return js->header && push(js, R_ROOT_ARR, NULL) ? 1 : oom(js);
         }
@@ -256,7 +300,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
     if (!js->cur) {
         if (f->role == R_EVLIST || f->role == R_ROOT_ARR) {
             js->saw_event_list = true;
-            if (!begin_event(js))
+            if (!begin_event(js, container ? 1 : len))
                 return 0;
         } else if (container && kind == TNT__N_OBJECT && key &&
                    ((f->role == R_ROOT_OBJ && strcmp(key, "epcisBody") == 0) ||
@@ -293,17 +337,16 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
             skip_event(js, TNT__SKIP_STRING, open);
             return js->skip_depth ? 1 : end_event(js);
         }
-    } else if (!js->lim.plain && js->hdr_arena.total > js->lim.max_event_bytes * HEADER_LIMIT_FACTOR) {
-        return fail(js, TNT_E_TOOBIG, "at byte %zu: document header larger than %zu bytes", offset(js),
-                    js->lim.max_event_bytes * HEADER_LIMIT_FACTOR);
+    } else if (!header_limits(js, f, len, key, container)) {
+        return 0;
     }
 
     char *s = NULL;
     if (str) {
         if (!(s = tnt__arena_strndup(a, str, len)))
             return oom(js);
-        if (js->cur && memchr(str, '\0', len))
-            js->cur->has_nul = true;
+        if (memchr(str, '\0', len))
+            *(js->cur ? &js->cur->has_nul : &js->hdr_has_nul) = true;
     }
     tnt__node *n = tnt__node_new(a, kind, key, s);
     if (!n)
@@ -333,8 +376,11 @@ static int end_container(tnt__jstream *js)
     if (!js->depth)
         return fail(js, TNT_E_SYNTAX, "unbalanced brackets");
     frame f = js->stack[--js->depth];
-    if (js->cur && js->depth == js->ev_depth)
+    if (js->cur && js->depth == js->ev_depth) {
+        if (offset(js) - js->ev_start > js->lim.max_event_bytes)
+            skip_event(js, TNT__SKIP_TOO_BIG, 0); /* its last bytes (say, whitespace) were over */
         return end_event(js);
+    }
     if (!js->cur && js->depth == 0)
         js->root_done = true;
     if (!js->cur && f.role == R_HDR && js->depth == 1 && js->stack[0].role == R_ROOT_OBJ && f.node->key &&
@@ -358,15 +404,20 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
 {
     tnt__jstream *js = ctx;
     js->last_token = offset(js);
+    if (!tnt__utf8_valid((const char *)s, len, true))
+        return bad_utf8(js);
     if (js->cur && js->skip_depth)
         return 1;
     if (js->cur && len > js->lim.max_string_bytes) {
         skip_event(js, TNT__SKIP_STRING, js->depth - js->ev_depth);
         return 1;
     }
+    if (!js->cur && len > js->lim.max_string_bytes)
+        return fail(js, TNT_E_TOOBIG, "at byte %zu: a member name longer than %zu bytes", offset(js),
+                    js->lim.max_string_bytes);
     js->key = tnt__arena_strndup(cur_arena(js), (const char *)s, len);
-    if (js->key && js->cur && memchr(s, '\0', len))
-        js->cur->has_nul = true;
+    if (js->key && memchr(s, '\0', len))
+        *(js->cur ? &js->cur->has_nul : &js->hdr_has_nul) = true;
     return js->key ? 1 : oom(js);
 }
 
@@ -410,7 +461,8 @@ void tnt__jstream_reset(tnt__jstream *js)
     js->key = NULL;
     js->header = NULL;
     tnt__arena_reset(&js->hdr_arena);
-    js->context_seen = js->root_done = js->saw_event_list = js->root_is_object = false;
+    js->context_seen = js->root_done = js->saw_event_list = js->root_is_object = js->hdr_has_nul = false;
+    js->hdr_deepest = js->hdr_size = 0;
     js->skip_depth = js->next_index = js->base = js->last_token = 0;
     js->status = TNT_OK;
     js->errmsg[0] = '\0';
@@ -481,12 +533,14 @@ tnt_status tnt__jstream_finish(tnt__jstream *js)
         tnt__jitem *it = item_get(js);
         if (!it)
             return fail(js, TNT_E_NOMEM, "out of memory"), js->status;
-        it->root = tnt__node_copy(it->arena, js->header);
         it->index = js->next_index++;
         it->path = "$";
-        it->skip = TNT__SKIP_NONE;
-        it->has_nul = false;
-        if (!it->root || !enqueue(js, it)) {
+        it->skip = js->base > js->lim.max_event_bytes ? TNT__SKIP_TOO_BIG
+                   : js->hdr_deepest > js->lim.max_depth ? TNT__SKIP_TOO_DEEP
+                                                         : TNT__SKIP_NONE;
+        it->has_nul = js->hdr_has_nul;
+        it->root = it->skip ? NULL : tnt__node_copy(it->arena, js->header);
+        if ((!it->skip && !it->root) || !enqueue(js, it)) {
             item_recycle(js, it);
             return fail(js, TNT_E_NOMEM, "out of memory"), js->status;
         }
@@ -513,6 +567,7 @@ void tnt__jstream_release(tnt__jstream *js, tnt__jitem *it)
 
 size_t tnt__jstream_queued(const tnt__jstream *js) { return js->qlen; }
 const char *tnt__jstream_errmsg(const tnt__jstream *js) { return js->errmsg; }
+tnt_status tnt__jstream_status(const tnt__jstream *js) { return js->status; }
 tnt__node *tnt__jstream_header(tnt__jstream *js) { return js->header; }
 bool tnt__jstream_context_seen(const tnt__jstream *js) { return js->context_seen; }
 bool tnt__jstream_finished(const tnt__jstream *js) { return js->root_done; }

@@ -49,9 +49,13 @@ tnt__jitem *tnt__jstream_pop(tnt__jstream *js);
 void tnt__jstream_release(tnt__jstream *js, tnt__jitem *it);
 size_t tnt__jstream_queued(const tnt__jstream *js);
 const char *tnt__jstream_errmsg(const tnt__jstream *js);
+/* The document-level error that stopped the parse (items queued before it
+ * can still be popped), or TNT_OK. */
+tnt_status tnt__jstream_status(const tnt__jstream *js);
 /* The document's top-level members except the events (an object node). */
 tnt__node *tnt__jstream_header(tnt__jstream *js);
-/* True once the root's "@context" member has been read completely. */
+/* True once the document's @context is final: the root's "@context" member
+ * has been read completely, or the root is an array (which has none). */
 bool tnt__jstream_context_seen(const tnt__jstream *js);
 bool tnt__jstream_finished(const tnt__jstream *js);
 

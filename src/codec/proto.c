@@ -1,11 +1,15 @@
 /* The protobuf wire form <-> the event model, with nanopb.
  *
- * Every string, list and submessage of tnt.proto is a nanopb callback field
- * handled by tnt__pb_field_cb (proto/tnt.options), so decoding writes straight
- * into the event's arena and needs no size limits compiled in. The callback
- * finds the object it fills through the calling thread's current context:
- * nanopb calls it synchronously inside pb_decode/pb_encode, and nested
- * messages save and restore that context. */
+ * nanopb makes every string and repeated field of tnt.proto a callback field
+ * (they have no size limit), so decoding writes straight into the event's
+ * arena. Before a message is decoded or encoded, bind() points each of its
+ * callback fields at the model object it fills or reads; a repeated
+ * submessage is decoded by its callback into a fresh object the same way.
+ * The few singular submessages (timestamps, errorDeclaration,
+ * persistentDisposition, sensorMetadata) are plain structs of the message,
+ * bound along with it. The calling thread's context holds the arena and the
+ * nesting depth. */
+#include <pb_common.h>
 #include <pb_decode.h>
 #include <pb_encode.h>
 #include <string.h>
@@ -13,20 +17,63 @@
 #include "codec/proto.h"
 #include "tnt.pb.h"
 
-#define MAX_NESTING 64
 
 typedef struct pbctx {
     tnt__arena *a;       /* decoding: where strings go */
-    tnt_event *ev;       /* the event being decoded or encoded */
-    const void *src;     /* encoding: the model object of the current message */
-    void *dst;           /* decoding: the model object of the current message */
-    int depth;
+    int depth;           /* decoding: submessages open */
     bool oom;
 } pbctx;
 
 static _Thread_local pbctx *t_ctx;
 
+/* Messages are read through this callback rather than nanopb's own buffer
+ * reader, so that the field callback can tell a length-delimited field (its
+ * substream reads through here) from a scalar of the wrong wire type. */
+static bool read_cb(pb_istream_t *s, pb_byte_t *buf, size_t count)
+{
+    const pb_byte_t **at = s->state;
+    if (buf)
+        memcpy(buf, *at, count);
+    *at += count;
+    return true;
+}
+
 /* ---- helpers: decoding ---- */
+
+static bool decode_field(pb_istream_t *s, const pb_field_iter_t *f, void *dst);
+static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f, const void *src);
+
+static bool dec_cb(pb_istream_t *s, const pb_field_iter_t *f, void **arg)
+{
+    if (s->callback != read_cb) {
+        /* nanopb hands a scalar over in a copy read by its own callback;
+         * every callback field of tnt.proto is a string, a submessage or a
+         * repeated one of those. */
+        PB_SET_ERROR(s, "wrong wire type");
+        return false;
+    }
+    return decode_field(s, f, *arg);
+}
+
+static bool enc_cb(pb_ostream_t *s, const pb_field_iter_t *f, void *const *arg) { return encode_field(s, f, *arg); }
+
+/* Point every callback field of msg (not of its submessages) at obj. */
+static void bind(const pb_msgdesc_t *fields, void *msg, const void *obj, bool decoding)
+{
+    pb_field_iter_t it;
+    if (!pb_field_iter_begin(&it, fields, msg))
+        return;
+    do {
+        if (PB_ATYPE(it.type) != PB_ATYPE_CALLBACK)
+            continue;
+        pb_callback_t *cb = it.pData;
+        if (decoding)
+            cb->funcs.decode = dec_cb;
+        else
+            cb->funcs.encode = enc_cb;
+        cb->arg = (void *)obj;
+    } while (pb_field_iter_next(&it));
+}
 
 static bool read_str(pb_istream_t *s, const char **out)
 {
@@ -39,13 +86,50 @@ static bool read_str(pb_istream_t *s, const char **out)
     }
     if (!pb_read(s, (pb_byte_t *)p, n))
         return false;
-    if (memchr(p, '\0', n)) {
-        PB_SET_ERROR(s, "string holds U+0000");
+    if (!tnt__utf8_valid(p, n, false)) { /* proto3 strings are UTF-8; the model holds C strings */
+        PB_SET_ERROR(s, "a string is not UTF-8 or holds U+0000");
         return false;
     }
     p[n] = '\0';
     *out = p;
     return true;
+}
+
+/* JSON's number syntax: the lexeme is written into JSON as it is. */
+static bool json_number(const char *s)
+{
+    if (*s == '-')
+        s++;
+    if (*s == '0')
+        s++;
+    else if (*s >= '1' && *s <= '9')
+        while (*s >= '0' && *s <= '9')
+            s++;
+    else
+        return false;
+    if (*s == '.') {
+        if (*++s < '0' || *s > '9')
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        if (*++s == '+' || *s == '-')
+            s++;
+        if (*s < '0' || *s > '9')
+            return false;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    return *s == '\0';
+}
+
+static bool finite_ok(pb_istream_t *s, double v)
+{
+    if (v - v == 0) /* neither infinite nor NaN */
+        return true;
+    PB_SET_ERROR(s, "a number is not finite");
+    return false;
 }
 
 /* Append to a list in the arena; capacity is the next power of two. */
@@ -65,10 +149,23 @@ static bool push_str(pb_istream_t *s, tnt__strs *l)
     if (!v)
         return t_ctx->oom = true, false;
     l->v = v;
-    return read_str(s, &l->v[l->n++]);
+    if (!read_str(s, &l->v[l->n]))
+        return false; /* not counted: the slot holds nothing */
+    l->n++;
+    return true;
 }
 
-static void time_in(tnt__time *t, bool has, const tnt_v1_Timestamp *ts)
+/* A Timestamp within what xsd:dateTime text can say (years 1 to 9999, offsets to 14 h). */
+static bool ts_ok(const tnt_v1_Timestamp *ts)
+{
+    if (ts->ms < TNT__TIME_MIN_MS || ts->ms > TNT__TIME_MAX_MS || ts->offset_min < -TNT__OFFSET_MAX ||
+        ts->offset_min > TNT__OFFSET_MAX)
+        return false;
+    int64_t local = ts->ms + (int64_t)ts->offset_min * 60000; /* written with its offset, too */
+    return local >= TNT__TIME_MIN_MS && local <= TNT__TIME_MAX_MS;
+}
+
+static void time_set(tnt__time *t, bool has, const tnt_v1_Timestamp *ts)
 {
     if (!has)
         return;
@@ -77,22 +174,50 @@ static void time_in(tnt__time *t, bool has, const tnt_v1_Timestamp *ts)
     t->set = true;
 }
 
+static bool time_in(pb_istream_t *s, tnt__time *t, bool has, const tnt_v1_Timestamp *ts)
+{
+    if (has && !ts_ok(ts)) {
+        PB_SET_ERROR(s, "a timestamp is out of range");
+        return false;
+    }
+    time_set(t, has, ts);
+    return true;
+}
+
 /* Decode a submessage into dst with fields, then run fix to copy its static fields. */
+/* Decode a submessage into msg, its callback fields into dst. */
 static bool sub_decode(pb_istream_t *s, const pb_msgdesc_t *fields, void *msg, void *dst)
 {
-    pbctx *outer = t_ctx;
-    if (outer->depth >= MAX_NESTING) {
+    if (t_ctx->depth >= TNT__MAX_DEPTH) {
         PB_SET_ERROR(s, "nesting too deep");
         return false;
     }
-    pbctx inner = *outer;
-    inner.dst = dst;
-    inner.depth++;
-    t_ctx = &inner;
+    bind(fields, msg, dst, true);
+    t_ctx->depth++;
     bool ok = pb_decode(s, fields, msg);
-    outer->oom |= inner.oom;
-    t_ctx = outer;
+    t_ctx->depth--;
     return ok;
+}
+
+/* The shape of a JSON value: members have names and items do not, only
+ * containers have children, only strings and numbers have text, and a
+ * number's text is a JSON number. */
+static bool node_ok(pb_istream_t *s, const tnt__node *n)
+{
+    bool container = n->kind == TNT__N_ARRAY || n->kind == TNT__N_OBJECT;
+    const char *why = NULL;
+    if (n->kind == TNT__N_NUMBER && !json_number(n->str))
+        why = "a number node's value is not a JSON number";
+    else if (n->str && n->kind != TNT__N_STRING && n->kind != TNT__N_NUMBER)
+        why = "a node of this kind has no value";
+    else if (n->child && !container)
+        why = "a node of this kind has no items";
+    for (const tnt__node *c = n->child; c && !why; c = c->next)
+        if ((c->key != NULL) != (n->kind == TNT__N_OBJECT))
+            why = n->kind == TNT__N_OBJECT ? "an object member has no key" : "an array item has a key";
+    if (why)
+        PB_SET_ERROR(s, why);
+    return why == NULL;
 }
 
 static tnt__node *node_decode(pb_istream_t *s, tnt__node *parent)
@@ -110,6 +235,8 @@ static tnt__node *node_decode(pb_istream_t *s, tnt__node *parent)
     n->kind = (uint8_t)m.kind;
     if ((n->kind == TNT__N_STRING || n->kind == TNT__N_NUMBER) && !n->str)
         n->str = "";
+    if (!node_ok(s, n))
+        return NULL;
     if (parent)
         tnt__node_append(parent, n);
     return n;
@@ -120,7 +247,12 @@ static bool ext_decode(pb_istream_t *s, tnt__node **obj)
 {
     if (!*obj && !(*obj = tnt__node_new(t_ctx->a, TNT__N_OBJECT, NULL, NULL)))
         return t_ctx->oom = true, false;
-    return node_decode(s, *obj) != NULL;
+    tnt__node *n = node_decode(s, *obj);
+    if (n && !n->key) {
+        PB_SET_ERROR(s, "an extension member has no key");
+        return false;
+    }
+    return n != NULL;
 }
 
 static bool qty_decode(pb_istream_t *s, tnt__qtys *l)
@@ -132,7 +264,7 @@ static bool qty_decode(pb_istream_t *s, tnt__qtys *l)
     tnt__qty *q = &v[l->n++];
     memset(q, 0, sizeof *q);
     tnt_v1_QuantityElement m = tnt_v1_QuantityElement_init_zero;
-    if (!sub_decode(s, tnt_v1_QuantityElement_fields, &m, q))
+    if (!sub_decode(s, tnt_v1_QuantityElement_fields, &m, q) || (m.has_quantity && !finite_ok(s, m.quantity)))
         return false;
     q->has_quantity = m.has_quantity;
     q->quantity = m.quantity;
@@ -163,13 +295,16 @@ static bool report_decode_sub(pb_istream_t *s, tnt__sensor *se)
     tnt_v1_SensorReport m = tnt_v1_SensorReport_init_zero;
     if (!sub_decode(s, tnt_v1_SensorReport_fields, &m, r))
         return false;
-    time_in(&r->time, m.has_time, &m.time);
+    if (!time_in(s, &r->time, m.has_time, &m.time))
+        return false;
     const bool has[TNT__SR_NUMS] = {m.has_value, m.has_min_value, m.has_max_value, m.has_mean_value,
                                     m.has_s_dev, m.has_perc_rank, m.has_perc_value};
     const double val[TNT__SR_NUMS] = {m.value, m.min_value, m.max_value, m.mean_value,
                                       m.s_dev, m.perc_rank, m.perc_value};
     for (int i = 0; i < TNT__SR_NUMS; i++)
         if (has[i]) {
+            if (!finite_ok(s, val[i]))
+                return false;
             r->num[i] = val[i];
             r->has_num |= (uint8_t)(1u << i);
         }
@@ -187,31 +322,13 @@ static bool sensor_decode(pb_istream_t *s, tnt_event *ev)
     tnt__sensor *se = &v[ev->n_sensors++];
     memset(se, 0, sizeof *se);
     tnt_v1_SensorElement m = tnt_v1_SensorElement_init_zero;
-    return sub_decode(s, tnt_v1_SensorElement_fields, &m, se);
-}
-
-static bool smeta_decode(pb_istream_t *s, tnt__sensor *se)
-{
-    se->has_meta = true;
-    tnt_v1_SensorMetadata m = tnt_v1_SensorMetadata_init_zero;
-    if (!sub_decode(s, tnt_v1_SensorMetadata_fields, &m, &se->meta))
+    bind(tnt_v1_SensorMetadata_fields, &m.metadata, &se->meta, true);
+    if (!sub_decode(s, tnt_v1_SensorElement_fields, &m, se))
         return false;
-    time_in(&se->meta.time, m.has_time, &m.time);
-    time_in(&se->meta.start_time, m.has_start_time, &m.start_time);
-    time_in(&se->meta.end_time, m.has_end_time, &m.end_time);
-    return true;
-}
-
-static bool errdecl_decode(pb_istream_t *s, tnt_event *ev)
-{
-    tnt__errdecl *e = ev->error_decl = tnt__arena_zalloc(t_ctx->a, sizeof *e);
-    if (!e)
-        return t_ctx->oom = true, false;
-    tnt_v1_ErrorDeclaration m = tnt_v1_ErrorDeclaration_init_zero;
-    if (!sub_decode(s, tnt_v1_ErrorDeclaration_fields, &m, e))
-        return false;
-    time_in(&e->declaration_time, m.has_declaration_time, &m.declaration_time);
-    return true;
+    se->has_meta = m.has_metadata;
+    return time_in(s, &se->meta.time, m.metadata.has_time, &m.metadata.time) &&
+           time_in(s, &se->meta.start_time, m.metadata.has_start_time, &m.metadata.start_time) &&
+           time_in(s, &se->meta.end_time, m.metadata.has_end_time, &m.metadata.end_time);
 }
 
 static bool prefix_decode(pb_istream_t *s, tnt_event *ev)
@@ -233,7 +350,6 @@ static bool dec_event(pb_istream_t *s, pb_size_t tag, tnt_event *ev)
     case tnt_v1_Event_event_time_zone_offset_tag: return read_str(s, &ev->event_time_zone_offset);
     case tnt_v1_Event_event_id_tag: return read_str(s, &ev->event_id);
     case tnt_v1_Event_certification_info_tag: return push_str(s, &ev->certification_info);
-    case tnt_v1_Event_error_declaration_tag: return errdecl_decode(s, ev);
     case tnt_v1_Event_epc_list_tag: return push_str(s, &ev->epc_list);
     case tnt_v1_Event_parent_id_tag: return read_str(s, &ev->parent_id);
     case tnt_v1_Event_child_epcs_tag: return push_str(s, &ev->child_epcs);
@@ -246,11 +362,6 @@ static bool dec_event(pb_istream_t *s, pb_size_t tag, tnt_event *ev)
     case tnt_v1_Event_transformation_id_tag: return read_str(s, &ev->transformation_id);
     case tnt_v1_Event_biz_step_tag: return read_str(s, &ev->biz_step);
     case tnt_v1_Event_disposition_tag: return read_str(s, &ev->disposition);
-    case tnt_v1_Event_persistent_disposition_tag: {
-        ev->has_pd = true;
-        tnt_v1_PersistentDisposition m = tnt_v1_PersistentDisposition_init_zero;
-        return sub_decode(s, tnt_v1_PersistentDisposition_fields, &m, ev);
-    }
     case tnt_v1_Event_read_point_tag: return read_str(s, &ev->read_point);
     case tnt_v1_Event_read_point_ext_tag: return ext_decode(s, &ev->read_point_ext);
     case tnt_v1_Event_biz_location_tag: return read_str(s, &ev->biz_location);
@@ -328,8 +439,12 @@ static bool dec_report(pb_istream_t *s, pb_size_t tag, tnt__report *r)
         tnt__cond *c = &v[r->n_conds++];
         memset(c, 0, sizeof *c);
         tnt_v1_Condition m = tnt_v1_Condition_init_zero;
-        if (!sub_decode(s, tnt_v1_Condition_fields, &m, c))
+        if (!sub_decode(s, tnt_v1_Condition_fields, &m, c) || !finite_ok(s, m.value))
             return false;
+        if (!c->type) {
+            PB_SET_ERROR(s, "a condition has no type");
+            return false;
+        }
         c->value = m.value;
         return true;
     }
@@ -337,10 +452,9 @@ static bool dec_report(pb_istream_t *s, pb_size_t tag, tnt__report *r)
     return true;
 }
 
-static bool decode_field(pb_istream_t *s, const pb_field_iter_t *f)
+/* One callback field of a message being decoded into the model object dst. */
+static bool decode_field(pb_istream_t *s, const pb_field_iter_t *f, void *dst)
 {
-    pbctx *c = t_ctx;
-    void *dst = c->dst;
     const pb_msgdesc_t *d = f->descriptor;
     if (d == tnt_v1_Event_fields)
         return dec_event(s, f->tag, dst);
@@ -378,8 +492,6 @@ static bool decode_field(pb_istream_t *s, const pb_field_iter_t *f)
     }
     if (d == tnt_v1_SensorElement_fields) {
         tnt__sensor *se = dst;
-        if (f->tag == tnt_v1_SensorElement_metadata_tag)
-            return smeta_decode(s, se);
         if (f->tag == tnt_v1_SensorElement_reports_tag)
             return report_decode_sub(s, se);
         if (f->tag == tnt_v1_SensorElement_ext_tag)
@@ -446,16 +558,12 @@ static bool enc_strs(pb_ostream_t *s, const pb_field_iter_t *f, const tnt__strs 
     return true;
 }
 
-static bool enc_sub(pb_ostream_t *s, const pb_field_iter_t *f, const pb_msgdesc_t *fields, const void *msg,
+/* Encode msg as field f, its callback fields read from src. */
+static bool enc_sub(pb_ostream_t *s, const pb_field_iter_t *f, const pb_msgdesc_t *fields, void *msg,
                     const void *src)
 {
-    pbctx *outer = t_ctx;
-    pbctx inner = *outer;
-    inner.src = src;
-    t_ctx = &inner;
-    bool ok = pb_encode_tag_for_field(s, f) && pb_encode_submessage(s, fields, msg);
-    t_ctx = outer;
-    return ok;
+    bind(fields, msg, src, false);
+    return pb_encode_tag_for_field(s, f) && pb_encode_submessage(s, fields, msg);
 }
 
 static tnt_v1_Timestamp ts_out(const tnt__time *t) { return (tnt_v1_Timestamp){t->ms, t->off}; }
@@ -501,8 +609,17 @@ static bool enc_refs(pb_ostream_t *s, const pb_field_iter_t *f, const tnt__refs 
 static bool enc_sensors(pb_ostream_t *s, const pb_field_iter_t *f, const tnt_event *ev)
 {
     for (uint32_t i = 0; i < ev->n_sensors; i++) {
+        const tnt__sensor *se = &ev->sensors[i];
         tnt_v1_SensorElement m = tnt_v1_SensorElement_init_zero;
-        if (!enc_sub(s, f, tnt_v1_SensorElement_fields, &m, &ev->sensors[i]))
+        m.has_metadata = se->has_meta;
+        m.metadata.has_time = se->meta.time.set;
+        m.metadata.time = ts_out(&se->meta.time);
+        m.metadata.has_start_time = se->meta.start_time.set;
+        m.metadata.start_time = ts_out(&se->meta.start_time);
+        m.metadata.has_end_time = se->meta.end_time.set;
+        m.metadata.end_time = ts_out(&se->meta.end_time);
+        bind(tnt_v1_SensorMetadata_fields, &m.metadata, &se->meta, false);
+        if (!enc_sub(s, f, tnt_v1_SensorElement_fields, &m, se))
             return false;
     }
     return true;
@@ -539,14 +656,6 @@ static bool enc_event(pb_ostream_t *s, const pb_field_iter_t *f, const tnt_event
     case tnt_v1_Event_event_time_zone_offset_tag: return enc_str(s, f, ev->event_time_zone_offset);
     case tnt_v1_Event_event_id_tag: return enc_str(s, f, ev->event_id);
     case tnt_v1_Event_certification_info_tag: return enc_strs(s, f, &ev->certification_info);
-    case tnt_v1_Event_error_declaration_tag: {
-        if (!ev->error_decl)
-            return true;
-        tnt_v1_ErrorDeclaration m = tnt_v1_ErrorDeclaration_init_zero;
-        m.has_declaration_time = ev->error_decl->declaration_time.set;
-        m.declaration_time = ts_out(&ev->error_decl->declaration_time);
-        return enc_sub(s, f, tnt_v1_ErrorDeclaration_fields, &m, ev->error_decl);
-    }
     case tnt_v1_Event_epc_list_tag: return enc_strs(s, f, &ev->epc_list);
     case tnt_v1_Event_parent_id_tag: return enc_str(s, f, ev->parent_id);
     case tnt_v1_Event_child_epcs_tag: return enc_strs(s, f, &ev->child_epcs);
@@ -559,12 +668,6 @@ static bool enc_event(pb_ostream_t *s, const pb_field_iter_t *f, const tnt_event
     case tnt_v1_Event_transformation_id_tag: return enc_str(s, f, ev->transformation_id);
     case tnt_v1_Event_biz_step_tag: return enc_str(s, f, ev->biz_step);
     case tnt_v1_Event_disposition_tag: return enc_str(s, f, ev->disposition);
-    case tnt_v1_Event_persistent_disposition_tag: {
-        if (!ev->has_pd)
-            return true;
-        tnt_v1_PersistentDisposition m = tnt_v1_PersistentDisposition_init_zero;
-        return enc_sub(s, f, tnt_v1_PersistentDisposition_fields, &m, ev);
-    }
     case tnt_v1_Event_read_point_tag: return enc_str(s, f, ev->read_point);
     case tnt_v1_Event_read_point_ext_tag: return enc_ext(s, f, ev->read_point_ext);
     case tnt_v1_Event_biz_location_tag: return enc_str(s, f, ev->biz_location);
@@ -587,9 +690,9 @@ static bool enc_event(pb_ostream_t *s, const pb_field_iter_t *f, const tnt_event
     return true;
 }
 
-static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f)
+/* One callback field of a message being encoded from the model object src. */
+static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f, const void *src)
 {
-    const void *src = t_ctx->src;
     const pb_msgdesc_t *d = f->descriptor;
     if (d == tnt_v1_Event_fields)
         return enc_event(s, f, src);
@@ -629,18 +732,6 @@ static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f)
     }
     if (d == tnt_v1_SensorElement_fields) {
         const tnt__sensor *se = src;
-        if (f->tag == tnt_v1_SensorElement_metadata_tag) {
-            if (!se->has_meta)
-                return true;
-            tnt_v1_SensorMetadata m = tnt_v1_SensorMetadata_init_zero;
-            m.has_time = se->meta.time.set;
-            m.time = ts_out(&se->meta.time);
-            m.has_start_time = se->meta.start_time.set;
-            m.start_time = ts_out(&se->meta.start_time);
-            m.has_end_time = se->meta.end_time.set;
-            m.end_time = ts_out(&se->meta.end_time);
-            return enc_sub(s, f, tnt_v1_SensorMetadata_fields, &m, &se->meta);
-        }
         if (f->tag == tnt_v1_SensorElement_reports_tag)
             return enc_reports(s, f, se);
         if (f->tag == tnt_v1_SensorElement_ext_tag)
@@ -737,26 +828,11 @@ static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f)
     return true;
 }
 
-/* The one callback of every callback field (proto/tnt.options). */
-bool tnt__pb_field_cb(pb_istream_t *istream, pb_ostream_t *ostream, const pb_field_iter_t *field);
-bool tnt__pb_field_cb(pb_istream_t *istream, pb_ostream_t *ostream, const pb_field_iter_t *field)
-{
-    if (!t_ctx)
-        return false;
-    if (istream)
-        return decode_field(istream, field);
-    if (ostream)
-        return encode_field(ostream, field);
-    return true;
-}
-
 /* ---- entry points ---- */
 
-static tnt_status encode(void **out, size_t *len, const pb_msgdesc_t *fields, const void *msg, const void *src)
+static tnt_status encode(void **out, size_t *len, const pb_msgdesc_t *fields, void *msg, const void *src)
 {
-    pbctx c = {NULL, NULL, src, NULL, 0, false};
-    pbctx *saved = t_ctx;
-    t_ctx = &c;
+    bind(fields, msg, src, false);
     size_t size = 0;
     bool ok = pb_get_encoded_size(&size, fields, msg);
     uint8_t *buf = ok ? tnt__malloc(size ? size : 1) : NULL;
@@ -765,7 +841,6 @@ static tnt_status encode(void **out, size_t *len, const pb_msgdesc_t *fields, co
         ok = pb_encode(&os, fields, msg);
         *len = os.bytes_written;
     }
-    t_ctx = saved;
     if (!ok || !buf) {
         tnt__free(buf);
         return tnt__error(buf || !ok ? TNT_E_INVALID : TNT_E_NOMEM, "protobuf encoding failed");
@@ -784,16 +859,25 @@ tnt_status tnt__proto_encode_event(void **out, size_t *len, const tnt_event *ev)
     m.has_record_time = ev->record_time.set;
     m.record_time = ts_out(&ev->record_time);
     m.present = ev->present;
+    if ((m.has_error_declaration = ev->error_decl != NULL)) {
+        m.error_declaration.has_declaration_time = ev->error_decl->declaration_time.set;
+        m.error_declaration.declaration_time = ts_out(&ev->error_decl->declaration_time);
+        bind(tnt_v1_ErrorDeclaration_fields, &m.error_declaration, ev->error_decl, false);
+    }
+    if ((m.has_persistent_disposition = ev->has_pd))
+        bind(tnt_v1_PersistentDisposition_fields, &m.persistent_disposition, ev, false);
     return encode(out, len, tnt_v1_Event_fields, &m, ev);
 }
 
 static tnt_status decode(const pb_msgdesc_t *fields, void *msg, tnt__arena *a, void *dst, const void *data,
                          size_t len)
 {
-    pbctx c = {a, NULL, NULL, dst, 0, false};
+    pbctx c = {a, 0, false};
     pbctx *saved = t_ctx;
     t_ctx = &c;
-    pb_istream_t is = pb_istream_from_buffer(data, len);
+    bind(fields, msg, dst, true);
+    const pb_byte_t *at = data;
+    pb_istream_t is = {read_cb, &at, len, NULL};
     bool ok = pb_decode(&is, fields, msg);
     t_ctx = saved;
     if (c.oom)
@@ -806,15 +890,29 @@ static tnt_status decode(const pb_msgdesc_t *fields, void *msg, tnt__arena *a, v
 tnt_status tnt__proto_decode_event(tnt_event *ev, const void *data, size_t len)
 {
     tnt_v1_Event m = tnt_v1_Event_init_zero;
+    tnt__errdecl *e = tnt__arena_zalloc(ev->arena, sizeof *e); /* used if the message has one */
+    if (!e)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
+    bind(tnt_v1_ErrorDeclaration_fields, &m.error_declaration, e, true);
+    bind(tnt_v1_PersistentDisposition_fields, &m.persistent_disposition, ev, true);
     tnt_status st = decode(tnt_v1_Event_fields, &m, ev->arena, ev, data, len);
     if (st != TNT_OK)
         return st;
+    if (m.has_error_declaration) {
+        if (!ts_ok(&m.error_declaration.declaration_time) && m.error_declaration.has_declaration_time)
+            return tnt__error(TNT_E_SYNTAX, "malformed protobuf message: a timestamp is out of range");
+        time_set(&e->declaration_time, m.error_declaration.has_declaration_time, &m.error_declaration.declaration_time);
+        ev->error_decl = e;
+    }
+    ev->has_pd = m.has_persistent_disposition;
     if ((unsigned)m.type > TNT_EVENT_ASSOCIATION || (unsigned)m.action > TNT_ACTION_DELETE)
         return tnt__error(TNT_E_SYNTAX, "malformed protobuf message: unknown event type or action");
+    if ((m.has_event_time && !ts_ok(&m.event_time)) || (m.has_record_time && !ts_ok(&m.record_time)))
+        return tnt__error(TNT_E_SYNTAX, "malformed protobuf message: a timestamp is out of range");
     ev->type = (uint8_t)m.type;
     ev->action = (uint8_t)m.action;
-    time_in(&ev->event_time, m.has_event_time, &m.event_time);
-    time_in(&ev->record_time, m.has_record_time, &m.record_time);
+    time_set(&ev->event_time, m.has_event_time, &m.event_time);
+    time_set(&ev->record_time, m.has_record_time, &m.record_time);
     ev->present = m.present;
     return TNT_OK;
 }
@@ -826,7 +924,10 @@ tnt_status tnt__proto_decode_report(tnt__report *r, tnt__arena *a, const void *d
     tnt_status st = decode(tnt_v1_Report_fields, &m, a, r, data, len);
     if (st != TNT_OK)
         return st;
-    time_in(&r->timestamp, m.has_timestamp, &m.timestamp);
+    if ((m.has_timestamp && !ts_ok(&m.timestamp)) || (m.has_latitude && m.latitude - m.latitude != 0) ||
+        (m.has_longitude && m.longitude - m.longitude != 0))
+        return tnt__error(TNT_E_SYNTAX, "malformed protobuf message: a timestamp or a coordinate is out of range");
+    time_set(&r->timestamp, m.has_timestamp, &m.timestamp);
     r->has_latlon = m.has_latitude && m.has_longitude;
     r->lat = m.latitude;
     r->lon = m.longitude;

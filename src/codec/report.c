@@ -15,6 +15,7 @@
 #include "codec/epcis.h"
 #include "codec/report.h"
 #include "ingest/cbv.h"
+#include "ingest/units.h"
 #include "tnt/ids.h"
 
 #define TNT_NS "https://libtnt.org/ns/"
@@ -134,14 +135,15 @@ static bool read_latlon(tnt__report *r, const tnt__node *n)
     if (n->kind != TNT__N_STRING)
         return false;
     char *end;
+    locale_t old = tnt__c_numeric_begin();
     double lat = strtod(n->str, &end);
-    if (end == n->str || *end != ',')
-        return false;
+    bool ok = end != n->str && *end == ',';
     const char *p = end + 1;
-    while (*p == ' ')
+    while (ok && *p == ' ')
         p++;
-    double lon = strtod(p, &end);
-    if (end == p || *end)
+    double lon = ok ? strtod(p, &end) : 0;
+    tnt__c_numeric_end(old);
+    if (!ok || end == p || *end)
         return false;
     r->lat = lat;
     r->lon = lon;
@@ -311,8 +313,11 @@ static bool conditions_to_sensor(tnt_event *ev, const tnt__report *r, const char
                 if (!uom)
                     uom = conditions[k].uom;
             }
-        if (!type && tnt__cbv_lookup(TNT__V_MEASURE, c->type, &bare) == TNT__CBV_STANDARD)
+        if (!type && tnt__cbv_lookup(TNT__V_MEASURE, c->type, &bare) == TNT__CBV_STANDARD) {
             type = bare;
+            if (!uom) /* a bare number is in the type's canonical unit, as for the names above */
+                uom = tnt__unit_canonical(bare);
+        }
         if (!type) {
             if (!diag(ev, base, "VOCABULARY", "condition",
                       "unknown condition '%.40s': use temperature, humidity, shock, light, pressure, speed, tilt, "

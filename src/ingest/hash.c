@@ -213,6 +213,21 @@ static void py_repr(char *out, size_t cap, double x)
     }
 }
 
+/* Room for any double as a decimal integer (DBL_MAX has 309 digits). */
+#define NUM_CAP 400
+
+/* Integral without libm: every double of magnitude 2^52 or more is one. */
+static bool integral(double x) { return fabs(x) >= 0x1p52 || x == (double)(int64_t)x; }
+
+/* A finite double in its canonical text: the exact integer, else Python's repr. */
+static void num_canon(char *out, size_t cap, double x)
+{
+    if (integral(x))
+        snprintf(out, cap, "%.0f", x == 0 ? 0.0 : x);
+    else
+        py_repr(out, cap, x);
+}
+
 /* A number in its canonical text; false when the text is not a number. */
 static bool number_text(char *out, size_t cap, const char *s)
 {
@@ -227,11 +242,7 @@ static bool number_text(char *out, size_t cap, const char *s)
     double x = strtod(clean, NULL);
     if (!isfinite(x))
         return false; /* the reference gives up on infinities; keep the text */
-    if (x == floor(x)) {
-        snprintf(out, cap, "%.0f", x == 0 ? 0.0 : x);
-        return true;
-    }
-    py_repr(out, cap, x);
+    num_canon(out, cap, x);
     return true;
 }
 
@@ -254,7 +265,7 @@ static char *canon(H *h, const char *s)
         if (!s)
             return h->oom = true, NULL;
     }
-    char num[64];
+    char num[NUM_CAP];
     if (number_text(num, sizeof num, s))
         return tnt__arena_strdup(h->a, num);
     if (strchr(s, '.') && (strncmp(s, "urn:epc:", 8) == 0 || strncmp(s, "http", 4) == 0)) {
@@ -332,11 +343,11 @@ static char *time_leaf(H *h, const char *name, const tnt__time *t)
 
 static char *num_leaf(H *h, const char *name, double v)
 {
-    char buf[64];
-    if (v == floor(v) && fabs(v) < 1e300)
-        snprintf(buf, sizeof buf, "%.0f", v == 0 ? 0.0 : v);
+    char buf[NUM_CAP];
+    if (!isfinite(v)) /* only a protobuf event can hold one; the reference has no answer */
+        snprintf(buf, sizeof buf, "%s", v != v ? "nan" : v < 0 ? "-inf" : "inf");
     else
-        py_repr(buf, sizeof buf, v);
+        num_canon(buf, sizeof buf, v);
     return cat3(h, name, "=", buf);
 }
 
@@ -670,7 +681,9 @@ char *tnt__hash_prehash(const tnt_event *ev)
     tnt__arena a;
     tnt__arena_init(&a, 0);
     H h = {&a, ev, false};
+    locale_t old = tnt__c_numeric_begin();
     char *s = prehash(&h, NULL);
+    tnt__c_numeric_end(old);
     char *out = s && !h.oom ? tnt__strdup(s) : NULL;
     tnt__arena_destroy(&a);
     return out;
@@ -682,7 +695,9 @@ bool tnt__hash(tnt_event *ev, const tnt__pipeline *p)
     if (a == &local)
         tnt__arena_init(&local, 0);
     H h = {a, ev, false};
+    locale_t old = tnt__c_numeric_begin();
     char *s = prehash(&h, p);
+    tnt__c_numeric_end(old);
     bool ok = s && !h.oom;
     if (ok) {
         unsigned char md[SHA256_DIGEST_LENGTH];

@@ -10,7 +10,10 @@
 #include "ingest/pipeline.h"
 #include "tnt/document.h"
 
-#define SLICE ((size_t)64 * 1024)          /* input is parsed this much at a time */
+/* Input is parsed this much at a time. Every event the parser completes is
+ * queued with an arena of its own until it is handed out, so a slice bounds
+ * that queue: 1 KiB of "{}," is 341 events. */
+#define SLICE ((size_t)1024)
 #define HOLD_LIMIT ((size_t)64 << 20)      /* events held while waiting for a late @context */
 
 /* Framing state of a protobuf Batch. */
@@ -32,12 +35,14 @@ struct tnt_reader {
 
     const uint8_t *in;          /* fed, not yet parsed (caller's memory) */
     size_t in_len;
+    uint8_t pre[32];            /* bytes that come before in: the format guess, a */
+    size_t npre;                /* partial byte order mark, a field header read too far */
+    int bom;                    /* bytes of a UTF-8 byte order mark matched; 3: settled */
 
     tnt__jstream *js;
     tnt__jitem *item;           /* handed out with the current event */
     tnt__jitem **held;          /* waiting for the document's @context */
     size_t nheld, capheld, held_bytes, heldhead;
-    bool holding;
     tnt__arena ctx_arena;
     tnt__ctx ctx;
     bool ctx_done;
@@ -50,6 +55,7 @@ struct tnt_reader {
     size_t header_members;      /* header size when ignore was read */
 
     size_t index;               /* events handed out */
+    size_t pb_count[2];         /* Batch events and reports so far, for their paths */
     size_t valid, rejected;
     tnt__buf header;
 };
@@ -84,6 +90,7 @@ tnt_status tnt_reader_new(tnt_reader **out, const tnt_reader_options *opts)
         o = *opts;
     }
     if (o.format > TNT_FORMAT_PROTOBUF || o.epc_format > TNT_EPC_FORMAT_URN || o.max_depth == 0 ||
+        o.max_depth > TNT__MAX_DEPTH ||
         o.max_event_bytes < 64 || o.max_string_bytes == 0 || o.max_list_items == 0)
         return tnt__error(TNT_E_INVALID, "tnt_reader_new: invalid option values");
     tnt_reader *r = tnt__calloc(1, sizeof *r);
@@ -124,7 +131,6 @@ void tnt_reader_reset(tnt_reader *r)
     for (size_t i = r->heldhead; i < r->nheld; i++)
         tnt__jstream_release(r->js, r->held[i]);
     r->nheld = r->heldhead = r->held_bytes = 0;
-    r->holding = false;
     tnt__jstream_reset(r->js);
     tnt__arena_reset(&r->ctx_arena);
     r->ctx = (tnt__ctx){NULL, 0};
@@ -141,7 +147,10 @@ void tnt_reader_reset(tnt_reader *r)
     r->errmsg[0] = '\0';
     r->in = NULL;
     r->in_len = 0;
+    r->npre = 0;
+    r->bom = 0;
     r->index = r->valid = r->rejected = 0;
+    r->pb_count[0] = r->pb_count[1] = 0;
 }
 
 void tnt_reader_free(tnt_reader *r)
@@ -207,16 +216,90 @@ const char *tnt_reader_header(tnt_reader *r)
     return r->header.len && !r->header.oom ? r->header.data : "{}";
 }
 
-/* ---- format detection ---- */
-static void detect(tnt_reader *r)
+/* ---- input: r->pre, then the caller's r->in ---- */
+static size_t avail(const tnt_reader *r) { return r->npre + r->in_len; }
+
+static uint8_t peek(const tnt_reader *r) { return r->npre ? r->pre[0] : r->in[0]; }
+
+static void skip(tnt_reader *r, size_t n)
 {
-    for (size_t i = 0; i < r->in_len; i++) {
-        uint8_t c = r->in[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0xEF || c == 0xBB || c == 0xBF)
-            continue; /* whitespace and a UTF-8 byte order mark */
-        r->format = c == '{' || c == '[' ? TNT_FORMAT_JSON : TNT_FORMAT_PROTOBUF;
-        return;
+    size_t k = n < r->npre ? n : r->npre;
+    memmove(r->pre, r->pre + k, r->npre - k);
+    r->npre -= k;
+    r->in += n - k;
+    r->in_len -= n - k;
+}
+
+/* Append up to n input bytes to b. */
+static void take(tnt_reader *r, tnt__buf *b, size_t n)
+{
+    size_t k = n < r->npre ? n : r->npre;
+    tnt__buf_append(b, r->pre, k);
+    n = n - k < r->in_len ? n - k : r->in_len;
+    if (n)
+        tnt__buf_append(b, r->in, n);
+    skip(r, k + n);
+}
+
+/* Give bytes back to the front of the input (at most sizeof pre in all). */
+static void unread(tnt_reader *r, const void *p, size_t n)
+{
+    memmove(r->pre + n, r->pre, r->npre);
+    memcpy(r->pre, p, n);
+    r->npre += n;
+}
+
+/* ---- format detection ---- */
+static bool json_space(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* Can c follow the opening bracket b of a JSON text (after whitespace)? */
+static bool json_after(uint8_t b, uint8_t c)
+{
+    if (json_space(c) || c == '"' || c == (b == '{' ? '}' : ']'))
+        return true;
+    return b == '[' && (c == '{' || c == '[' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n');
+}
+
+/* The format from the first bytes, or AUTO while they do not tell yet.
+ * A tnt.v1.Batch starts with the key of a length-delimited field (wire type
+ * 2); JSON with whitespace, a byte order mark, a bracket or a scalar, none of
+ * which has wire type 2 except '\n' (0x0A, the key of Batch.events) and '"'
+ * or '2' (taken as protobuf). After a '\n' the next two bytes decide: a Batch
+ * goes on with a length and an Event field key, JSON with whitespace or a
+ * bracket and what can follow it. */
+static int guess(const uint8_t *p, size_t n, bool final)
+{
+    if (n == 0)
+        return TNT_FORMAT_AUTO;
+    if (p[0] != '\n') {
+        if ((p[0] & 7) == 2)
+            return TNT_FORMAT_PROTOBUF;
+        bool json = json_space(p[0]) || p[0] == '{' || p[0] == '[' || p[0] == 0xEF || p[0] == '-' ||
+                    (p[0] >= '0' && p[0] <= '9') || p[0] == 't' || p[0] == 'f' || p[0] == 'n';
+        return json ? TNT_FORMAT_JSON : TNT_FORMAT_PROTOBUF;
     }
+    if (n < 3)
+        return final ? TNT_FORMAT_JSON : TNT_FORMAT_AUTO;
+    if (json_space(p[1]))
+        return json_space(p[2]) || p[2] == '{' || p[2] == '[' ? TNT_FORMAT_JSON : TNT_FORMAT_PROTOBUF;
+    if (p[1] == '{' || p[1] == '[')
+        return json_after(p[1], p[2]) ? TNT_FORMAT_JSON : TNT_FORMAT_PROTOBUF;
+    return TNT_FORMAT_PROTOBUF;
+}
+
+/* Gather the first bytes into pre until they tell the format. */
+static tnt_status detect(tnt_reader *r)
+{
+    while (r->npre < 3 && r->in_len) {
+        r->pre[r->npre++] = *r->in++;
+        r->in_len--;
+    }
+    r->format = guess(r->pre, r->npre, r->finished);
+    if (r->format != TNT_FORMAT_AUTO)
+        return TNT_OK;
+    if (!r->finished)
+        return TNT_AGAIN;
+    return fail(r, TNT_E_SYNTAX, "empty document");
 }
 
 /* ---- JSON ---- */
@@ -258,24 +341,6 @@ static void read_ignore_fields(tnt_reader *r)
     r->pipe.ignore = r->ignore;
     add_ignore(r, h);
     add_ignore(r, tnt__node_get(tnt__node_get(h, "epcisBody"), "queryResults"));
-}
-
-/* Does a tree use a prefix that nothing declares yet? */
-static bool unresolved_prefix(const tnt_reader *r, const tnt__node *n, const tnt__node *root)
-{
-    if (n->key && n != root) {
-        const char *colon = strchr(n->key, ':');
-        size_t len = colon ? (size_t)(colon - n->key) : 0;
-        if (len && strncmp(colon, "://", 3) != 0 && !(len == 3 && strncmp(n->key, "urn", 3) == 0) &&
-            !tnt__ctx_resolve(&r->ctx, NULL, 0, n->key, len)) {
-            const tnt__node *local = tnt__node_get(root, "@context");
-            return !local; /* an event-level context may declare it; decoding will tell */
-        }
-    }
-    for (const tnt__node *c = n->child; c; c = c->next)
-        if (unresolved_prefix(r, c, root))
-            return true;
-    return false;
 }
 
 static bool hold(tnt_reader *r, tnt__jitem *it)
@@ -348,31 +413,47 @@ static tnt_status make_event(tnt_reader *r, tnt__jitem *it, tnt_event **ev_out)
     return TNT_OK;
 }
 
+/* A UTF-8 byte order mark before the JSON text is dropped. False while the
+ * input ends inside what may still be one. */
+static bool strip_bom(tnt_reader *r)
+{
+    static const uint8_t bom[3] = {0xEF, 0xBB, 0xBF};
+    while (r->bom < 3 && avail(r)) {
+        if (peek(r) != bom[r->bom]) { /* not a mark: its bytes are text after all */
+            unread(r, bom, (size_t)r->bom);
+            r->bom = 3;
+            return true;
+        }
+        skip(r, 1);
+        r->bom++;
+    }
+    if (r->bom < 3 && r->finished) {
+        unread(r, bom, (size_t)r->bom);
+        r->bom = 3;
+    }
+    return r->bom == 3;
+}
+
 static tnt_status json_next(tnt_reader *r, tnt_event **ev_out)
 {
     for (;;) {
         parse_doc_context(r);
-        bool doc_done = tnt__jstream_finished(r->js) && r->finished && r->in_len == 0;
+        bool stopped = tnt__jstream_status(r->js) != TNT_OK;
+        bool doc_done = stopped || (tnt__jstream_finished(r->js) && r->finished && avail(r) == 0);
         /* Held events go first, once their context is known or will never be. */
         if (r->heldhead < r->nheld && (r->ctx_done || doc_done || r->held_bytes > HOLD_LIMIT)) {
             r->item = r->held[r->heldhead++];
             r->held_bytes -= r->item->arena->total;
             if (r->heldhead == r->nheld)
-                r->heldhead = r->nheld = 0, r->holding = false;
+                r->heldhead = r->nheld = 0;
             return make_event(r, r->item, ev_out);
         }
         tnt__jitem *it = tnt__jstream_pop(r->js);
         if (it) {
-            if (!r->ctx_done && it->root && (r->holding || unresolved_prefix(r, it->root, it->root)) &&
-                r->held_bytes <= HOLD_LIMIT) {
-                if (!hold(r, it)) {
-                    tnt__jstream_release(r->js, it);
-                    return fail(r, TNT_E_NOMEM, "out of memory");
-                }
-                r->holding = true;
-                continue;
-            }
-            if (r->heldhead < r->nheld) { /* keep document order */
+            /* Events wait for the document's @context: the prefixes it
+             * declares change their extensions, their values and their hash.
+             * Once some wait, the rest queue behind them in document order. */
+            if ((!r->ctx_done && !stopped && r->held_bytes <= HOLD_LIMIT) || r->heldhead < r->nheld) {
                 if (!hold(r, it)) {
                     tnt__jstream_release(r->js, it);
                     return fail(r, TNT_E_NOMEM, "out of memory");
@@ -382,22 +463,31 @@ static tnt_status json_next(tnt_reader *r, tnt_event **ev_out)
             r->item = it;
             return make_event(r, it, ev_out);
         }
-        if (r->in_len) {
-            size_t n = r->in_len < SLICE ? r->in_len : SLICE;
-            tnt_status st = tnt__jstream_feed(r->js, r->in, n);
-            r->in += n;
-            r->in_len -= n;
+        /* The events before a document-level error stand: it is reported
+         * once they are all handed out. */
+        if (stopped)
+            return fail(r, tnt__jstream_status(r->js), tnt__jstream_errmsg(r->js));
+        if (r->bom < 3 && !strip_bom(r))
+            return TNT_AGAIN;
+        if (avail(r)) {
+            tnt_status st;
+            if (r->npre) {
+                st = tnt__jstream_feed(r->js, r->pre, r->npre);
+                r->npre = 0;
+            } else {
+                size_t n = r->in_len < SLICE ? r->in_len : SLICE;
+                st = tnt__jstream_feed(r->js, r->in, n);
+                skip(r, n);
+            }
             if (st != TNT_OK)
-                return fail(r, st, tnt__jstream_errmsg(r->js));
+                r->in_len = r->npre = 0;
             continue;
         }
         if (!r->finished)
             return TNT_AGAIN;
         if (!r->js_finished) {
             r->js_finished = true;
-            tnt_status st = tnt__jstream_finish(r->js);
-            if (st != TNT_OK)
-                return fail(r, st, tnt__jstream_errmsg(r->js));
+            tnt__jstream_finish(r->js);
             r->ctx_done = true; /* no @context will come any more */
             continue;
         }
@@ -408,10 +498,14 @@ static tnt_status json_next(tnt_reader *r, tnt_event **ev_out)
 }
 
 /* ---- protobuf ---- */
+/* A varint at p: true with its value and size; false with *used 0 (more
+ * bytes needed) or 11 (malformed: over ten bytes or over 64 bits). */
 static bool varint(const uint8_t *p, size_t n, uint64_t *v, size_t *used)
 {
     uint64_t x = 0;
     for (size_t i = 0; i < n && i < 10; i++) {
+        if (i == 9 && p[i] > 1)
+            break;
         x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
         if (!(p[i] & 0x80)) {
             *v = x;
@@ -419,8 +513,19 @@ static bool varint(const uint8_t *p, size_t n, uint64_t *v, size_t *used)
             return true;
         }
     }
-    *used = n >= 10 ? 11 : 0; /* 11: malformed; 0: need more */
+    *used = n >= 10 ? 11 : 0;
     return false;
+}
+
+/* An empty event in place of a half-decoded one, with its index and path. */
+static tnt_event *pb_fresh(tnt_reader *r, const tnt_event *old)
+{
+    tnt_event *ev = tnt__event_new(&r->pb_arena);
+    if (ev) {
+        ev->index = old->index;
+        ev->source_path = old->source_path;
+    }
+    return ev;
 }
 
 static tnt_status pb_event(tnt_reader *r, const uint8_t *data, size_t len, uint32_t field, bool too_big,
@@ -430,18 +535,21 @@ static tnt_status pb_event(tnt_reader *r, const uint8_t *data, size_t len, uint3
     tnt_event *ev = tnt__event_new(&r->pb_arena);
     if (!ev)
         return fail(r, TNT_E_NOMEM, "out of memory");
+    bool is_event = field == TNT__PB_BATCH_EVENTS;
     ev->index = r->index;
-    ev->source_path = tnt__arena_printf(&r->pb_arena, "$.%s[%zu]", field == TNT__PB_BATCH_EVENTS ? "events" : "reports",
-                                        r->index);
+    ev->source_path = tnt__arena_printf(&r->pb_arena, "$.%s[%zu]", is_event ? "events" : "reports",
+                                        r->pb_count[is_event ? 0 : 1]++);
     bool ok = ev->source_path != NULL;
     if (ok && too_big) {
         ok = tnt__event_diag(ev, "TOO_BIG", ev->source_path, "message larger than %zu bytes", r->opts.max_event_bytes);
-    } else if (ok && field == TNT__PB_BATCH_EVENTS) {
+    } else if (ok && is_event) {
         tnt_status st = tnt__proto_decode_event(ev, data, len);
         if (st == TNT_E_NOMEM)
             return fail(r, st, "out of memory");
-        ok = st == TNT_OK ? tnt__pipeline_run(ev, &r->pipe)
-                          : tnt__event_diag(ev, "SYNTAX", ev->source_path, "%s", tnt_error_last());
+        if (st != TNT_OK) /* what was decoded before the error is dropped */
+            ev = pb_fresh(r, ev);
+        ok = ev && (st == TNT_OK ? tnt__pipeline_run(ev, &r->pipe)
+                                 : tnt__event_diag(ev, "SYNTAX", ev->source_path, "%s", tnt_error_last()));
     } else if (ok) {
         tnt__report rep;
         tnt_status st = tnt__proto_decode_report(&rep, &r->pb_arena, data, len);
@@ -450,7 +558,8 @@ static tnt_status pb_event(tnt_reader *r, const uint8_t *data, size_t len, uint3
         if (st != TNT_OK)
             ok = tnt__event_diag(ev, "SYNTAX", ev->source_path, "%s", tnt_error_last());
         else
-            ok = tnt__report_to_event(ev, &rep, ev->source_path, r->pipe.idp, r->pipe.ids) && (ev->n_diags || tnt__pipeline_run(ev, &r->pipe));
+            ok = tnt__report_to_event(ev, &rep, ev->source_path, r->pipe.idp, r->pipe.ids) &&
+                 (ev->n_diags || tnt__pipeline_run(ev, &r->pipe));
     }
     if (!ok)
         return fail(r, TNT_E_NOMEM, "out of memory");
@@ -463,52 +572,52 @@ static tnt_status pb_event(tnt_reader *r, const uint8_t *data, size_t len, uint3
     return TNT_OK;
 }
 
+/* The key and length of the next Batch field, gathered in r->pb.
+ * TNT_OK: *f is set up; TNT_AGAIN: more input needed; TNT_DONE; or an error. */
+static tnt_status pb_header(tnt_reader *r, pbframe *f)
+{
+    take(r, &r->pb, r->pb.len < 20 ? 20 - r->pb.len : 0); /* a key and a length: at most 20 bytes */
+    if (r->pb.oom)
+        return fail(r, TNT_E_NOMEM, "out of memory");
+    const uint8_t *p = (const uint8_t *)r->pb.data;
+    uint64_t key = 0, len = 0;
+    size_t used = 0, used2 = 0;
+    if (!(r->pb.len && varint(p, r->pb.len, &key, &used) && varint(p + used, r->pb.len - used, &len, &used2))) {
+        if (used == 11 || used2 == 11)
+            return fail(r, TNT_E_SYNTAX, "malformed protobuf: bad varint");
+        if (!r->finished)
+            return TNT_AGAIN;
+        if (r->pb.len)
+            return fail(r, TNT_E_SYNTAX, "malformed protobuf: the batch ends inside a field");
+        return TNT_DONE;
+    }
+    if ((key & 7) != 2)
+        return fail(r, TNT_E_SYNTAX, "malformed protobuf: a tnt.v1.Batch holds only length-delimited fields");
+    if (key >> 3 == 0 || key >> 3 > 0x1FFFFFFF)
+        return fail(r, TNT_E_SYNTAX, "malformed protobuf: bad field number");
+    /* Bytes read past the header belong to the payload (or what follows it). */
+    unread(r, p + used + used2, r->pb.len - used - used2);
+    tnt__buf_reset(&r->pb);
+    f->field = (uint32_t)(key >> 3);
+    f->need = len;
+    f->in_payload = true;
+    f->skipping = len > r->opts.max_event_bytes ||
+                  (f->field != TNT__PB_BATCH_EVENTS && f->field != TNT__PB_BATCH_REPORTS);
+    return TNT_OK;
+}
+
 static tnt_status proto_next(tnt_reader *r, tnt_event **ev_out)
 {
     pbframe *f = &r->frame;
     for (;;) {
         if (!f->in_payload) {
-            /* A field key and its length: at most 20 bytes. */
-            size_t take = r->pb.len < 20 ? 20 - r->pb.len : 0;
-            take = take < r->in_len ? take : r->in_len;
-            tnt__buf_append(&r->pb, r->in, take);
-            if (r->pb.oom)
-                return fail(r, TNT_E_NOMEM, "out of memory");
-            r->in += take;
-            r->in_len -= take;
-            const uint8_t *p = (const uint8_t *)r->pb.data;
-            uint64_t key = 0, len = 0;
-            size_t used = 0, used2 = 0;
-            bool ok = r->pb.len && varint(p, r->pb.len, &key, &used) &&
-                      varint(p + used, r->pb.len - used, &len, &used2);
-            if (!ok) {
-                if (used == 11 || used2 == 11)
-                    return fail(r, TNT_E_SYNTAX, "malformed protobuf: bad varint");
-                if (r->in_len)
-                    continue;
-                if (!r->finished)
-                    return TNT_AGAIN;
-                if (r->pb.len)
-                    return fail(r, TNT_E_SYNTAX, "malformed protobuf: the batch ends inside a field");
-                return TNT_DONE;
-            }
-            if ((key & 7) != 2)
-                return fail(r, TNT_E_SYNTAX, "malformed protobuf: a tnt.v1.Batch holds only length-delimited fields");
-            /* Bytes read past the header came from the current input: give them back. */
-            size_t extra = r->pb.len - used - used2;
-            r->in -= extra;
-            r->in_len += extra;
-            tnt__buf_reset(&r->pb);
-            f->field = (uint32_t)(key >> 3);
-            f->need = len;
-            f->in_payload = true;
-            f->skipping = len > r->opts.max_event_bytes ||
-                          (f->field != TNT__PB_BATCH_EVENTS && f->field != TNT__PB_BATCH_REPORTS);
+            tnt_status st = pb_header(r, f);
+            if (st != TNT_OK)
+                return st;
         }
         if (f->skipping) {
-            size_t n = r->in_len < f->need ? r->in_len : (size_t)f->need;
-            r->in += n;
-            r->in_len -= n;
+            size_t n = avail(r) < f->need ? avail(r) : (size_t)f->need;
+            skip(r, n);
             f->need -= n;
             if (f->need == 0) {
                 f->in_payload = false;
@@ -517,13 +626,9 @@ static tnt_status proto_next(tnt_reader *r, tnt_event **ev_out)
                 continue; /* an unknown field: ignored, as protobuf readers do */
             }
         } else {
-            size_t want = (size_t)f->need - r->pb.len;
-            size_t n = r->in_len < want ? r->in_len : want;
-            tnt__buf_append(&r->pb, r->in, n);
+            take(r, &r->pb, (size_t)f->need - r->pb.len);
             if (r->pb.oom)
                 return fail(r, TNT_E_NOMEM, "out of memory");
-            r->in += n;
-            r->in_len -= n;
             if (r->pb.len == f->need) {
                 f->in_payload = false;
                 tnt_status st = pb_event(r, (const uint8_t *)(r->pb.data ? r->pb.data : ""), r->pb.len, f->field,
@@ -547,13 +652,9 @@ tnt_status tnt_reader_next(tnt_event **ev_out, tnt_reader *r)
     if (r->status != TNT_OK)
         return r->status;
     if (r->format == TNT_FORMAT_AUTO) {
-        detect(r);
-        if (r->format == TNT_FORMAT_AUTO) {
-            r->in_len = 0;
-            if (!r->finished)
-                return TNT_AGAIN;
-            return fail(r, TNT_E_SYNTAX, "empty document");
-        }
+        tnt_status st = detect(r);
+        if (st != TNT_OK)
+            return st;
     }
     return r->format == TNT_FORMAT_JSON ? json_next(r, ev_out) : proto_next(r, ev_out);
 }

@@ -274,47 +274,78 @@ static tnt__node *view(tnt_event *ev)
     return ev->view;
 }
 
-tnt_status tnt_event_get(tnt_value *out, tnt_event *ev, const char *path)
+/* "[12]" at p: the index and the end; false unless it is brackets around digits. */
+static bool index_at(const char *p, unsigned long long *i, const char **end)
 {
-    if (!out || !ev || !path)
-        return TNT_E_MISUSE;
-    tnt__node *n = view(ev);
-    if (!n)
-        return tnt__error(TNT_E_NOMEM, "tnt_event_get: out of memory");
+    if (*p != '[' || p[1] < '0' || p[1] > '9')
+        return false;
+    char *e;
+    *i = strtoull(p + 1, &e, 10); /* an index past ULLONG_MAX reads as ULLONG_MAX: out of range */
+    if (*e != ']')
+        return false;
+    *end = e + 1;
+    return true;
+}
+
+static tnt_status path_error(tnt_status st, const char *path, const char *at, const char *why)
+{
+    return tnt__error(st, "tnt_event_get: '%s': %s at '%s'", path, why, at);
+}
+
+/* A path is member names joined by '.', each followed by any number of [index]. */
+static tnt_status walk(const tnt__node **out, const tnt__node *n, const char *path)
+{
     const char *p = path;
-    while (*p) {
-        if (*p == '[') {
-            char *end;
-            unsigned long long i = strtoull(p + 1, &end, 10);
-            if (end == p + 1 || *end != ']' || n->kind != TNT__N_ARRAY)
-                return tnt__error(n->kind != TNT__N_ARRAY ? TNT_E_NOTFOUND : TNT_E_INVALID,
-                                  "tnt_event_get: '%s': no list at '%.*s'", path, (int)(p - path), path);
-            tnt__node *c = n->child;
-            for (unsigned long long k = 0; c && k < i; k++)
-                c = c->next;
-            if (!c)
-                return tnt__error(TNT_E_NOTFOUND, "tnt_event_get: '%s': index %llu out of range", path, i);
-            n = c;
-            p = end + 1;
-            if (*p == '.')
-                p++;
-            continue;
-        }
+    if (!*p)
+        return path_error(TNT_E_INVALID, path, p, "an empty path");
+    for (;;) {
         size_t len = strcspn(p, ".[");
         if (len == 0)
-            return tnt__error(TNT_E_INVALID, "tnt_event_get: malformed path '%s'", path);
-        tnt__node *c = NULL;
+            return path_error(TNT_E_INVALID, path, p, "a member name is missing");
+        const tnt__node *c = NULL;
         if (n->kind == TNT__N_OBJECT)
             for (c = n->child; c; c = c->next)
                 if (strncmp(c->key, p, len) == 0 && c->key[len] == '\0')
                     break;
         if (!c)
-            return tnt__error(TNT_E_NOTFOUND, "tnt_event_get: '%s': no member '%.*s'", path, (int)len, p);
+            return path_error(TNT_E_NOTFOUND, path, p, "no such member");
         n = c;
         p += len;
-        if (*p == '.')
-            p++;
+        while (*p == '[') {
+            unsigned long long i;
+            const char *end;
+            if (!index_at(p, &i, &end))
+                return path_error(TNT_E_INVALID, path, p, "a malformed index");
+            if (n->kind != TNT__N_ARRAY)
+                return path_error(TNT_E_NOTFOUND, path, p, "not a list");
+            c = n->child;
+            for (unsigned long long k = 0; c && k < i; k++)
+                c = c->next;
+            if (!c)
+                return path_error(TNT_E_NOTFOUND, path, p, "index out of range");
+            n = c;
+            p = end;
+        }
+        if (*p == '\0')
+            break;
+        if (*p != '.')
+            return path_error(TNT_E_INVALID, path, p, "'.' or '[' expected");
+        p++;
     }
+    *out = n;
+    return TNT_OK;
+}
+
+tnt_status tnt_event_get(tnt_value *out, tnt_event *ev, const char *path)
+{
+    if (!out || !ev || !path)
+        return TNT_E_MISUSE;
+    const tnt__node *n = view(ev);
+    if (!n)
+        return tnt__error(TNT_E_NOMEM, "tnt_event_get: out of memory");
+    tnt_status st = walk(&n, n, path);
+    if (st != TNT_OK)
+        return st;
     memset(out, 0, sizeof *out);
     switch (n->kind) {
     case TNT__N_NULL: out->kind = TNT_VALUE_NULL; break;
@@ -326,7 +357,9 @@ tnt_status tnt_event_get(tnt_value *out, tnt_event *ev, const char *path)
     case TNT__N_NUMBER:
         out->kind = TNT_VALUE_NUMBER;
         out->string = n->str;
-        tnt__num_parse(&out->number, n->str);
+        locale_t old = tnt__c_numeric_begin();
+        out->number = strtod(n->str, NULL); /* the nearest double; past its range, +-HUGE_VAL or 0 */
+        tnt__c_numeric_end(old);
         break;
     case TNT__N_STRING:
         out->kind = TNT_VALUE_STRING;

@@ -7,6 +7,8 @@
 #ifndef TNT_MODEL_H
 #define TNT_MODEL_H
 
+#include <locale.h>
+
 #include "core/core.h"
 #include "tnt/event.h"
 
@@ -37,6 +39,9 @@ tnt__node *tnt__node_new(tnt__arena *a, uint8_t kind, const char *key, const cha
 void tnt__node_append(tnt__node *parent, tnt__node *child);
 tnt__node *tnt__node_get(const tnt__node *obj, const char *key);
 tnt__node *tnt__node_copy(tnt__arena *a, const tnt__node *n); /* deep */
+/* Well-formed UTF-8: no overlong forms, surrogates or code points past
+ * U+10FFFF; U+0000 only if allowed. */
+bool tnt__utf8_valid(const char *s, size_t n, bool allow_nul);
 /* The local part of a prefixed key ("example:f" -> "f"); the key itself if none. */
 const char *tnt__node_local(const tnt__node *n);
 
@@ -172,6 +177,11 @@ enum {
 
 #define TNT__HASH_ID_MAX 96
 
+/* Deepest nesting an event may have: JSON levels from the event object, and
+ * submessage levels of its protobuf form (which are never more), so that
+ * every event the reader accepts can also be cloned and stored. */
+#define TNT__MAX_DEPTH 64
+
 struct tnt_event {
     tnt__arena *arena;    /* where everything below lives */
     bool owns_arena;      /* a clone owns its arena; reader events borrow the reader's */
@@ -236,6 +246,12 @@ tnt_event *tnt__event_clone(const tnt_event *src);
 bool tnt__event_add_prefix(tnt_event *ev, const char *prefix, const char *iri);
 
 /* ---- time ---- */
+/* What xsd:dateTime text can say here: 0001-01-01T00:00:00.000Z to
+ * 9999-12-31T23:59:59.999Z, offsets up to 14 hours. */
+#define TNT__TIME_MIN_MS INT64_C(-62135596800000)
+#define TNT__TIME_MAX_MS INT64_C(253402300799999)
+#define TNT__OFFSET_MAX 840
+
 /* Parse an xsd:dateTime with a mandatory offset ('Z' or +hh:mm). Fractions
  * beyond milliseconds are rounded half to even on the microsecond count,
  * as the GS1 event hash's reference implementation does. */
@@ -246,6 +262,12 @@ void tnt__time_format(char *buf, const tnt__time *t, bool utc);
 bool tnt__offset_parse(int16_t *minutes, const char *s);
 
 /* ---- numbers ---- */
+/* Number text is JSON's, whatever the host's LC_NUMERIC: a host that calls
+ * setlocale(LC_ALL, "") in Germany would otherwise read and write "26,5".
+ * Switch the calling thread to the C locale around number conversions;
+ * give the result to tnt__c_numeric_end. */
+locale_t tnt__c_numeric_begin(void);
+void tnt__c_numeric_end(locale_t old);
 /* Shortest decimal text that reads back as the same double ("26", "26.2", "1e+21"). */
 void tnt__num_format(char *buf, size_t cap, double v);
 bool tnt__num_parse(double *out, const char *s);

@@ -57,6 +57,28 @@ tnt__node *tnt__node_copy(tnt__arena *a, const tnt__node *n)
     return c;
 }
 
+bool tnt__utf8_valid(const char *s, size_t n, bool allow_nul)
+{
+    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if ((c == 0 && !allow_nul) || len == 0 || n - i < len)
+            return false;
+        uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i + k] & 0x3Fu);
+        }
+        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false; /* overlong, beyond Unicode, or a surrogate */
+        i += len;
+    }
+    return true;
+}
+
 const char *tnt__node_local(const tnt__node *n)
 {
     const char *colon = n->key ? strchr(n->key, ':') : NULL;

@@ -1,6 +1,8 @@
 /* Timestamps (xsd:dateTime with a mandatory offset) and number text. */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,7 +96,10 @@ bool tnt__time_parse(tnt__time *t, const char *s)
     if (!tnt__offset_parse(&off, p))
         return false;
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    t->ms = ((days * 24 + h) * 60 + mi - off) * 60000 + sec * 1000 + ms;
+    int64_t utc = ((days * 24 + h) * 60 + mi - off) * 60000 + sec * 1000 + ms;
+    if (utc < TNT__TIME_MIN_MS || utc > TNT__TIME_MAX_MS)
+        return false; /* 0001-01-01T00:30+01:00 is in year 0 in UTC, which has no text */
+    t->ms = utc;
     t->off = off;
     t->set = true;
     return true;
@@ -102,6 +107,11 @@ bool tnt__time_parse(tnt__time *t, const char *s)
 
 void tnt__time_format(char *buf, const tnt__time *t, bool utc)
 {
+    if (t->ms < TNT__TIME_MIN_MS || t->ms > TNT__TIME_MAX_MS || t->off < -TNT__OFFSET_MAX ||
+        t->off > TNT__OFFSET_MAX) {
+        snprintf(buf, 32, "%s", "invalid"); /* no parser or decoder makes one */
+        return;
+    }
     int off = utc ? 0 : t->off;
     int64_t ms = t->ms + (int64_t)off * 60000;
     int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
@@ -117,6 +127,31 @@ void tnt__time_format(char *buf, const tnt__time *t, bool utc)
         snprintf(buf + n, 32 - (size_t)n, "%c%02d:%02d", off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
 }
 
+static _Atomic(locale_t) g_c_numeric; /* made once, kept for the life of the process */
+
+locale_t tnt__c_numeric_begin(void)
+{
+    locale_t c = atomic_load(&g_c_numeric);
+    if (!c) {
+        locale_t made = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0), none = (locale_t)0;
+        if (!made)
+            return (locale_t)0;
+        if (atomic_compare_exchange_strong(&g_c_numeric, &none, made)) {
+            c = made;
+        } else {
+            freelocale(made);
+            c = none;
+        }
+    }
+    return uselocale(c);
+}
+
+void tnt__c_numeric_end(locale_t old)
+{
+    if (old)
+        uselocale(old);
+}
+
 void tnt__num_format(char *buf, size_t cap, double v)
 {
     if (!isfinite(v)) {
@@ -128,11 +163,13 @@ void tnt__num_format(char *buf, size_t cap, double v)
         return;
     }
     /* The fewest significant digits that read back as the same double. */
+    locale_t old = tnt__c_numeric_begin();
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(buf, cap, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
-            return;
+            break;
     }
+    tnt__c_numeric_end(old);
 }
 
 bool tnt__num_parse(double *out, const char *s)
@@ -141,7 +178,9 @@ bool tnt__num_parse(double *out, const char *s)
         return false;
     char *end;
     errno = 0;
+    locale_t old = tnt__c_numeric_begin();
     double v = strtod(s, &end);
+    tnt__c_numeric_end(old);
     if (*end != '\0' || errno == ERANGE || !isfinite(v))
         return false;
     *out = v;
