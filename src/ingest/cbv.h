@@ -30,8 +30,8 @@ size_t tnt__cbv_web_uri(char *buf, size_t cap, int vocab, const char *bare);
 /* Human name of a vocabulary ("bizStep"). */
 const char *tnt__cbv_name(int vocab);
 
-/* An absolute URI (RFC 3986: scheme ":" then URI characters), as the
- * EPCIS schema's "format": "uri" requires. */
+/* An absolute URI by the grammar of RFC 3986 (ASCII only: an IRI is not a
+ * URI), as the EPCIS JSON schema's "format": "uri" requires. */
 bool tnt__is_uri(const char *s);
 
 #endif /* TNT_CBV_H */

@@ -1,0 +1,97 @@
+/*
+ * The validator (src/ingest/validate.c, cbv.c, units.c): one test per rule.
+ *
+ * Events are read from JSON strings through the public reader, with only
+ * validation switched on; each test states the errors (code and JSON path)
+ * an event must get, or that it must get none. The rules and their codes
+ * are described in docs/validation.md.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ingest/cbv.h"
+#include "ingest/units.h"
+#include "tnt/document.h"
+#include "tnt/tnt.h"
+
+/* The errors of the only event of json, as "CODE $.path" lines. */
+static const char *errors_of(const char *json)
+{
+    static char out[4096];
+    tnt_reader_options o = TNT_READER_OPTIONS_INIT;
+    o.flags = TNT_READ_VALIDATE;
+    o.now_ms = 4102444800000; /* 2100-01-01 */
+    tnt_reader *r = NULL;
+    tnt_event *ev = NULL;
+    assert_int_equal(tnt_reader_new(&r, &o), TNT_OK);
+    assert_int_equal(tnt_reader_feed(r, json, strlen(json)), TNT_OK);
+    assert_int_equal(tnt_reader_finish(r), TNT_OK);
+    tnt_status st = tnt_reader_next(&ev, r);
+    if (st != TNT_OK)
+        fail_msg("no event (%d): %s\n%s", st, tnt_reader_errmsg(r), json);
+    out[0] = '\0';
+    for (size_t i = 0; i < tnt_event_error_count(ev); i++) {
+        const char *code, *path, *msg;
+        tnt_event_error_at(&code, &path, &msg, ev, i);
+        size_t n = strlen(out);
+        snprintf(out + n, sizeof out - n, "%s %s\n", code, path);
+    }
+    tnt_reader_free(r);
+    return out;
+}
+
+static void expect_valid(const char *json)
+{
+    const char *e = errors_of(json);
+    if (*e)
+        fail_msg("expected no errors, got:\n%s\nfor %s", e, json);
+}
+
+/* The event has exactly these errors ("CODE $.path\n" each). */
+static void expect_errors(const char *json, const char *want)
+{
+    const char *e = errors_of(json);
+    if (strcmp(e, want) != 0)
+        fail_msg("expected:\n%sgot:\n%sfor %s", want, e, json);
+}
+
+#define HEAD "\"eventTime\":\"2020-01-01T00:00:00Z\",\"eventTimeZoneOffset\":\"+01:00\""
+#define EPC "\"urn:epc:id:sgtin:0614141.107346.2017\""
+#define OBJ(more) "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\"," HEAD ",\"epcList\":[" EPC "]" more "}"
+#define SENSOR(report) OBJ(",\"sensorElementList\":[{\"sensorReport\":[" report "]}]")
+#define CLASS "\"urn:epc:class:lgtin:4012345.012345.998877\""
+
+/* ---- URIs and vocabularies ---- */
+
+static void test_uri_rfc3986(void **state)
+{
+    (void)state;
+    const char *good[] = {"urn:epc:id:sgtin:0614141.107346.2017", "x:", "a+b-c.d:e", "http://a:80/", "http://[::1]/",
+                          "http://[v7.x]/", "http://u:p@a/", "ni:///sha-256;abc?ver=CBV2.0", "http://a/%41",
+                          "http://[1:2:3:4:5:6:1.2.3.4]/", "http://a/?q?r/#f?/", "mailto:a@b.c", "file:///etc"};
+    const char *bad[] = {"", "x", "1x:y", "-x:y", "x y:z", "http://a:b/", "http://[::1/", "http://a@b@c/",
+                         "http://a/#f#g", "urn:x:[y]", "http://a/[b]", "http://a/\xc3\xa9", "http://a/%4",
+                         "http://[fe80::1%25eth0]/", "http://[1::2::3]/", "http://[1:2:3:4:5:6:7:8:9]/",
+                         "http://a/b c", "http://a/b|c", "http://[::256.1.1.1]/"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (!tnt__is_uri(good[i]))
+            fail_msg("'%s' is a URI", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (tnt__is_uri(bad[i]))
+            fail_msg("'%s' is not a URI", bad[i]);
+    expect_errors(OBJ(",\"eventID\":\"http://a:b/\""), "FORMAT $.eventID\n");
+    expect_valid(OBJ(",\"eventID\":\"x:\""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_uri_rfc3986),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
