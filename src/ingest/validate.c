@@ -34,6 +34,21 @@ static void err(val *v, const char *code, const tnt__path *path, const char *fmt
         v->oom = true;
 }
 
+/* True when an error is already recorded at path (by decoding or here):
+ * a value that was present but invalid is not also reported missing. */
+static bool has_diag(val *v, const tnt__path *path)
+{
+    const char *ps = tnt__path_str(v->ev->arena, v->ev->source_path ? v->ev->source_path : "$", path);
+    if (!ps) {
+        v->oom = true;
+        return false;
+    }
+    for (uint32_t i = 0; i < v->ev->n_diags; i++)
+        if (strcmp(v->ev->diags[i].path, ps) == 0)
+            return true;
+    return false;
+}
+
 /* ---- values ---- */
 
 static bool uri(val *v, const char *s, const tnt__path *path)
@@ -164,9 +179,9 @@ static bool hex_binary(const char *s)
 static void sreport(val *v, const tnt__sreport *r, const tnt__path *rp)
 {
     const char *bare = NULL;
-    if (!r->type)
+    if (!r->type && !has_diag(v, KEY(rp, "type")))
         err(v, "REQUIRED", KEY(rp, "type"), "a sensor report needs a type (a gs1:MeasurementType)");
-    else if (tnt__cbv_lookup(TNT__V_MEASURE, r->type, &bare) == TNT__CBV_UNKNOWN)
+    else if (r->type && tnt__cbv_lookup(TNT__V_MEASURE, r->type, &bare) == TNT__CBV_UNKNOWN)
         err(v, "VOCABULARY", KEY(rp, "type"), "'%.80s' is not a gs1:MeasurementType", r->type);
     vocab(v, TNT__V_ALERT, r->exception, KEY(rp, "exception"));
     vocab(v, TNT__V_COMPONENT, r->component, KEY(rp, "component"));
@@ -316,20 +331,24 @@ static void fields_of_type(val *v, const tnt_event *ev)
 
 static void when(val *v, const tnt_event *ev)
 {
-    if (!ev->event_time.set)
-        err(v, "REQUIRED", KEY(NULL, "eventTime"), "the event has no valid eventTime");
+    if (!ev->event_time.set) {
+        if (!has_diag(v, KEY(NULL, "eventTime")))
+            err(v, "REQUIRED", KEY(NULL, "eventTime"), "the event has no eventTime");
+    }
     else if (v->p->future_skew_ms >= 0 && ev->event_time.ms > now_ms(v->p) + v->p->future_skew_ms)
         err(v, "FUTURE", KEY(NULL, "eventTime"), "eventTime lies more than %lld s in the future",
             (long long)(v->p->future_skew_ms / 1000));
     int16_t off;
-    if (!ev->event_time_zone_offset)
-        err(v, "REQUIRED", KEY(NULL, "eventTimeZoneOffset"), "the event has no eventTimeZoneOffset");
-    else if (!tnt__offset_parse(&off, ev->event_time_zone_offset) || ev->event_time_zone_offset[0] == 'Z')
+    if (!ev->event_time_zone_offset) {
+        if (!has_diag(v, KEY(NULL, "eventTimeZoneOffset")))
+            err(v, "REQUIRED", KEY(NULL, "eventTimeZoneOffset"), "the event has no eventTimeZoneOffset");
+    } else if (!tnt__offset_parse(&off, ev->event_time_zone_offset) || ev->event_time_zone_offset[0] == 'Z') {
         err(v, "FORMAT", KEY(NULL, "eventTimeZoneOffset"), "'%.20s' is not an offset like +01:00 or -05:30",
             ev->event_time_zone_offset);
+    }
     if (ev->error_decl) {
         const tnt__path *ep = KEY(NULL, "errorDeclaration");
-        if (!ev->error_decl->declaration_time.set)
+        if (!ev->error_decl->declaration_time.set && !has_diag(v, KEY(ep, "declarationTime")))
             err(v, "REQUIRED", KEY(ep, "declarationTime"), "an errorDeclaration needs a declarationTime");
         vocab(v, TNT__V_ER, ev->error_decl->reason, KEY(ep, "reason"));
         for (uint32_t i = 0; i < ev->error_decl->corrective_ids.n; i++)

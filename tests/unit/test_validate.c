@@ -88,10 +88,45 @@ static void test_uri_rfc3986(void **state)
     expect_valid(OBJ(",\"eventID\":\"x:\""));
 }
 
+/* ---- times ---- */
+
+/* A present but malformed time is reported once, as FORMAT, not also as missing. */
+static void test_malformed_time_once(void **state)
+{
+    (void)state;
+    expect_errors("{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"2020-13-01T00:00:00Z\","
+                  "\"eventTimeZoneOffset\":\"+01:00\",\"epcList\":[" EPC "]}",
+                  "FORMAT $.eventTime\n");
+    expect_errors("{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTimeZoneOffset\":\"+01:00\",\"epcList\":[" EPC "]}",
+                  "REQUIRED $.eventTime\n");
+    expect_errors(OBJ(",\"errorDeclaration\":{\"declarationTime\":\"yesterday\"}"), "FORMAT $.errorDeclaration.declarationTime\n");
+    expect_errors(OBJ(",\"errorDeclaration\":{\"reason\":\"did_not_occur\"}"), "REQUIRED $.errorDeclaration.declarationTime\n");
+}
+
+static void test_future_event_time(void **state)
+{
+    (void)state;
+    expect_errors("{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"2100-01-02T00:00:00Z\","
+                  "\"eventTimeZoneOffset\":\"+01:00\",\"epcList\":[" EPC "]}",
+                  "FUTURE $.eventTime\n");
+}
+
+/* ---- sensor data ---- */
+
+static void test_sensor_report_required(void **state)
+{
+    (void)state;
+    expect_errors(OBJ(",\"sensorElementList\":[{\"sensorReport\":[]}]"), "EMPTY $.sensorElementList[0].sensorReport\n");
+    expect_errors(SENSOR("{\"value\":1}"), "REQUIRED $.sensorElementList[0].sensorReport[0].type\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uri_rfc3986),
+        cmocka_unit_test(test_malformed_time_once),
+        cmocka_unit_test(test_future_event_time),
+        cmocka_unit_test(test_sensor_report_required),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
