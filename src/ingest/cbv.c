@@ -118,6 +118,19 @@ int tnt__cbv_lookup(int vocab_id, const char *value, const char **bare)
     return TNT__CBV_CUSTOM;
 }
 
+/* The JSON schema excludes the URN and ns.gs1.org forms of the CBV
+ * vocabularies (definition vocab-other-uri) and the gs1.org/voc Web URIs of
+ * measurement and sensor alert types (vocab-nonGS1WebVoc-uri): in JSON a
+ * standard value is its bare name, CURIE or ref.gs1.org Web URI. */
+bool tnt__cbv_json_form(int vocab_id, const char *value)
+{
+    if (vocab_id == TNT__V_MEASURE || vocab_id == TNT__V_ALERT)
+        return !(after(value, "https://gs1.org/voc/") || after(value, "http://gs1.org/voc/") ||
+                 after(value, "https://www.gs1.org/voc/") || after(value, "http://www.gs1.org/voc/"));
+    return !(after(value, "urn:epcglobal:cbv") || after(value, "https://ns.gs1.org/cbv/") ||
+             after(value, "http://ns.gs1.org/cbv/"));
+}
+
 size_t tnt__cbv_web_uri(char *buf, size_t cap, int vocab_id, const char *bare)
 {
     size_t a = strlen(vocabs[vocab_id].web), b = strlen(bare);

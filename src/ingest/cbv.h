@@ -25,6 +25,10 @@ enum {
 
 /* Classify a value; for standard values *bare is the static bare name. */
 int tnt__cbv_lookup(int vocab, const char *value, const char **bare);
+/* False when the JSON binding excludes the form value is written in: a CBV
+ * URN (urn:epcglobal:cbv:...), an ns.gs1.org/cbv URI, or a gs1.org/voc Web
+ * URI of a measurement or sensor alert type. */
+bool tnt__cbv_json_form(int vocab, const char *value);
 /* Web URI of a standard bare name ("https://ref.gs1.org/cbv/BizStep-shipping"). */
 size_t tnt__cbv_web_uri(char *buf, size_t cap, int vocab, const char *bare);
 /* Human name of a vocabulary ("bizStep"). */

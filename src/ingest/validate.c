@@ -130,12 +130,20 @@ static void qtys(val *v, const tnt__qtys *l, const char *name)
     }
 }
 
-static void vocab(val *v, int voc, const char *s, const tnt__path *path)
+/* A value of a CBV vocabulary; returns its bare name when it is standard. */
+static const char *vocab(val *v, int voc, const char *s, const tnt__path *path)
 {
-    const char *bare;
-    if (s && tnt__cbv_lookup(voc, s, &bare) == TNT__CBV_UNKNOWN)
+    const char *bare = NULL;
+    if (!s)
+        return NULL;
+    if (!tnt__cbv_json_form(voc, s))
+        err(v, "VOCABULARY", path,
+            "'%.100s' is not a CBV %s in the JSON binding: write the bare name, CURIE or https://ref.gs1.org/ Web URI",
+            s, tnt__cbv_name(voc));
+    else if (tnt__cbv_lookup(voc, s, &bare) == TNT__CBV_UNKNOWN)
         err(v, "VOCABULARY", path, "'%.100s' is not a CBV %s; use a standard value or your own URI", s,
             tnt__cbv_name(voc));
+    return bare;
 }
 
 static void refs(val *v, const tnt__refs *l, const char *name, const char *value_key, int voc, bool type_required)
@@ -178,11 +186,9 @@ static bool hex_binary(const char *s)
 
 static void sreport(val *v, const tnt__sreport *r, const tnt__path *rp)
 {
-    const char *bare = NULL;
     if (!r->type && !has_diag(v, KEY(rp, "type")))
         err(v, "REQUIRED", KEY(rp, "type"), "a sensor report needs a type (a gs1:MeasurementType)");
-    else if (r->type && tnt__cbv_lookup(TNT__V_MEASURE, r->type, &bare) == TNT__CBV_UNKNOWN)
-        err(v, "VOCABULARY", KEY(rp, "type"), "'%.80s' is not a gs1:MeasurementType", r->type);
+    const char *bare = vocab(v, TNT__V_MEASURE, r->type, KEY(rp, "type"));
     vocab(v, TNT__V_ALERT, r->exception, KEY(rp, "exception"));
     vocab(v, TNT__V_COMPONENT, r->component, KEY(rp, "component"));
     const struct {

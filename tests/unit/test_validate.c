@@ -88,6 +88,48 @@ static void test_uri_rfc3986(void **state)
     expect_valid(OBJ(",\"eventID\":\"x:\""));
 }
 
+static void test_cbv_forms(void **state)
+{
+    (void)state;
+    expect_valid(OBJ(",\"bizStep\":\"shipping\""));
+    expect_valid(OBJ(",\"bizStep\":\"https://ref.gs1.org/cbv/BizStep-shipping\""));
+    expect_valid(OBJ(",\"bizStep\":\"cbv:BizStep-shipping\""));
+    expect_valid(OBJ(",\"bizStep\":\"https://example.com/steps/x\""));
+    expect_errors(OBJ(",\"bizStep\":\"shipped\""), "VOCABULARY $.bizStep\n");
+    expect_errors(OBJ(",\"bizStep\":\"https://ref.gs1.org/cbv/BizStep-bogus\""), "VOCABULARY $.bizStep\n");
+}
+
+/* The JSON schema excludes the URN and ns.gs1.org forms of CBV values. */
+static void test_cbv_urn_form(void **state)
+{
+    (void)state;
+    expect_errors(OBJ(",\"bizStep\":\"urn:epcglobal:cbv:bizstep:shipping\""), "VOCABULARY $.bizStep\n");
+    expect_errors(OBJ(",\"disposition\":\"urn:epcglobal:cbv:disp:in_transit\""), "VOCABULARY $.disposition\n");
+    expect_errors(OBJ(",\"disposition\":\"https://ns.gs1.org/cbv/Disp-in_transit\""), "VOCABULARY $.disposition\n");
+    expect_errors(OBJ(",\"bizTransactionList\":[{\"type\":\"urn:epcglobal:cbv:btt:po\",\"bizTransaction\":\"urn:x:1\"}]"),
+                  "VOCABULARY $.bizTransactionList[0].type\n");
+    expect_errors(OBJ(",\"sourceList\":[{\"type\":\"urn:epcglobal:cbv:sdt:location\",\"source\":\"urn:x:1\"}]"),
+                  "VOCABULARY $.sourceList[0].type\n");
+    expect_errors(OBJ(",\"errorDeclaration\":{\"declarationTime\":\"2020-01-02T00:00:00Z\","
+                      "\"reason\":\"urn:epcglobal:cbv:er:incorrect_data\"}"),
+                  "VOCABULARY $.errorDeclaration.reason\n");
+    expect_errors(SENSOR("{\"type\":\"Temperature\",\"value\":1,\"uom\":\"CEL\",\"component\":\"urn:epcglobal:cbv:comp:x\"}"),
+                  "VOCABULARY $.sensorElementList[0].sensorReport[0].component\n");
+}
+
+/* Measurement and sensor alert types: bare names or gs1: CURIEs, not gs1.org/voc URIs. */
+static void test_measurement_type_forms(void **state)
+{
+    (void)state;
+    expect_valid(SENSOR("{\"type\":\"gs1:Temperature\",\"value\":1,\"uom\":\"CEL\"}"));
+    expect_valid(SENSOR("{\"type\":\"example:Custom\",\"value\":1,\"uom\":\"XYZ\"}"));
+    expect_errors(SENSOR("{\"type\":\"https://gs1.org/voc/Temperature\",\"value\":1,\"uom\":\"CEL\"}"),
+                  "VOCABULARY $.sensorElementList[0].sensorReport[0].type\n");
+    expect_errors(SENSOR("{\"type\":\"Temperature\",\"value\":1,\"uom\":\"CEL\",\"exception\":\"https://gs1.org/voc/ALARM_CONDITION\"}"),
+                  "VOCABULARY $.sensorElementList[0].sensorReport[0].exception\n");
+    expect_errors(SENSOR("{\"type\":\"gs1:Bogus\"}"), "VOCABULARY $.sensorElementList[0].sensorReport[0].type\n");
+}
+
 /* ---- times ---- */
 
 /* A present but malformed time is reported once, as FORMAT, not also as missing. */
@@ -124,6 +166,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uri_rfc3986),
+        cmocka_unit_test(test_cbv_forms),
+        cmocka_unit_test(test_cbv_urn_form),
+        cmocka_unit_test(test_measurement_type_forms),
         cmocka_unit_test(test_malformed_time_once),
         cmocka_unit_test(test_future_event_time),
         cmocka_unit_test(test_sensor_report_required),
