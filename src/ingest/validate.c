@@ -101,10 +101,12 @@ static void epcs(val *v, const tnt__strs *l, const char *name)
     }
 }
 
+/* Extension members are named by a URI or a prefixed name (which has the
+ * syntax of one); "@context" is allowed on the event itself only. */
 static void ext_keys(val *v, const tnt__node *obj, const tnt__path *path, const char *where)
 {
     for (const tnt__node *c = obj ? obj->child : NULL; c; c = c->next)
-        if (!strchr(c->key, ':') && c->key[0] != '@')
+        if (!tnt__is_uri(c->key) && (path || strcmp(c->key, "@context") != 0))
             err(v, "UNKNOWN_FIELD", KEY(path, c->key),
                 "'%.80s' is not a field of %s; extensions need a namespace prefix (\"ns:%.40s\")", c->key, where,
                 c->key);
@@ -363,6 +365,38 @@ static void when(val *v, const tnt_event *ev)
     }
 }
 
+static bool node_equal(const tnt__node *a, const tnt__node *b)
+{
+    if (a->kind != b->kind || a->count != b->count || (a->str && (!b->str || strcmp(a->str, b->str) != 0)))
+        return false;
+    for (a = a->child, b = b->child; a && b; a = a->next, b = b->next)
+        if ((a->key && (!b->key || strcmp(a->key, b->key) != 0)) || !node_equal(a, b))
+            return false;
+    return true;
+}
+
+/* An event's own @context: a URL, a prefix object, or a list of distinct ones. */
+static void context(val *v, const tnt__node *c)
+{
+    const tnt__path *cp = KEY(NULL, "@context");
+    if (!c || has_diag(v, cp))
+        return;
+    if (c->kind == TNT__N_STRING && !tnt__is_uri(c->str))
+        err(v, "CONTEXT", cp, "'%.100s' is not a context URL", c->str);
+    if (c->kind != TNT__N_ARRAY)
+        return;
+    size_t i = 0;
+    for (const tnt__node *k = c->child; k; k = k->next, i++) {
+        bool dup = false;
+        for (const tnt__node *j = c->child; j != k && !dup; j = j->next)
+            dup = node_equal(j, k);
+        if (dup)
+            err(v, "CONTEXT", IDX(cp, i), "the @context lists the same context twice");
+        else if (k->kind == TNT__N_STRING ? !tnt__is_uri(k->str) : k->kind != TNT__N_OBJECT)
+            err(v, "CONTEXT", IDX(cp, i), "an @context list holds context URLs and prefix objects only");
+    }
+}
+
 static void place(val *v, const char *id, const tnt__node *ext, bool present, const char *name)
 {
     if (present && !id)
@@ -406,5 +440,6 @@ bool tnt__validate(tnt_event *ev, const tnt__pipeline *p)
     sensors(&v, ev);
     ext_keys(&v, ev->ilmd, KEY(NULL, "ilmd"), "ilmd");
     ext_keys(&v, ev->ext, NULL, "an EPCIS event");
+    context(&v, tnt__node_get(ev->ext, "@context"));
     return !v.oom;
 }

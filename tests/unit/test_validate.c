@@ -130,6 +130,44 @@ static void test_measurement_type_forms(void **state)
     expect_errors(SENSOR("{\"type\":\"gs1:Bogus\"}"), "VOCABULARY $.sensorElementList[0].sensorReport[0].type\n");
 }
 
+/* ---- the event's members ---- */
+
+/* Extension members are named by a URI; @context only on the event itself. */
+static void test_extension_names(void **state)
+{
+    (void)state;
+    expect_valid(OBJ(",\"example:foo\":1,\"https://example.com/ns#bar\":2"));
+    expect_errors(OBJ(",\"foo\":1"), "UNKNOWN_FIELD $.foo\n");
+    expect_errors(OBJ(",\"foo bar:x\":1"), "UNKNOWN_FIELD $.foo bar:x\n");
+    expect_errors(OBJ(",\"1x:y\":1"), "UNKNOWN_FIELD $.1x:y\n");
+    expect_errors(OBJ(",\"@id\":\"urn:x:y\""), "UNKNOWN_FIELD $.@id\n");
+    expect_errors(SENSOR("{\"type\":\"Dimensionless\",\"@id\":\"urn:x:y\"}"),
+                  "UNKNOWN_FIELD $.sensorElementList[0].sensorReport[0].@id\n");
+    expect_errors(OBJ(",\"errorDeclaration\":{\"declarationTime\":\"2020-01-02T00:00:00Z\",\"foo\":1}"),
+                  "UNKNOWN_FIELD $.errorDeclaration.foo\n");
+    expect_errors(OBJ(",\"readPoint\":{\"id\":\"urn:x:y\",\"foo\":1}"), "UNKNOWN_FIELD $.readPoint.foo\n");
+}
+
+static void test_ilmd(void **state)
+{
+    (void)state;
+#define ADD(ilmd) "{\"type\":\"ObjectEvent\",\"action\":\"ADD\"," HEAD ",\"epcList\":[" EPC "],\"ilmd\":" ilmd "}"
+    expect_valid(ADD("{\"example:lot\":\"L1\"}"));
+    expect_errors(ADD("{\"lot\":\"L1\"}"), "UNKNOWN_FIELD $.ilmd.lot\n");
+    expect_errors(ADD("{\"@context\":{}}"), "UNKNOWN_FIELD $.ilmd.@context\n");
+    expect_errors(OBJ(",\"ilmd\":{\"example:lot\":\"L1\"}"), "NOT_ALLOWED $.ilmd\n");
+}
+
+/* An event's own @context: URLs and prefix objects, each once. */
+static void test_event_context(void **state)
+{
+    (void)state;
+    expect_valid(OBJ(",\"@context\":[\"https://example.com/ctx\",{\"example\":\"https://example.com/ns/\"}]"));
+    expect_errors(OBJ(",\"@context\":\"not a uri\""), "CONTEXT $.@context\n");
+    expect_errors(OBJ(",\"@context\":[\"https://example.com/c\",\"https://example.com/c\"]"), "CONTEXT $.@context[1]\n");
+    expect_errors(OBJ(",\"@context\":[[],\"https://example.com/c\"]"), "CONTEXT $.@context[0]\n");
+}
+
 /* ---- times ---- */
 
 /* A present but malformed time is reported once, as FORMAT, not also as missing. */
@@ -169,6 +207,9 @@ int main(void)
         cmocka_unit_test(test_cbv_forms),
         cmocka_unit_test(test_cbv_urn_form),
         cmocka_unit_test(test_measurement_type_forms),
+        cmocka_unit_test(test_extension_names),
+        cmocka_unit_test(test_ilmd),
+        cmocka_unit_test(test_event_context),
         cmocka_unit_test(test_malformed_time_once),
         cmocka_unit_test(test_future_event_time),
         cmocka_unit_test(test_sensor_report_required),
