@@ -165,9 +165,13 @@ static void refs(val *v, const tnt__refs *l, const char *name, const char *value
     }
 }
 
+/* decode allocates the value array of every list it reads, so a list that
+ * was present but empty has v set and n == 0. */
 static void pd_list(val *v, const tnt__strs *l, const char *name)
 {
     const tnt__path *lp = KEY(KEY(NULL, "persistentDisposition"), name);
+    if (l->v && !l->n)
+        err(v, "EMPTY", lp, "persistentDisposition.%s needs at least one disposition", name);
     for (uint32_t i = 0; i < l->n; i++) {
         vocab(v, TNT__V_DISP, l->v[i], IDX(lp, i));
         for (uint32_t j = 0; j < i; j++)
@@ -184,6 +188,24 @@ static bool hex_binary(const char *s)
         if (!((*s >= '0' && *s <= '9') || ((*s | 32) >= 'a' && (*s | 32) <= 'f')))
             return false;
     return true;
+}
+
+static void persistent_disposition(val *v, const tnt_event *ev)
+{
+    const tnt__path *pp = KEY(NULL, "persistentDisposition");
+    if (!ev->has_pd)
+        return;
+    if (!ev->pd_set.v && !ev->pd_unset.v && !has_diag(v, KEY(pp, "set")) && !has_diag(v, KEY(pp, "unset")))
+        err(v, "REQUIRED", pp, "persistentDisposition needs a set or an unset list");
+    pd_list(v, &ev->pd_set, "set");
+    pd_list(v, &ev->pd_unset, "unset");
+    /* A disposition cannot become both true and false in one event. */
+    for (uint32_t i = 0; i < ev->pd_unset.n; i++)
+        for (uint32_t j = 0; j < ev->pd_set.n; j++)
+            if (strcmp(ev->pd_unset.v[i], ev->pd_set.v[j]) == 0) {
+                err(v, "DUPLICATE", IDX(KEY(pp, "unset"), i), "'%.60s' is both set and unset", ev->pd_unset.v[i]);
+                break;
+            }
 }
 
 static void sreport(val *v, const tnt__sreport *r, const tnt__path *rp)
@@ -428,10 +450,7 @@ bool tnt__validate(tnt_event *ev, const tnt__pipeline *p)
     qtys(&v, &ev->output_quantity_list, "outputQuantityList");
     vocab(&v, TNT__V_BIZSTEP, ev->biz_step, KEY(NULL, "bizStep"));
     vocab(&v, TNT__V_DISP, ev->disposition, KEY(NULL, "disposition"));
-    if (ev->has_pd && !ev->pd_set.n && !ev->pd_unset.n)
-        err(&v, "REQUIRED", KEY(NULL, "persistentDisposition"), "persistentDisposition needs a set or an unset list");
-    pd_list(&v, &ev->pd_set, "set");
-    pd_list(&v, &ev->pd_unset, "unset");
+    persistent_disposition(&v, ev);
     place(&v, ev->read_point, ev->read_point_ext, ev->present & TNT__P_READ_POINT, "readPoint");
     place(&v, ev->biz_location, ev->biz_location_ext, ev->present & TNT__P_BIZ_LOCATION, "bizLocation");
     refs(&v, &ev->biz_transactions, "bizTransactionList", "bizTransaction", TNT__V_BTT, false);

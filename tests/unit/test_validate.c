@@ -168,6 +168,28 @@ static void test_event_context(void **state)
     expect_errors(OBJ(",\"@context\":[[],\"https://example.com/c\"]"), "CONTEXT $.@context[0]\n");
 }
 
+/* ---- persistentDisposition ---- */
+
+static void test_persistent_disposition_lists(void **state)
+{
+    (void)state;
+    expect_valid(OBJ(",\"persistentDisposition\":{\"unset\":[\"completeness_inferred\"]}"));
+    expect_errors(OBJ(",\"persistentDisposition\":{}"), "REQUIRED $.persistentDisposition\n");
+    expect_errors(OBJ(",\"persistentDisposition\":{\"set\":[],\"unset\":[\"active\"]}"), "EMPTY $.persistentDisposition.set\n");
+    expect_errors(OBJ(",\"persistentDisposition\":{\"unset\":[]}"), "EMPTY $.persistentDisposition.unset\n");
+    expect_errors(OBJ(",\"persistentDisposition\":{\"set\":[\"active\",\"active\"]}"), "DUPLICATE $.persistentDisposition.set[1]\n");
+    expect_errors(OBJ(",\"persistentDisposition\":{\"set\":[\"bogus\"]}"), "VOCABULARY $.persistentDisposition.set[0]\n");
+}
+
+/* A disposition cannot be set and unset by the same event. */
+static void test_persistent_disposition_disjoint(void **state)
+{
+    (void)state;
+    expect_valid(OBJ(",\"persistentDisposition\":{\"set\":[\"active\"],\"unset\":[\"recalled\"]}"));
+    expect_errors(OBJ(",\"persistentDisposition\":{\"set\":[\"active\",\"recalled\"],\"unset\":[\"expired\",\"active\"]}"),
+                  "DUPLICATE $.persistentDisposition.unset[1]\n");
+}
+
 /* ---- times ---- */
 
 /* A present but malformed time is reported once, as FORMAT, not also as missing. */
@@ -210,6 +232,8 @@ int main(void)
         cmocka_unit_test(test_extension_names),
         cmocka_unit_test(test_ilmd),
         cmocka_unit_test(test_event_context),
+        cmocka_unit_test(test_persistent_disposition_lists),
+        cmocka_unit_test(test_persistent_disposition_disjoint),
         cmocka_unit_test(test_malformed_time_once),
         cmocka_unit_test(test_future_event_time),
         cmocka_unit_test(test_sensor_report_required),
