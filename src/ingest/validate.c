@@ -318,8 +318,10 @@ static void what(val *v, const tnt_event *ev)
                 ev->type == TNT_EVENT_AGGREGATION ? " when action is ADD or DELETE" : "");
         break;
     case TNT_EVENT_TRANSACTION:
-        if (!ev->biz_transactions.n)
-            err(v, "REQUIRED", KEY(NULL, "bizTransactionList"), "a TransactionEvent needs a non-empty bizTransactionList");
+        if (!(p & TNT__P_BIZ_TRANSACTIONS) && !has_diag(v, KEY(NULL, "bizTransactionList")))
+            err(v, "REQUIRED", KEY(NULL, "bizTransactionList"), "a TransactionEvent needs a bizTransactionList");
+        else if ((p & TNT__P_BIZ_TRANSACTIONS) && !ev->biz_transactions.n)
+            err(v, "EMPTY", KEY(NULL, "bizTransactionList"), "a TransactionEvent needs at least one business transaction");
         if (!del && !(p & TNT__P_EPC_LIST) && !nonempty_qtys(&ev->quantity_list))
             err(v, "REQUIRED", KEY(NULL, "epcList"), "a TransactionEvent needs an epcList or a quantityList");
         break;

@@ -168,6 +168,17 @@ static void test_event_context(void **state)
     expect_errors(OBJ(",\"@context\":[[],\"https://example.com/c\"]"), "CONTEXT $.@context[0]\n");
 }
 
+/* ---- rules of the event types ---- */
+
+static void test_transaction_list(void **state)
+{
+    (void)state;
+#define TX(more) "{\"type\":\"TransactionEvent\",\"action\":\"ADD\"," HEAD ",\"epcList\":[" EPC "]" more "}"
+    expect_errors(TX(""), "REQUIRED $.bizTransactionList\n");
+    expect_errors(TX(",\"bizTransactionList\":[]"), "EMPTY $.bizTransactionList\n");
+    expect_valid(TX(",\"bizTransactionList\":[{\"type\":\"po\",\"bizTransaction\":\"urn:x:1\"}]"));
+}
+
 /* ---- persistentDisposition ---- */
 
 static void test_persistent_disposition_lists(void **state)
@@ -232,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_extension_names),
         cmocka_unit_test(test_ilmd),
         cmocka_unit_test(test_event_context),
+        cmocka_unit_test(test_transaction_list),
         cmocka_unit_test(test_persistent_disposition_lists),
         cmocka_unit_test(test_persistent_disposition_disjoint),
         cmocka_unit_test(test_malformed_time_once),
