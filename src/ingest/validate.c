@@ -230,6 +230,8 @@ static void sreport(val *v, const tnt__sreport *r, const tnt__path *rp)
         uri(v, uris[i].s, KEY(rp, uris[i].k));
     if (r->hex_binary_value && !hex_binary(r->hex_binary_value))
         err(v, "FORMAT", KEY(rp, "hexBinaryValue"), "'%.40s' is not hexadecimal", r->hex_binary_value);
+    else if (r->hex_binary_value && strlen(r->hex_binary_value) % 2)
+        err(v, "FORMAT", KEY(rp, "hexBinaryValue"), "xsd:hexBinary is bytes: it needs an even number of hex digits");
     if (r->uom) {
         const tnt__unit *u = tnt__unit_find(r->uom);
         if (!tnt__unit_syntax(r->uom))

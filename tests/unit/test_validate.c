@@ -226,6 +226,16 @@ static void test_future_event_time(void **state)
 
 /* ---- sensor data ---- */
 
+static void test_hex_binary(void **state)
+{
+    (void)state;
+    expect_valid(SENSOR("{\"type\":\"Dimensionless\",\"hexBinaryValue\":\"0aFF\"}"));
+    expect_errors(SENSOR("{\"type\":\"Dimensionless\",\"hexBinaryValue\":\"ABC\"}"),
+                  "FORMAT $.sensorElementList[0].sensorReport[0].hexBinaryValue\n");
+    expect_errors(SENSOR("{\"type\":\"Dimensionless\",\"hexBinaryValue\":\"0x0A\"}"),
+                  "FORMAT $.sensorElementList[0].sensorReport[0].hexBinaryValue\n");
+}
+
 static void test_sensor_report_required(void **state)
 {
     (void)state;
@@ -248,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_persistent_disposition_disjoint),
         cmocka_unit_test(test_malformed_time_once),
         cmocka_unit_test(test_future_event_time),
+        cmocka_unit_test(test_hex_binary),
         cmocka_unit_test(test_sensor_report_required),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
