@@ -203,6 +203,24 @@ static void test_persistent_disposition_disjoint(void **state)
 
 /* ---- times ---- */
 
+static void test_time_zone_offset(void **state)
+{
+    (void)state;
+    const char *good[] = {"+00:00", "-00:00", "+14:00", "-14:00", "+13:59", "+05:30"};
+    const char *bad[] = {"+14:01", "+15:00", "+05:60", "Z", "+0100", "01:00", "+1:00", "+01:00:00", " +01:00", ""};
+    char buf[512];
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(buf, sizeof buf, "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"2020-01-01T00:00:00Z\","
+                                  "\"eventTimeZoneOffset\":\"%s\",\"epcList\":[" EPC "]}", good[i]);
+        expect_valid(buf);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(buf, sizeof buf, "{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\",\"eventTime\":\"2020-01-01T00:00:00Z\","
+                                  "\"eventTimeZoneOffset\":\"%s\",\"epcList\":[" EPC "]}", bad[i]);
+        expect_errors(buf, "FORMAT $.eventTimeZoneOffset\n");
+    }
+}
+
 /* A present but malformed time is reported once, as FORMAT, not also as missing. */
 static void test_malformed_time_once(void **state)
 {
@@ -256,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_transaction_list),
         cmocka_unit_test(test_persistent_disposition_lists),
         cmocka_unit_test(test_persistent_disposition_disjoint),
+        cmocka_unit_test(test_time_zone_offset),
         cmocka_unit_test(test_malformed_time_once),
         cmocka_unit_test(test_future_event_time),
         cmocka_unit_test(test_hex_binary),
