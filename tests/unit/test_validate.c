@@ -130,6 +130,20 @@ static void test_measurement_type_forms(void **state)
     expect_errors(SENSOR("{\"type\":\"gs1:Bogus\"}"), "VOCABULARY $.sensorElementList[0].sensorReport[0].type\n");
 }
 
+static void test_unit_of_measure(void **state)
+{
+    (void)state;
+    assert_true(tnt__unit_syntax("KGM") && tnt__unit_syntax("P1") && !tnt__unit_syntax("kg") && !tnt__unit_syntax("KGMX"));
+    expect_errors(SENSOR("{\"type\":\"Temperature\",\"value\":1,\"uom\":\"KGM\"}"),
+                  "UNIT $.sensorElementList[0].sensorReport[0].uom\n");
+    expect_errors(SENSOR("{\"type\":\"Temperature\",\"value\":1}"), "UNIT $.sensorElementList[0].sensorReport[0].uom\n");
+    expect_errors(SENSOR("{\"type\":\"Temperature\",\"value\":1,\"uom\":\"cel\"}"),
+                  "FORMAT $.sensorElementList[0].sensorReport[0].uom\n");
+    expect_valid(SENSOR("{\"type\":\"Dimensionless\",\"value\":1}"));
+    expect_errors(OBJ(",\"quantityList\":[{\"epcClass\":" CLASS ",\"quantity\":1,\"uom\":\"kg\"}]"),
+                  "FORMAT $.quantityList[0].uom\n");
+}
+
 /* ---- the event's members ---- */
 
 /* Extension members are named by a URI; @context only on the event itself. */
@@ -168,7 +182,50 @@ static void test_event_context(void **state)
     expect_errors(OBJ(",\"@context\":[[],\"https://example.com/c\"]"), "CONTEXT $.@context[0]\n");
 }
 
+static void test_quantity_element(void **state)
+{
+    (void)state;
+    expect_errors(OBJ(",\"quantityList\":[{\"epcClass\":" CLASS ",\"quantity\":1,\"example:x\":1}]"),
+                  "NOT_ALLOWED $.quantityList[0].example:x\n");
+    expect_errors(OBJ(",\"quantityList\":[{\"epcClass\":" CLASS ",\"uom\":\"KGM\"}]"), "REQUIRED $.quantityList[0].quantity\n");
+    expect_errors(OBJ(",\"quantityList\":[{\"epcClass\":" CLASS ",\"quantity\":-1}]"), "RANGE $.quantityList[0].quantity\n");
+}
+
+static void test_duplicate_epcs(void **state)
+{
+    (void)state;
+    expect_errors("{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\"," HEAD ",\"epcList\":[" EPC "," EPC "]}",
+                  "DUPLICATE $.epcList[1]\n");
+    expect_errors("{\"type\":\"AggregationEvent\",\"action\":\"ADD\"," HEAD ",\"parentID\":\"urn:epc:id:sscc:0614141.1234567890\","
+                  "\"childEPCs\":[" EPC "," EPC "]}",
+                  "DUPLICATE $.childEPCs[1]\n");
+}
+
 /* ---- rules of the event types ---- */
+
+static void test_action_and_ilmd_by_type(void **state)
+{
+    (void)state;
+    expect_errors("{\"type\":\"TransformationEvent\",\"action\":\"ADD\"," HEAD ",\"inputEPCList\":[" EPC "],"
+                  "\"outputEPCList\":[\"urn:epc:id:sgtin:0614141.107346.2018\"]}",
+                  "NOT_ALLOWED $.action\n");
+    expect_errors("{\"type\":\"ObjectEvent\"," HEAD ",\"epcList\":[" EPC "]}", "REQUIRED $.action\n");
+    expect_errors("{\"type\":\"AggregationEvent\",\"action\":\"OBSERVE\"," HEAD ",\"childEPCs\":[" EPC "],"
+                  "\"ilmd\":{\"example:lot\":\"L1\"}}",
+                  "NOT_ALLOWED $.ilmd\n");
+}
+
+/* parentID: required by AssociationEvent; by AggregationEvent unless OBSERVE. */
+static void test_parent_id(void **state)
+{
+    (void)state;
+#define AGG(action) "{\"type\":\"AggregationEvent\",\"action\":\"" action "\"," HEAD ",\"childEPCs\":[" EPC "]}"
+    expect_valid(AGG("OBSERVE"));
+    expect_errors(AGG("ADD"), "REQUIRED $.parentID\n");
+    expect_errors(AGG("DELETE"), "REQUIRED $.parentID\n");
+    expect_errors("{\"type\":\"AssociationEvent\",\"action\":\"OBSERVE\"," HEAD ",\"childEPCs\":[" EPC "]}",
+                  "REQUIRED $.parentID\n");
+}
 
 static void test_transaction_list(void **state)
 {
@@ -254,6 +311,20 @@ static void test_hex_binary(void **state)
                   "FORMAT $.sensorElementList[0].sensorReport[0].hexBinaryValue\n");
 }
 
+static void test_sensor_ranges(void **state)
+{
+    (void)state;
+    expect_errors(SENSOR("{\"type\":\"Dimensionless\",\"percRank\":150,\"percValue\":1}"),
+                  "RANGE $.sensorElementList[0].sensorReport[0].percRank\n");
+    expect_errors(SENSOR("{\"type\":\"Dimensionless\",\"meanValue\":1,\"sDev\":-1}"),
+                  "RANGE $.sensorElementList[0].sensorReport[0].sDev\n");
+    expect_errors(SENSOR("{\"type\":\"Dimensionless\",\"minValue\":2,\"maxValue\":1}"),
+                  "RANGE $.sensorElementList[0].sensorReport[0].minValue\n");
+    expect_errors(OBJ(",\"sensorElementList\":[{\"sensorMetadata\":{\"startTime\":\"2020-01-02T00:00:00Z\","
+                      "\"endTime\":\"2020-01-01T00:00:00Z\"},\"sensorReport\":[{\"type\":\"Dimensionless\"}]}]"),
+                  "RANGE $.sensorElementList[0].sensorMetadata.startTime\n");
+}
+
 static void test_sensor_report_required(void **state)
 {
     (void)state;
@@ -268,9 +339,14 @@ int main(void)
         cmocka_unit_test(test_cbv_forms),
         cmocka_unit_test(test_cbv_urn_form),
         cmocka_unit_test(test_measurement_type_forms),
+        cmocka_unit_test(test_unit_of_measure),
         cmocka_unit_test(test_extension_names),
         cmocka_unit_test(test_ilmd),
         cmocka_unit_test(test_event_context),
+        cmocka_unit_test(test_quantity_element),
+        cmocka_unit_test(test_duplicate_epcs),
+        cmocka_unit_test(test_action_and_ilmd_by_type),
+        cmocka_unit_test(test_parent_id),
         cmocka_unit_test(test_transaction_list),
         cmocka_unit_test(test_persistent_disposition_lists),
         cmocka_unit_test(test_persistent_disposition_disjoint),
@@ -278,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_malformed_time_once),
         cmocka_unit_test(test_future_event_time),
         cmocka_unit_test(test_hex_binary),
+        cmocka_unit_test(test_sensor_ranges),
         cmocka_unit_test(test_sensor_report_required),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
