@@ -118,6 +118,19 @@ int tnt__cbv_lookup(int vocab_id, const char *value, const char **bare)
     return TNT__CBV_CUSTOM;
 }
 
+/* The JSON schema excludes the URN and ns.gs1.org forms of the CBV
+ * vocabularies (definition vocab-other-uri) and the gs1.org/voc Web URIs of
+ * measurement and sensor alert types (vocab-nonGS1WebVoc-uri): in JSON a
+ * standard value is its bare name, CURIE or ref.gs1.org Web URI. */
+bool tnt__cbv_json_form(int vocab_id, const char *value)
+{
+    if (vocab_id == TNT__V_MEASURE || vocab_id == TNT__V_ALERT)
+        return !(after(value, "https://gs1.org/voc/") || after(value, "http://gs1.org/voc/") ||
+                 after(value, "https://www.gs1.org/voc/") || after(value, "http://www.gs1.org/voc/"));
+    return !(after(value, "urn:epcglobal:cbv") || after(value, "https://ns.gs1.org/cbv/") ||
+             after(value, "http://ns.gs1.org/cbv/"));
+}
+
 size_t tnt__cbv_web_uri(char *buf, size_t cap, int vocab_id, const char *bare)
 {
     size_t a = strlen(vocabs[vocab_id].web), b = strlen(bare);
@@ -130,33 +143,142 @@ size_t tnt__cbv_web_uri(char *buf, size_t cap, int vocab_id, const char *bare)
 
 const char *tnt__cbv_name(int vocab_id) { return vocabs[vocab_id].name; }
 
-static bool uri_char(unsigned char c)
-{
-    /* unreserved / reserved characters of RFC 3986, and '%' (checked below) */
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           (c && strchr("-._~:/?#[]@!$&'()*+,;=%", c));
-}
+/* ---- RFC 3986 URI syntax: the EPCIS JSON schema's "format": "uri" ---- */
 
 static bool alpha(unsigned char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
+static bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static bool hex(unsigned char c) { return digit(c) || ((c | 32) >= 'a' && (c | 32) <= 'f'); }
+static bool unreserved(unsigned char c) { return alpha(c) || digit(c) || (c && strchr("-._~", c)); }
+static bool sub_delim(unsigned char c) { return c && strchr("!$&'()*+,;=", c); }
 
-static bool hex(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f'); }
+/* Length of one character of a class at p ('%' + two hex digits counts as
+ * one), or 0. extra lists the class's characters beyond unreserved and
+ * sub-delims. */
+static size_t uchar(const unsigned char *p, const char *extra)
+{
+    if (*p == '%')
+        return hex(p[1]) && hex(p[2]) ? 3 : 0;
+    return unreserved(*p) || sub_delim(*p) || (*p && strchr(extra, *p)) ? 1 : 0;
+}
+
+/* Skip a run of characters of one class; returns where it stops. */
+static const unsigned char *run(const unsigned char *p, const char *extra)
+{
+    for (size_t n; (n = uchar(p, extra)); p += n)
+        ;
+    return p;
+}
+
+/* dec-octet "." dec-octet "." dec-octet "." dec-octet, the whole of [p, end). */
+static bool ipv4(const unsigned char *p, const unsigned char *end)
+{
+    for (int i = 0; i < 4; i++) {
+        const unsigned char *s = p;
+        int v = 0;
+        while (p < end && digit(*p) && p - s < 3)
+            v = v * 10 + (*p++ - '0');
+        if (p == s || v > 255 || (p - s > 1 && *s == '0'))
+            return false;
+        if (i < 3 && (p >= end || *p++ != '.'))
+            return false;
+    }
+    return p == end;
+}
+
+/* IPv6address of RFC 3986 section 3.2.2, the whole of [p, end). */
+static bool ipv6(const unsigned char *p, const unsigned char *end)
+{
+    int groups = 0;
+    bool elided = false;
+    if (end - p >= 2 && p[0] == ':' && p[1] == ':') {
+        elided = true;
+        p += 2;
+        if (p == end)
+            return true;
+    }
+    for (;;) {
+        const unsigned char *s = p;
+        while (p < end && hex(*p) && p - s < 4)
+            p++;
+        if (p < end && (*p == '.' || (hex(*p) && p - s == 4))) {
+            /* a dotted IPv4 tail takes the place of the last two groups */
+            if (!ipv4(s, end))
+                return false;
+            groups += 2;
+            break;
+        }
+        if (p == s)
+            return false;
+        groups++;
+        if (p == end)
+            break;
+        if (*p++ != ':' || p == end)
+            return false;
+        if (*p == ':') {
+            if (elided)
+                return false;
+            elided = true;
+            if (++p == end)
+                break;
+        }
+    }
+    return elided ? groups <= 7 : groups == 8;
+}
+
+/* authority = [ userinfo "@" ] host [ ":" port ], the whole of [p, end). */
+static bool authority(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char *at = memchr(p, '@', (size_t)(end - p));
+    if (at) {
+        if (run(p, ":") != at)
+            return false;
+        p = at + 1;
+    }
+    if (p < end && *p == '[') {
+        const unsigned char *close = memchr(p, ']', (size_t)(end - p));
+        if (!close)
+            return false;
+        const unsigned char *a = p + 1;
+        if (a < close && (*a | 32) == 'v') { /* IPvFuture */
+            const unsigned char *h = ++a;
+            while (a < close && hex(*a))
+                a++;
+            if (a == h || a >= close || *a++ != '.' || a == close || run(a, ":") != close)
+                return false;
+        } else if (!ipv6(a, close)) {
+            return false;
+        }
+        p = close + 1;
+    } else {
+        p = run(p, "");
+    }
+    if (p < end && *p == ':')
+        for (p++; p < end && digit(*p); p++)
+            ;
+    return p == end;
+}
 
 bool tnt__is_uri(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     if (!alpha(*p))
         return false;
-    while (alpha(*p) || (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
+    while (alpha(*p) || digit(*p) || *p == '+' || *p == '-' || *p == '.')
         p++;
-    if (*p++ != ':' || !*p)
+    if (*p++ != ':')
         return false;
-    for (; *p; p++) {
-        if (*p >= 0x80)
-            continue; /* IRIs: non-ASCII characters are allowed */
-        if (!uri_char(*p))
+    if (p[0] == '/' && p[1] == '/') {
+        const unsigned char *a = p + 2, *end = a;
+        while (*end && *end != '/' && *end != '?' && *end != '#')
+            end++;
+        if (!authority(a, end))
             return false;
-        if (*p == '%' && !(hex(p[1]) && hex(p[2])))
-            return false;
+        p = end;
     }
-    return true;
+    p = run(p, ":@/");              /* path */
+    if (*p == '?')
+        p = run(p + 1, ":@/?");     /* query */
+    if (*p == '#')
+        p = run(p + 1, ":@/?");     /* fragment */
+    return *p == '\0';
 }

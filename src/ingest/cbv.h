@@ -25,13 +25,17 @@ enum {
 
 /* Classify a value; for standard values *bare is the static bare name. */
 int tnt__cbv_lookup(int vocab, const char *value, const char **bare);
+/* False when the JSON binding excludes the form value is written in: a CBV
+ * URN (urn:epcglobal:cbv:...), an ns.gs1.org/cbv URI, or a gs1.org/voc Web
+ * URI of a measurement or sensor alert type. */
+bool tnt__cbv_json_form(int vocab, const char *value);
 /* Web URI of a standard bare name ("https://ref.gs1.org/cbv/BizStep-shipping"). */
 size_t tnt__cbv_web_uri(char *buf, size_t cap, int vocab, const char *bare);
 /* Human name of a vocabulary ("bizStep"). */
 const char *tnt__cbv_name(int vocab);
 
-/* An absolute URI (RFC 3986: scheme ":" then URI characters), as the
- * EPCIS schema's "format": "uri" requires. */
+/* An absolute URI by the grammar of RFC 3986 (ASCII only: an IRI is not a
+ * URI), as the EPCIS JSON schema's "format": "uri" requires. */
 bool tnt__is_uri(const char *s);
 
 #endif /* TNT_CBV_H */

@@ -34,6 +34,21 @@ static void err(val *v, const char *code, const tnt__path *path, const char *fmt
         v->oom = true;
 }
 
+/* True when an error is already recorded at path (by decoding or here):
+ * a value that was present but invalid is not also reported missing. */
+static bool has_diag(val *v, const tnt__path *path)
+{
+    const char *ps = tnt__path_str(v->ev->arena, v->ev->source_path ? v->ev->source_path : "$", path);
+    if (!ps) {
+        v->oom = true;
+        return false;
+    }
+    for (uint32_t i = 0; i < v->ev->n_diags; i++)
+        if (strcmp(v->ev->diags[i].path, ps) == 0)
+            return true;
+    return false;
+}
+
 /* ---- values ---- */
 
 static bool uri(val *v, const char *s, const tnt__path *path)
@@ -86,10 +101,12 @@ static void epcs(val *v, const tnt__strs *l, const char *name)
     }
 }
 
+/* Extension members are named by a URI or a prefixed name (which has the
+ * syntax of one); "@context" is allowed on the event itself only. */
 static void ext_keys(val *v, const tnt__node *obj, const tnt__path *path, const char *where)
 {
     for (const tnt__node *c = obj ? obj->child : NULL; c; c = c->next)
-        if (!strchr(c->key, ':') && c->key[0] != '@')
+        if (!tnt__is_uri(c->key) && (path || strcmp(c->key, "@context") != 0))
             err(v, "UNKNOWN_FIELD", KEY(path, c->key),
                 "'%.80s' is not a field of %s; extensions need a namespace prefix (\"ns:%.40s\")", c->key, where,
                 c->key);
@@ -115,12 +132,20 @@ static void qtys(val *v, const tnt__qtys *l, const char *name)
     }
 }
 
-static void vocab(val *v, int voc, const char *s, const tnt__path *path)
+/* A value of a CBV vocabulary; returns its bare name when it is standard. */
+static const char *vocab(val *v, int voc, const char *s, const tnt__path *path)
 {
-    const char *bare;
-    if (s && tnt__cbv_lookup(voc, s, &bare) == TNT__CBV_UNKNOWN)
+    const char *bare = NULL;
+    if (!s)
+        return NULL;
+    if (!tnt__cbv_json_form(voc, s))
+        err(v, "VOCABULARY", path,
+            "'%.100s' is not a CBV %s in the JSON binding: write the bare name, CURIE or https://ref.gs1.org/ Web URI",
+            s, tnt__cbv_name(voc));
+    else if (tnt__cbv_lookup(voc, s, &bare) == TNT__CBV_UNKNOWN)
         err(v, "VOCABULARY", path, "'%.100s' is not a CBV %s; use a standard value or your own URI", s,
             tnt__cbv_name(voc));
+    return bare;
 }
 
 static void refs(val *v, const tnt__refs *l, const char *name, const char *value_key, int voc, bool type_required)
@@ -140,9 +165,13 @@ static void refs(val *v, const tnt__refs *l, const char *name, const char *value
     }
 }
 
+/* decode allocates the value array of every list it reads, so a list that
+ * was present but empty has v set and n == 0. */
 static void pd_list(val *v, const tnt__strs *l, const char *name)
 {
     const tnt__path *lp = KEY(KEY(NULL, "persistentDisposition"), name);
+    if (l->v && !l->n)
+        err(v, "EMPTY", lp, "persistentDisposition.%s needs at least one disposition", name);
     for (uint32_t i = 0; i < l->n; i++) {
         vocab(v, TNT__V_DISP, l->v[i], IDX(lp, i));
         for (uint32_t j = 0; j < i; j++)
@@ -161,13 +190,29 @@ static bool hex_binary(const char *s)
     return true;
 }
 
+static void persistent_disposition(val *v, const tnt_event *ev)
+{
+    const tnt__path *pp = KEY(NULL, "persistentDisposition");
+    if (!ev->has_pd)
+        return;
+    if (!ev->pd_set.v && !ev->pd_unset.v && !has_diag(v, KEY(pp, "set")) && !has_diag(v, KEY(pp, "unset")))
+        err(v, "REQUIRED", pp, "persistentDisposition needs a set or an unset list");
+    pd_list(v, &ev->pd_set, "set");
+    pd_list(v, &ev->pd_unset, "unset");
+    /* A disposition cannot become both true and false in one event. */
+    for (uint32_t i = 0; i < ev->pd_unset.n; i++)
+        for (uint32_t j = 0; j < ev->pd_set.n; j++)
+            if (strcmp(ev->pd_unset.v[i], ev->pd_set.v[j]) == 0) {
+                err(v, "DUPLICATE", IDX(KEY(pp, "unset"), i), "'%.60s' is both set and unset", ev->pd_unset.v[i]);
+                break;
+            }
+}
+
 static void sreport(val *v, const tnt__sreport *r, const tnt__path *rp)
 {
-    const char *bare = NULL;
-    if (!r->type)
+    if (!r->type && !has_diag(v, KEY(rp, "type")))
         err(v, "REQUIRED", KEY(rp, "type"), "a sensor report needs a type (a gs1:MeasurementType)");
-    else if (tnt__cbv_lookup(TNT__V_MEASURE, r->type, &bare) == TNT__CBV_UNKNOWN)
-        err(v, "VOCABULARY", KEY(rp, "type"), "'%.80s' is not a gs1:MeasurementType", r->type);
+    const char *bare = vocab(v, TNT__V_MEASURE, r->type, KEY(rp, "type"));
     vocab(v, TNT__V_ALERT, r->exception, KEY(rp, "exception"));
     vocab(v, TNT__V_COMPONENT, r->component, KEY(rp, "component"));
     const struct {
@@ -185,6 +230,8 @@ static void sreport(val *v, const tnt__sreport *r, const tnt__path *rp)
         uri(v, uris[i].s, KEY(rp, uris[i].k));
     if (r->hex_binary_value && !hex_binary(r->hex_binary_value))
         err(v, "FORMAT", KEY(rp, "hexBinaryValue"), "'%.40s' is not hexadecimal", r->hex_binary_value);
+    else if (r->hex_binary_value && strlen(r->hex_binary_value) % 2)
+        err(v, "FORMAT", KEY(rp, "hexBinaryValue"), "xsd:hexBinary is bytes: it needs an even number of hex digits");
     if (r->uom) {
         const tnt__unit *u = tnt__unit_find(r->uom);
         if (!tnt__unit_syntax(r->uom))
@@ -273,8 +320,10 @@ static void what(val *v, const tnt_event *ev)
                 ev->type == TNT_EVENT_AGGREGATION ? " when action is ADD or DELETE" : "");
         break;
     case TNT_EVENT_TRANSACTION:
-        if (!ev->biz_transactions.n)
-            err(v, "REQUIRED", KEY(NULL, "bizTransactionList"), "a TransactionEvent needs a non-empty bizTransactionList");
+        if (!(p & TNT__P_BIZ_TRANSACTIONS) && !has_diag(v, KEY(NULL, "bizTransactionList")))
+            err(v, "REQUIRED", KEY(NULL, "bizTransactionList"), "a TransactionEvent needs a bizTransactionList");
+        else if ((p & TNT__P_BIZ_TRANSACTIONS) && !ev->biz_transactions.n)
+            err(v, "EMPTY", KEY(NULL, "bizTransactionList"), "a TransactionEvent needs at least one business transaction");
         if (!del && !(p & TNT__P_EPC_LIST) && !nonempty_qtys(&ev->quantity_list))
             err(v, "REQUIRED", KEY(NULL, "epcList"), "a TransactionEvent needs an epcList or a quantityList");
         break;
@@ -314,27 +363,74 @@ static void fields_of_type(val *v, const tnt_event *ev)
             tnt_event_type_name(t));
 }
 
+/* [+-]hh:mm within -14:00..+14:00, as the schema's pattern for eventTimeZoneOffset. */
+static bool tz_offset(const char *s)
+{
+    if ((s[0] != '+' && s[0] != '-') || strlen(s) != 6 || s[3] != ':')
+        return false;
+    for (int i = 1; i < 6; i++)
+        if (i != 3 && !(s[i] >= '0' && s[i] <= '9'))
+            return false;
+    int h = (s[1] - '0') * 10 + (s[2] - '0'), m = (s[4] - '0') * 10 + (s[5] - '0');
+    return m < 60 && (h < 14 || (h == 14 && m == 0));
+}
+
 static void when(val *v, const tnt_event *ev)
 {
-    if (!ev->event_time.set)
-        err(v, "REQUIRED", KEY(NULL, "eventTime"), "the event has no valid eventTime");
+    if (!ev->event_time.set) {
+        if (!has_diag(v, KEY(NULL, "eventTime")))
+            err(v, "REQUIRED", KEY(NULL, "eventTime"), "the event has no eventTime");
+    }
     else if (v->p->future_skew_ms >= 0 && ev->event_time.ms > now_ms(v->p) + v->p->future_skew_ms)
         err(v, "FUTURE", KEY(NULL, "eventTime"), "eventTime lies more than %lld s in the future",
             (long long)(v->p->future_skew_ms / 1000));
-    int16_t off;
-    if (!ev->event_time_zone_offset)
-        err(v, "REQUIRED", KEY(NULL, "eventTimeZoneOffset"), "the event has no eventTimeZoneOffset");
-    else if (!tnt__offset_parse(&off, ev->event_time_zone_offset) || ev->event_time_zone_offset[0] == 'Z')
-        err(v, "FORMAT", KEY(NULL, "eventTimeZoneOffset"), "'%.20s' is not an offset like +01:00 or -05:30",
-            ev->event_time_zone_offset);
+    if (!ev->event_time_zone_offset) {
+        if (!has_diag(v, KEY(NULL, "eventTimeZoneOffset")))
+            err(v, "REQUIRED", KEY(NULL, "eventTimeZoneOffset"), "the event has no eventTimeZoneOffset");
+    } else if (!tz_offset(ev->event_time_zone_offset)) {
+        err(v, "FORMAT", KEY(NULL, "eventTimeZoneOffset"),
+            "'%.20s' is not an offset from -14:00 to +14:00 written like +01:00 or -05:30", ev->event_time_zone_offset);
+    }
     if (ev->error_decl) {
         const tnt__path *ep = KEY(NULL, "errorDeclaration");
-        if (!ev->error_decl->declaration_time.set)
+        if (!ev->error_decl->declaration_time.set && !has_diag(v, KEY(ep, "declarationTime")))
             err(v, "REQUIRED", KEY(ep, "declarationTime"), "an errorDeclaration needs a declarationTime");
         vocab(v, TNT__V_ER, ev->error_decl->reason, KEY(ep, "reason"));
         for (uint32_t i = 0; i < ev->error_decl->corrective_ids.n; i++)
             uri(v, ev->error_decl->corrective_ids.v[i], IDX(KEY(ep, "correctiveEventIDs"), i));
         ext_keys(v, ev->error_decl->ext, ep, "errorDeclaration");
+    }
+}
+
+static bool node_equal(const tnt__node *a, const tnt__node *b)
+{
+    if (a->kind != b->kind || a->count != b->count || (a->str && (!b->str || strcmp(a->str, b->str) != 0)))
+        return false;
+    for (a = a->child, b = b->child; a && b; a = a->next, b = b->next)
+        if ((a->key && (!b->key || strcmp(a->key, b->key) != 0)) || !node_equal(a, b))
+            return false;
+    return true;
+}
+
+/* An event's own @context: a URL, a prefix object, or a list of distinct ones. */
+static void context(val *v, const tnt__node *c)
+{
+    const tnt__path *cp = KEY(NULL, "@context");
+    if (!c || has_diag(v, cp))
+        return;
+    if (c->kind == TNT__N_STRING && !tnt__is_uri(c->str))
+        err(v, "CONTEXT", cp, "'%.100s' is not a context URL", c->str);
+    if (c->kind != TNT__N_ARRAY)
+        return;
+    size_t i = 0;
+    for (const tnt__node *k = c->child; k; k = k->next, i++) {
+        bool dup = false;
+        for (const tnt__node *j = c->child; j != k && !dup; j = j->next)
+            dup = node_equal(j, k);
+        if (dup)
+            err(v, "CONTEXT", IDX(cp, i), "the @context lists the same context twice");
+        else if (k->kind == TNT__N_STRING ? !tnt__is_uri(k->str) : k->kind != TNT__N_OBJECT)
+            err(v, "CONTEXT", IDX(cp, i), "an @context list holds context URLs and prefix objects only");
     }
 }
 
@@ -369,10 +465,7 @@ bool tnt__validate(tnt_event *ev, const tnt__pipeline *p)
     qtys(&v, &ev->output_quantity_list, "outputQuantityList");
     vocab(&v, TNT__V_BIZSTEP, ev->biz_step, KEY(NULL, "bizStep"));
     vocab(&v, TNT__V_DISP, ev->disposition, KEY(NULL, "disposition"));
-    if (ev->has_pd && !ev->pd_set.n && !ev->pd_unset.n)
-        err(&v, "REQUIRED", KEY(NULL, "persistentDisposition"), "persistentDisposition needs a set or an unset list");
-    pd_list(&v, &ev->pd_set, "set");
-    pd_list(&v, &ev->pd_unset, "unset");
+    persistent_disposition(&v, ev);
     place(&v, ev->read_point, ev->read_point_ext, ev->present & TNT__P_READ_POINT, "readPoint");
     place(&v, ev->biz_location, ev->biz_location_ext, ev->present & TNT__P_BIZ_LOCATION, "bizLocation");
     refs(&v, &ev->biz_transactions, "bizTransactionList", "bizTransaction", TNT__V_BTT, false);
@@ -381,5 +474,6 @@ bool tnt__validate(tnt_event *ev, const tnt__pipeline *p)
     sensors(&v, ev);
     ext_keys(&v, ev->ilmd, KEY(NULL, "ilmd"), "ilmd");
     ext_keys(&v, ev->ext, NULL, "an EPCIS event");
+    context(&v, tnt__node_get(ev->ext, "@context"));
     return !v.oom;
 }
