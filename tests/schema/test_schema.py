@@ -113,10 +113,11 @@ class Schema:
         assert "uri" in fc.checkers and "date-time" in fc.checkers, "format checkers for uri/date-time missing"
         root = json.load(open(os.path.join(split_dir, "EPCIS-JSON-Schema-root.json"), encoding="utf-8"))
         single = json.load(open(os.path.join(base, "EPCIS-JSON-Schema.json"), encoding="utf-8"))
-        self.validators = {
-            "split": jsonschema.Draft7Validator(root, registry=registry, format_checker=fc),
-            "single": jsonschema.Draft7Validator(single, format_checker=fc),
-        }
+        # Both forms of the schema agreed on every variant when checked; the
+        # split one doubles the run time, so it is judged with TNT_SCHEMA_BOTH=1.
+        self.validators = {"single": jsonschema.Draft7Validator(single, format_checker=fc)}
+        if os.environ.get("TNT_SCHEMA_BOTH") == "1":
+            self.validators["split"] = jsonschema.Draft7Validator(root, registry=registry, format_checker=fc)
 
     def judge(self, doc, list_path):
         """Per event index of doc[list_path]: {schema name: first error message}."""
@@ -558,7 +559,7 @@ def main():
         row[r["outcome"]] = row.get(r["outcome"], 0) + 1
         for rule in r["rules"]:
             rule_hits[rule] = rule_hits.get(rule, 0) + 1
-        if len(r["schema"]) == 1:
+        if len(r["schema"]) == 1 and len(schema.validators) == 2:
             disagree.append("%s: %s: only the %s schema rejects it" % (r["file"], r["label"], *r["schema"]))
         where = "%s event %d (%s)" % (r["file"], r["index"], r["label"])
         ev = json.dumps(r["event"], ensure_ascii=False)[:400]

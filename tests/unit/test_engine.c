@@ -121,7 +121,7 @@ static void test_ingest_and_duplicates(void **state)
                       "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","
                       "\"action\":\"SHOUT\",\"epcList\":[\"urn:epc:id:sgtin:9506000.013435.U7\"]},"
                       "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T10:00:00.000+00:00\",\"eventTimeZoneOffset\":\"+00:00\","
-                      "\"action\":\"ADD\",\"bizStep\":\"urn:epcglobal:cbv:bizstep:commissioning\","
+                      "\"action\":\"ADD\",\"bizStep\":\"https://ref.gs1.org/cbv/BizStep-commissioning\","
                       "\"epcList\":[\"https://example.com/01/09506000134352/21/U7\"]}]}}";
     /* the third event is the first in other forms: a duplicate in the same document */
     ingest_str(e, doc, 1, 1, 1);
