@@ -130,7 +130,9 @@ tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts)
         if (!e->uris[i])
             st = tnt__error(TNT_E_NOMEM, "out of memory");
     }
-    int partitions = o.partitions ? o.partitions : c.partitions ? c.partitions : 4;
+    /* A new log gets the partitions asked for (the backend's default: 4);
+     * an existing log keeps its own. */
+    int partitions = o.partitions ? o.partitions : c.partitions;
     char part_setting[32];
     snprintf(part_setting, sizeof part_setting, "partitions=%d", partitions);
     e->archive_after_ms = o.archive_after_ms ? o.archive_after_ms : c.archive_after_ms ? c.archive_after_ms : 90 * DAY_MS;
@@ -142,7 +144,7 @@ tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts)
     e->reader.flags |= TNT_READ_DEFAULT; /* the store holds validated, hashed, normalised events */
 
     if (st == TNT_OK)
-        st = open_role(e, 0, e->uris[0], "database.event_store", &c, part_setting);
+        st = open_role(e, 0, e->uris[0], "database.event_store", &c, partitions ? part_setting : NULL);
     if (st == TNT_OK)
         st = open_role(e, 1, e->uris[1], "database.real_time_store", &c, "tnt.durable_log=1");
     if (st == TNT_OK)
