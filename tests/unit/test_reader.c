@@ -1058,6 +1058,26 @@ static void test_hostile_json(void **state)
     assert_string_equal(first_code(&r, 0, code, sizeof code), "");
     assert_non_null(strstr(r.ev[0], "\"epcList\":[\"https://id.gs1.org/01/10614141073464/21/2017\"]"));
     result_free(&r);
+    /* a reading whose canonical unit cannot hold it stays in its own */
+    const char *huge = DOC_HEAD "{\"type\":\"ObjectEvent\",\"eventTime\":\"2020-01-01T00:00:00Z\",\"eventTimeZoneOffset\":"
+                                "\"+00:00\",\"action\":\"OBSERVE\",\"readPoint\":{\"id\":\"urn:epc:id:sgln:0614141.07346.0\"},"
+                                "\"sensorElementList\":[{\"sensorReport\":[{\"type\":\"Mass\",\"value\":1e307,\"uom\":\"TNE\"},"
+                                "{\"type\":\"Mass\",\"value\":2,\"uom\":\"TNE\"}]}]}]}}";
+    tnt_reader *rd;
+    tnt_reader_new(&rd, NULL);
+    tnt_reader_feed(rd, huge, strlen(huge));
+    tnt_reader_finish(rd);
+    tnt_event *ev, *c;
+    assert_int_equal(tnt_reader_next(&ev, rd), TNT_OK);
+    assert_true(tnt_event_is_valid(ev));
+    assert_int_equal(tnt_event_clone(&c, ev), TNT_OK);
+    char *j;
+    tnt_event_to_json(&j, NULL, c, 0);
+    assert_non_null(strstr(j, "{\"type\":\"Mass\",\"value\":1e+307,\"uom\":\"TNE\"}"));
+    assert_non_null(strstr(j, "{\"type\":\"Mass\",\"value\":2000,\"uom\":\"KGM\"}"));
+    tnt_free(j);
+    tnt_event_free(c);
+    tnt_reader_free(rd);
 }
 
 /* ---- document-level errors, counts, header, reset ---- */
