@@ -769,6 +769,25 @@ static void test_late_context(void **state)
     assert_int_equal(tnt_event_index(ev), 1);
     assert_int_equal(tnt_reader_next(&ev, r), TNT_DONE);
     tnt_reader_free(r);
+    /* no @context, and more events than may wait (64 MiB): they come out in
+     * order before the document ends */
+    tnt_reader_new(&r, NULL);
+    const char *head = "{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":[{}";
+    tnt_reader_feed(r, head, strlen(head));
+    assert_int_equal(tnt_reader_next(&ev, r), TNT_AGAIN);
+    size_t out = 0;
+    for (int i = 0; i < 20000 && out == 0; i++) {
+        tnt_reader_feed(r, ",{}", 3);
+        while (tnt_reader_next(&ev, r) == TNT_OK)
+            assert_int_equal(tnt_event_index(ev), out++);
+    }
+    assert_true(out > 0);
+    tnt_reader_feed(r, "],\"@context\":[]}}", 17);
+    tnt_reader_finish(r);
+    while (tnt_reader_next(&ev, r) == TNT_OK)
+        assert_int_equal(tnt_event_index(ev), out++);
+    assert_true(out > 1000);
+    tnt_reader_free(r);
 }
 
 /* ---- limits and hostile input ---- */
