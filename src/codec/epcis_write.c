@@ -263,7 +263,7 @@ void tnt__epcis_write(tnt__buf *b, const tnt_event *ev, unsigned int flags)
     if (ev->certification_info.n == 1 && !(p & TNT__P_CERT_LIST))
         str(&x, "certificationInfo", ev->certification_info.v[0]);
     else
-        strs(&x, "certificationInfo", &ev->certification_info, false);
+        strs(&x, "certificationInfo", &ev->certification_info, p & TNT__P_CERT_LIST);
     if (ev->error_decl) {
         const tnt__errdecl *e = ev->error_decl;
         jopen(&x, "errorDeclaration", '{');

@@ -76,12 +76,17 @@ static void report(norm *n, tnt__sreport *r)
     const char *canon = tnt__unit_canonical(r->type);
     if (!u || !canon || strcmp(u->measure, r->type) != 0 || strcmp(u->code, canon) == 0)
         return;
+    double v[TNT__SR_NUMS];
     for (int i = 0; i < TNT__SR_NUMS; i++) {
+        v[i] = r->num[i];
         if (!((r->has_num >> i) & 1) || i == TNT__SR_PERC_RANK)
             continue;
         /* A spread scales but does not shift. */
-        r->num[i] = r->num[i] * u->factor + (i == TNT__SR_SDEV ? 0 : u->offset);
+        v[i] = r->num[i] * u->factor + (i == TNT__SR_SDEV ? 0 : u->offset);
+        if (!(v[i] - v[i] == 0))
+            return; /* past a double in the canonical unit (1e307 t in kg): kept as sent */
     }
+    memcpy(r->num, v, sizeof v);
     r->uom = canon;
 }
 

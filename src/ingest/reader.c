@@ -226,8 +226,10 @@ static void skip(tnt_reader *r, size_t n)
     size_t k = n < r->npre ? n : r->npre;
     memmove(r->pre, r->pre + k, r->npre - k);
     r->npre -= k;
-    r->in += n - k;
-    r->in_len -= n - k;
+    if (n > k) { /* (r->in may be NULL when nothing was fed) */
+        r->in += n - k;
+        r->in_len -= n - k;
+    }
 }
 
 /* Append up to n input bytes to b. */

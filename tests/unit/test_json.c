@@ -1122,6 +1122,18 @@ static void test_write_forms(void **state)
     tnt_free(out);
     tnt__arena_destroy(&d.a);
 
+    /* empty lists the input had stay */
+    decode(&d, "{\"type\":\"ObjectEvent\",\"certificationInfo\":[],\"childEPCs\":[],\"sourceList\":[],"
+               "\"destinationList\":[],\"childQuantityList\":[],\"inputEPCList\":[],\"outputEPCList\":[],"
+               "\"inputQuantityList\":[],\"outputQuantityList\":[],\"bizLocation\":{}}");
+    out = write_ev(d.ev, 0);
+    assert_string_equal(out, "{\"type\":\"ObjectEvent\",\"certificationInfo\":[],\"childEPCs\":[],"
+                             "\"inputEPCList\":[],\"childQuantityList\":[],\"inputQuantityList\":[],"
+                             "\"outputEPCList\":[],\"outputQuantityList\":[],\"bizLocation\":{},\"sourceList\":[],"
+                             "\"destinationList\":[]}");
+    tnt_free(out);
+    tnt__arena_destroy(&d.a);
+
     /* an event's own @context gives way to the generated one */
     decode(&d, "{\"@context\":[{\"ex\":\"https://ex/\"}],\"type\":\"ObjectEvent\",\"ex:a\":1}");
     tnt__event_add_prefix(d.ev, "ex", "https://ex/");

@@ -769,6 +769,25 @@ static void test_late_context(void **state)
     assert_int_equal(tnt_event_index(ev), 1);
     assert_int_equal(tnt_reader_next(&ev, r), TNT_DONE);
     tnt_reader_free(r);
+    /* no @context, and more events than may wait (64 MiB): they come out in
+     * order before the document ends */
+    tnt_reader_new(&r, NULL);
+    const char *head = "{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":[{}";
+    tnt_reader_feed(r, head, strlen(head));
+    assert_int_equal(tnt_reader_next(&ev, r), TNT_AGAIN);
+    size_t out = 0;
+    for (int i = 0; i < 20000 && out == 0; i++) {
+        tnt_reader_feed(r, ",{}", 3);
+        while (tnt_reader_next(&ev, r) == TNT_OK)
+            assert_int_equal(tnt_event_index(ev), out++);
+    }
+    assert_true(out > 0);
+    tnt_reader_feed(r, "],\"@context\":[]}}", 17);
+    tnt_reader_finish(r);
+    while (tnt_reader_next(&ev, r) == TNT_OK)
+        assert_int_equal(tnt_event_index(ev), out++);
+    assert_true(out > 1000);
+    tnt_reader_free(r);
 }
 
 /* ---- limits and hostile input ---- */
@@ -1058,6 +1077,26 @@ static void test_hostile_json(void **state)
     assert_string_equal(first_code(&r, 0, code, sizeof code), "");
     assert_non_null(strstr(r.ev[0], "\"epcList\":[\"https://id.gs1.org/01/10614141073464/21/2017\"]"));
     result_free(&r);
+    /* a reading whose canonical unit cannot hold it stays in its own */
+    const char *huge = DOC_HEAD "{\"type\":\"ObjectEvent\",\"eventTime\":\"2020-01-01T00:00:00Z\",\"eventTimeZoneOffset\":"
+                                "\"+00:00\",\"action\":\"OBSERVE\",\"readPoint\":{\"id\":\"urn:epc:id:sgln:0614141.07346.0\"},"
+                                "\"sensorElementList\":[{\"sensorReport\":[{\"type\":\"Mass\",\"value\":1e307,\"uom\":\"TNE\"},"
+                                "{\"type\":\"Mass\",\"value\":2,\"uom\":\"TNE\"}]}]}]}}";
+    tnt_reader *rd;
+    tnt_reader_new(&rd, NULL);
+    tnt_reader_feed(rd, huge, strlen(huge));
+    tnt_reader_finish(rd);
+    tnt_event *ev, *c;
+    assert_int_equal(tnt_reader_next(&ev, rd), TNT_OK);
+    assert_true(tnt_event_is_valid(ev));
+    assert_int_equal(tnt_event_clone(&c, ev), TNT_OK);
+    char *j;
+    tnt_event_to_json(&j, NULL, c, 0);
+    assert_non_null(strstr(j, "{\"type\":\"Mass\",\"value\":1e+307,\"uom\":\"TNE\"}"));
+    assert_non_null(strstr(j, "{\"type\":\"Mass\",\"value\":2000,\"uom\":\"KGM\"}"));
+    tnt_free(j);
+    tnt_event_free(c);
+    tnt_reader_free(rd);
 }
 
 /* ---- document-level errors, counts, header, reset ---- */

@@ -1,0 +1,8 @@
+€³—üÑ\"+02:002Yni:///sha-256;56ba4f355c57456b41c3fb60b22d8342e759de503e3e618940ca3b6ad1bf9b00?ver=CBV2.0J+urn:epc:id:sgtin:9520001.012346.10000001001J+urn:epc:id:sgtin:9520001.012346.10000001002J+urn:epc:id:sgtin:9520001.012346.10000001003J+urn:epc:id:sgtin:9520001.012346.10000001004J+urn:epc:id:sgtin:9520001.012346.10000001005J+urn:epc:id:sgtin:9520001.012346.10000001006J+urn:epc:id:sgtin:9520001.012346.10000001007J+urn:epc:id:sgtin:9520001.012346.10000001008J+urn:epc:id:sgtin:9520001.012346.10000001009J+urn:epc:id:sgtin:9520001.012346.10000001010š	receiving¢in_progressª
+completeness_inferred²urn:epc:id:sgln:9529999.99999.0Âurn:epc:id:sgln:9529999.99999.0Ò.
+inv'urn:epcglobal:cbv:bt:9520011111116:A123Ò/
+po)urn:epcglobal:cbv:bt:9529999999991:XYZ567Ò7
+desadv-urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6Ú-
+owning_partyurn:epc:id:pgln:9520001.11111â-
+owning_partyurn:epc:id:pgln:9520999.99999‚'
+examplehttp://ns.example.com/epcis/ŠYni:///sha-256;8bc6684804a20deaf675f96e6b452bdd61be2558611da841fd1bf0bf96b23e8e?ver=CBV2.0Î
