@@ -68,7 +68,7 @@ typedef struct tnt_reader_options {
     int64_t future_skew_ms;        /**< how far eventTime may lie in the future; < 0: no check. Default 1 h */
     int64_t now_ms;                /**< "now" for that check, ms since the epoch; 0: the system clock */
     size_t max_event_bytes;        /**< largest event accepted, bytes of input. Default 1 MiB */
-    size_t max_depth;              /**< deepest JSON nesting. Default 32 */
+    size_t max_depth;              /**< deepest JSON nesting, at most 64. Default 32 */
     size_t max_string_bytes;       /**< longest string. Default 64 KiB */
     size_t max_list_items;         /**< longest list. Default 100,000 */
     unsigned int epc_format;       /**< tnt_epc_format */
@@ -115,8 +115,9 @@ TNT_EXTERN void tnt_reader_reset(tnt_reader *r);
 TNT_EXTERN tnt_status tnt_reader_feed(tnt_reader *r, const void *data, size_t len);
 
 /**
- * Declare the end of the document.
- * @return TNT_OK, or TNT_E_SYNTAX if the document is incomplete
+ * Declare the end of the document. An incomplete document is reported by
+ * the next tnt_reader_next() (TNT_E_SYNTAX), after the events before it.
+ * @return TNT_OK, or the document-level error that already stopped it
  * Thread-safety: safe per handle. @since 1.0
  */
 TNT_EXTERN tnt_status tnt_reader_finish(tnt_reader *r);

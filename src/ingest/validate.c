@@ -2,6 +2,7 @@
  * is recorded with a stable code and the JSON path of the value; the GS1
  * JSON schema is the reference for what is rejected. Codes: docs/validation.md. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -89,15 +90,44 @@ static void identifier(val *v, const char *s, const tnt__path *path, bool want_c
         err(v, "IDENTIFIER", path, "'%.100s' is a class or pattern; an instance identifier is expected here", s);
 }
 
+/* Which items repeat an earlier one: sorted by (text, position), in
+ * O(n log n) — lists may hold 100,000 items. NULL when there are none or
+ * out of memory (then duplicates go unreported; nothing else depends on it). */
+static _Thread_local const char **sort_base; /* qsort has no context argument */
+
+static int by_text(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    int c = strcmp(sort_base[x], sort_base[y]);
+    return c ? c : (x > y) - (x < y);
+}
+
+static bool *repeats(val *v, const tnt__strs *l)
+{
+    if (l->n < 2)
+        return NULL;
+    uint32_t *ix = tnt__arena_alloc(v->ev->arena, l->n * sizeof *ix);
+    bool *dup = tnt__arena_zalloc(v->ev->arena, l->n);
+    if (!ix || !dup)
+        return NULL;
+    for (uint32_t i = 0; i < l->n; i++)
+        ix[i] = i;
+    sort_base = l->v;
+    qsort(ix, l->n, sizeof *ix, by_text);
+    bool any = false;
+    for (uint32_t i = 1; i < l->n; i++)
+        if (strcmp(l->v[ix[i]], l->v[ix[i - 1]]) == 0)
+            any = dup[ix[i]] = true;
+    return any ? dup : NULL;
+}
+
 static void epcs(val *v, const tnt__strs *l, const char *name)
 {
+    bool *dup = repeats(v, l);
     for (uint32_t i = 0; i < l->n; i++) {
         identifier(v, l->v[i], IDX(KEY(NULL, name), i), false);
-        for (uint32_t j = 0; j < i; j++)
-            if (strcmp(l->v[i], l->v[j]) == 0) {
-                err(v, "DUPLICATE", IDX(KEY(NULL, name), i), "'%.100s' appears twice in %s", l->v[i], name);
-                break;
-            }
+        if (dup && dup[i])
+            err(v, "DUPLICATE", IDX(KEY(NULL, name), i), "'%.100s' appears twice in %s", l->v[i], name);
     }
 }
 
@@ -172,11 +202,11 @@ static void pd_list(val *v, const tnt__strs *l, const char *name)
     const tnt__path *lp = KEY(KEY(NULL, "persistentDisposition"), name);
     if (l->v && !l->n)
         err(v, "EMPTY", lp, "persistentDisposition.%s needs at least one disposition", name);
+    bool *dup = repeats(v, l);
     for (uint32_t i = 0; i < l->n; i++) {
         vocab(v, TNT__V_DISP, l->v[i], IDX(lp, i));
-        for (uint32_t j = 0; j < i; j++)
-            if (strcmp(l->v[i], l->v[j]) == 0)
-                err(v, "DUPLICATE", IDX(lp, i), "'%.60s' appears twice", l->v[i]);
+        if (dup && dup[i])
+            err(v, "DUPLICATE", IDX(lp, i), "'%.60s' appears twice", l->v[i]);
     }
 }
 
