@@ -8,6 +8,8 @@ PACKAGES=(
   libyajl-dev libssl-dev liblmdb-dev zlib1g-dev nanopb libnanopb-dev protobuf-compiler python3-protobuf
   libzstd-dev libyaml-dev
   libcmocka-dev abigail-tools clang libclang-rt-14-dev valgrind
+  libsodium-dev
+  swig wrk chromium curl
 )
 
 missing=()

@@ -16,6 +16,18 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build
 ctest --test-dir build --output-on-failure -j"$JOBS"
 
+# The bindings build against this build, installed in a staging prefix.
+export TNT_PREFIX="$PWD/build/stage"
+cmake --install build --prefix "$TNT_PREFIX" >/dev/null
+export PKG_CONFIG_PATH="$TNT_PREFIX/lib/pkgconfig:$TNT_PREFIX/lib/x86_64-linux-gnu/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export LD_LIBRARY_PATH="$TNT_PREFIX/lib:$TNT_PREFIX/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PATH="$TNT_PREFIX/bin:$PATH"
+for t in scripts/test-*.sh; do
+  [ -e "$t" ] || continue
+  echo "== $(basename "$t" .sh) =="
+  "$t"
+done
+
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer =="
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTNT_SANITIZE=ON -DTNT_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan
