@@ -1165,7 +1165,9 @@ static tnt_status authenticate(ctx *c, const char *code)
             tnt__verdict_reason(v, "SERIAL_NOT_RECORDED", 0,
                                 "The brand signed this code, but no event of it has been recorded yet.");
             decide(c, TNT_VERDICT_GENUINE_CAUTION, 0.9);
-        } else if (v->product.known || v->brand.known) {
+        } else if (v->product.known || (v->brand.known && v->brand.signs_codes)) {
+            /* the product is registered here (or its brand registers every code): an unknown serial was
+             * never issued */
             tnt__verdict_reason(v, "SERIAL_UNKNOWN", 0, "%s never issued serial %s of this product.",
                                 v->brand.name[0] ? v->brand.name : v->product.brand[0] ? v->product.brand : "The brand",
                                 v->serial);
