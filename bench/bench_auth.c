@@ -159,18 +159,21 @@ int main(void)
     if (!mkdtemp(dir))
         return 2;
     printf("bench_auth (%s)\n", TNT_BENCH_BUILD);
-    speed(dir);
+    if (env("TNT_BENCH_AUTH_SPEED", 1))
+        speed(dir);
     long seeds = env("TNT_BENCH_AUTH_SEEDS", 5), items = env("TNT_BENCH_AUTH_ITEMS", 4000),
          attacks = env("TNT_BENCH_AUTH_ATTACKS", 100);
     double pmiss[] = {0.0, 0.10, 0.20};
-    for (size_t k = 0; k < sizeof pmiss / sizeof pmiss[0]; k++) {
+    size_t levels = (size_t)env("TNT_BENCH_AUTH_LEVELS", 3);
+    for (size_t k = 0; k < sizeof pmiss / sizeof pmiss[0] && k < levels; k++) {
         sim_result total;
         memset(&total, 0, sizeof total);
         double t0 = now_us();
         for (long s = 1; s <= seeds; s++) {
             char sd[300];
             snprintf(sd, sizeof sd, "%s/sim-%zu-%ld", dir, k, s);
-            sim_config cfg = {(uint64_t)s, (size_t)items, pmiss[k], 0.2, (size_t)attacks, sd, 0};
+            sim_config cfg = {(uint64_t)s, (size_t)items, pmiss[k], 0.2, (size_t)attacks, sd,
+                              (int)env("TNT_BENCH_AUTH_VERBOSE", 0)};
             sim_result r;
             if (sim_run(&cfg, &r) != 0)
                 return 2;

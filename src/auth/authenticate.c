@@ -848,11 +848,13 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
             soft(c, "ALREADY_SOLD", -8.0, "This code was sold already, on %s in %s: this one is a copy.", d1,
                  place(&anchor->loc, where, sizeof where));
     }
-    if (sold && c->scan->role != TNT_ROLE_CONSUMER && c->scan->intent == TNT_INTENT_RETURN && c->geo && anchor_geo) {
+    /* a return far from where custody puts it (sold there, or on that shop's shelf) */
+    if ((sold || anchor_retail) && c->scan->role != TNT_ROLE_CONSUMER && c->scan->intent == TNT_INTENT_RETURN &&
+        c->geo && anchor_geo) {
         double d = km(c->lat, c->lon, anchor->loc.lat, anchor->loc.lon) - c->acc_km;
         if (d > FAR_KM)
-            soft(c, "RETURN_FAR_FROM_SALE", -7.0, "This code was sold in %s, %.0f km from where it is returned.",
-                 place(&anchor->loc, where, sizeof where), d + c->acc_km);
+            soft(c, "RETURN_FAR_FROM_SALE", -7.0, "This code was %s in %s, %.0f km from where it is returned.",
+                 sold ? "sold" : "on a shop's shelf", place(&anchor->loc, where, sizeof where), d + c->acc_km);
     }
     if (prior->n)
         tnt__verdict_reason(v, "SCANNED_N_TIMES", 0, "This code was verified %zu time%s before.", prior->n,

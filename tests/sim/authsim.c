@@ -1097,7 +1097,8 @@ int sim_run(const sim_config *cfg, sim_result *res)
             offset(s->lat, s->lon, fabs(gauss()) * 8, &lat, &lon);
             char dev[32];
             snprintf(dev, sizeof dev, "r%zu", i);
-            scan(SIM_RECALLED, g_items[i].code, t_recall + (int64_t)between(1, 60) * DAY, lat, lon, acc_gps(), dev, 0, 0,
+            /* after the recall reached the system (reports may come three days late) */
+            scan(SIM_RECALLED, g_items[i].code, t_recall + (int64_t)between(4, 60) * DAY, lat, lon, acc_gps(), dev, 0, 0,
                  NULL, 0);
         }
         char lgtin[64];
