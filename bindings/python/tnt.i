@@ -38,6 +38,7 @@
 typedef tnt_event tnt_py_event;
 typedef tnt_id tnt_py_id;
 typedef tnt_gcp_table tnt_py_gcp;
+typedef tnt_track tnt_py_track;
 
 #if TNT_VERSION_NUMBER < 10000
 #error "the tnt Python package needs libtnt 1.0 or newer"
@@ -280,9 +281,6 @@ typedef struct tnt_py_reader {
     int has_buf;
 } tnt_py_reader;
 
-typedef struct tnt_py_track {
-    tnt_track *track;
-} tnt_py_track;
 
 static int engine_enter(tnt_py_engine *pe)
 {
@@ -366,18 +364,28 @@ static PyObject *ingest_result(tnt_status st, tnt_ingest_report *r, int counts_o
     return Py_BuildValue("(iNN)", st, m, rep);
 }
 
-/* (id, biz_step, disposition, read_point, biz_location, parent, owner,
- *  possessor, last_event, last_time_ms, event_count, readings, handle) */
+/* The track as a tnt.Track (a tuple subclass registered by the package):
+ * (id, biz_step, disposition, read_point, biz_location, parent, owner,
+ *  possessor, last_event, last_time_ms, event_count, readings, handle, engine).
+ * Built item by item: this is the hot path of the bindings. */
 static swig_type_info *track_type(void);
+static PyTypeObject *py_track_type; /* set by set_track_type() */
 
-static PyObject *track_tuple(tnt_track *t)
+static PyObject *track_tuple(tnt_track *t, PyObject *engine)
 {
+    static const tnt_track_field fields[] = {TNT_TRACK_ID, TNT_TRACK_BIZ_STEP, TNT_TRACK_DISPOSITION,
+                                             TNT_TRACK_READ_POINT, TNT_TRACK_BIZ_LOCATION, TNT_TRACK_PARENT,
+                                             TNT_TRACK_OWNER, TNT_TRACK_POSSESSOR, TNT_TRACK_LAST_EVENT};
     int64_t last = 0;
     size_t count = 0;
     tnt_track_times(t, &last, &count);
     size_t nr = tnt_track_reading_count(t);
+    PyTypeObject *tp = py_track_type ? py_track_type : &PyTuple_Type;
+    PyObject *o = tp->tp_alloc(tp, 14);
     PyObject *readings = PyTuple_New((Py_ssize_t)nr);
-    for (size_t i = 0; readings && i < nr; i++) {
+    if (!o || !readings)
+        goto fail;
+    for (size_t i = 0; i < nr; i++) {
         const char *type = NULL, *uom = NULL;
         double value = 0;
         int64_t ms = 0;
@@ -385,38 +393,38 @@ static PyObject *track_tuple(tnt_track *t)
         tnt_track_reading(&type, &value, &uom, &ms, &exc, t, i);
         PyObject *r = Py_BuildValue("(NdNLN)", str_or_none(type), value, str_or_none(uom), (long long)ms,
                                     PyBool_FromLong(exc));
-        if (!r) {
-            Py_CLEAR(readings);
-            break;
-        }
+        if (!r)
+            goto fail;
         PyTuple_SET_ITEM(readings, (Py_ssize_t)i, r);
     }
-    if (!readings) {
-        tnt_track_free(t);
-        return NULL;
+    for (Py_ssize_t i = 0; i < 9; i++) {
+        PyObject *v = str_or_none(tnt_track_get(t, fields[i]));
+        if (!v)
+            goto fail;
+        PyTuple_SET_ITEM(o, i, v);
     }
-    tnt_py_track *h = malloc(sizeof *h);
-    if (!h) {
-        tnt_track_free(t);
-        Py_DECREF(readings);
-        return PyErr_NoMemory();
+    PyObject *lt = PyLong_FromLongLong((long long)last), *ct = lt ? PyLong_FromSize_t(count) : NULL;
+    if (!ct) {
+        Py_XDECREF(lt);
+        goto fail;
     }
-    h->track = t;
-    PyObject *handle = SWIG_Python_NewPointerObj(NULL, h, track_type(), SWIG_POINTER_OWN);
-    if (!handle) {
-        Py_DECREF(readings);
-        return NULL;
-    }
-    return Py_BuildValue("(NNNNNNNNNLnNN)", str_or_none(tnt_track_get(t, TNT_TRACK_ID)),
-                         str_or_none(tnt_track_get(t, TNT_TRACK_BIZ_STEP)),
-                         str_or_none(tnt_track_get(t, TNT_TRACK_DISPOSITION)),
-                         str_or_none(tnt_track_get(t, TNT_TRACK_READ_POINT)),
-                         str_or_none(tnt_track_get(t, TNT_TRACK_BIZ_LOCATION)),
-                         str_or_none(tnt_track_get(t, TNT_TRACK_PARENT)),
-                         str_or_none(tnt_track_get(t, TNT_TRACK_OWNER)),
-                         str_or_none(tnt_track_get(t, TNT_TRACK_POSSESSOR)),
-                         str_or_none(tnt_track_get(t, TNT_TRACK_LAST_EVENT)), (long long)last, (Py_ssize_t)count,
-                         readings, handle);
+    PyTuple_SET_ITEM(o, 9, lt);
+    PyTuple_SET_ITEM(o, 10, ct);
+    PyTuple_SET_ITEM(o, 11, readings);
+    readings = NULL;
+    PyObject *handle = SWIG_Python_NewPointerObj(NULL, t, track_type(), SWIG_POINTER_OWN);
+    t = NULL; /* the handle owns it now */
+    if (!handle)
+        goto fail;
+    PyTuple_SET_ITEM(o, 12, handle);
+    Py_INCREF(engine);
+    PyTuple_SET_ITEM(o, 13, engine);
+    return o;
+fail:
+    tnt_track_free(t);
+    Py_XDECREF(readings);
+    Py_XDECREF(o); /* unset items are NULL: tuple dealloc skips them */
+    return NULL;
 }
 
 #if TNT_PY_HAVE_AUTH
@@ -457,6 +465,9 @@ static PyObject *verdict_tuple(tnt_verdict *v)
 %}
 
 /* ---- Engine --------------------------------------------------------------- */
+/* A method's own Python object (builtin classes name it self in the wrapper). */
+%typemap(in, numinputs=0) PyObject *py_self "$1 = self;";
+
 %rename(Engine) tnt_py_engine;
 %nodefaultctor tnt_py_engine;
 typedef struct tnt_py_engine {} tnt_py_engine;
@@ -545,8 +556,8 @@ typedef struct tnt_py_engine {} tnt_py_engine;
         return ingest_result(st, r, counts_only);
     }
 
-    /* The track tuple (see track_tuple). */
-    PyObject *track(PyObject *id) {
+    /* A tnt.Track (see track_tuple). */
+    PyObject *track(PyObject *py_self, PyObject *id) {
         const char *s;
         if (text_arg(id, &s, NULL, "id") != 0 || engine_enter($self) != 0)
             return NULL;
@@ -563,12 +574,12 @@ typedef struct tnt_py_engine {} tnt_py_engine;
         engine_leave($self);
         if (st != TNT_OK)
             return raise_last(st);
-        return track_tuple(t);
+        return track_tuple(t, py_self);
     }
 
     /* tnt_track_json of a track this engine made (it reads master data). */
     PyObject *track_json(tnt_py_track *t) {
-        if (!t || !t->track) {
+        if (!t) {
             PyErr_SetString(PyExc_TypeError, "track must be a track handle");
             return NULL;
         }
@@ -578,7 +589,7 @@ typedef struct tnt_py_engine {} tnt_py_engine;
         size_t len = 0;
         tnt_status st;
         Py_BEGIN_ALLOW_THREADS
-        st = tnt_track_json(&json, &len, t->track);
+        st = tnt_track_json(&json, &len, t);
         Py_END_ALLOW_THREADS
         engine_leave($self);
         if (st != TNT_OK)
@@ -791,12 +802,9 @@ typedef struct tnt_py_engine {} tnt_py_engine;
 /* An owned tnt_track, kept for its JSON details. */
 %rename(TrackHandle) tnt_py_track;
 %nodefaultctor tnt_py_track;
-typedef struct tnt_py_track {} tnt_py_track;
+typedef struct {} tnt_py_track;
 %extend tnt_py_track {
-    ~tnt_py_track() {
-        tnt_track_free($self->track);
-        free($self);
-    }
+    ~tnt_py_track() { tnt_track_free($self); }
 }
 
 /* ---- Reader ---------------------------------------------------------------- */
@@ -1183,6 +1191,19 @@ typedef struct {} tnt_py_id;
 
 /* ---- functions without a handle -------------------------------------------- */
 %{
+/* The class of the results of Engine.track: a subclass of tuple. */
+static PyObject *set_track_type(PyObject *type)
+{
+    if (!PyType_Check(type) || !PyType_IsSubtype((PyTypeObject *)type, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "the track type must be a subclass of tuple");
+        return NULL;
+    }
+    Py_INCREF(type);
+    Py_XDECREF((PyObject *)py_track_type);
+    py_track_type = (PyTypeObject *)type;
+    Py_RETURN_NONE;
+}
+
 /* [(code, name, text)] from tnt_status_descs() */
 static PyObject *status_table(void)
 {
@@ -1293,6 +1314,7 @@ static PyObject *verdict_verify(PyObject *json, PyObject *key)
 }
 %}
 
+%rename("%s") set_track_type;
 %rename("%s") status_table;
 %rename("%s") type_names;
 %rename("%s") event_type_name;
@@ -1301,6 +1323,7 @@ static PyObject *verdict_verify(PyObject *json, PyObject *key)
 %rename("%s") keygen;
 %rename("%s") sign_code;
 %rename("%s") verdict_verify;
+PyObject *set_track_type(PyObject *type);
 PyObject *status_table(void);
 PyObject *type_names(void);
 PyObject *event_type_name(int type);

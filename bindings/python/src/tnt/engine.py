@@ -181,7 +181,7 @@ class Track(tuple):
         raise TypeError("a Track refers to its engine; pickle track.to_dict() instead")
 
 
-_new_track = tuple.__new__
+capi.set_track_type(Track)
 
 
 # ---- history ----
@@ -394,8 +394,7 @@ class Engine:
         """Where a unit, case or pallet is (any identifier form). Raises
         :class:`tnt.NotFound` when it was never seen, :class:`tnt.InvalidInput`
         when ``id`` is not an identifier."""
-        h = self._h
-        return _new_track(Track, h.track(id) + (h,))
+        return self._h.track(id)
 
     def history(self, id: Union[str, bytes], *, limit: int = 100, page: Optional[str] = None) -> Iterator[HistoryPage]:
         """The pages of a journey, oldest event first, ``limit`` events a page,
