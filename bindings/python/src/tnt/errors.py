@@ -43,9 +43,17 @@ class Error(Exception):
     def to_dict(self) -> Dict[str, Any]:
         d = {"code": self.code, "name": self.name, "message": str(self)}
         if self.details is not None:
-            det = self.details
-            d["details"] = det.to_dict() if hasattr(det, "to_dict") else det
+            d["details"] = _plain(self.details)
         return d
+
+
+def _plain(v: Any) -> Any:
+    """Details as JSON-ready values."""
+    if hasattr(v, "to_dict"):
+        return v.to_dict()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
 
 
 class InvalidInput(Error, ValueError):

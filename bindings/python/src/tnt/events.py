@@ -9,6 +9,7 @@ is validated on its own, and gets its GS1 event hash and canonical form::
 
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -114,8 +115,12 @@ class Event:
 
     @property
     def event_time(self) -> Optional[datetime]:
-        """eventTime, in the offset it was written with."""
-        return self._time(capi.TNT_TIME_EVENT)
+        """eventTime, in the event's own offset (eventTimeZoneOffset)."""
+        t = self._h.time(capi.TNT_TIME_EVENT)
+        if not t:
+            return None
+        off = _offset_minutes(self._h.string(capi.TNT_FIELD_EVENT_TIME_ZONE_OFFSET))
+        return from_ms(t[0], t[1] if off is None else off)
 
     @property
     def event_time_ms(self) -> Optional[int]:
@@ -272,12 +277,23 @@ class Event:
         return h is not None and h == other.hash_id
 
     def __hash__(self) -> int:
-        return hash(self.hash_id)
+        return builtins.hash(self.hash_id)
 
     def __repr__(self) -> str:
         t = self.event_time
         return (f"<tnt.Event #{self.index} {self.type} {t.isoformat() if t else '-'} "
                 f"{self.hash_id or ('invalid' if not self.valid else '-')}>")
+
+
+def _offset_minutes(text: Optional[str]) -> Optional[int]:
+    """"+01:00" as 60; None when absent or malformed."""
+    if not text or len(text) != 6 or text[0] not in "+-" or text[3] != ":":
+        return None
+    try:
+        m = int(text[1:3]) * 60 + int(text[4:6])
+    except ValueError:
+        return None
+    return -m if text[0] == "-" else m
 
 
 def _walk(obj: Any, path: str, default: Any) -> Any:
