@@ -90,8 +90,12 @@ static PyObject *raise_status(tnt_status st, const char *message, PyObject *deta
         if (!py_error_factory)
             return NULL;
     }
-    PyObject *exc = PyObject_CallFunction(py_error_factory, "isO", (int)st, message ? message : "",
-                                          details ? details : Py_None);
+    /* the message may quote the input, which need not be UTF-8 */
+    PyObject *msg = PyUnicode_DecodeUTF8(message ? message : "", message ? (Py_ssize_t)strlen(message) : 0,
+                                         "replace");
+    if (!msg)
+        return NULL;
+    PyObject *exc = PyObject_CallFunction(py_error_factory, "iNO", (int)st, msg, details ? details : Py_None);
     if (exc) {
         PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
         Py_DECREF(exc);

@@ -173,6 +173,25 @@ class Track(tuple):
         """The container whose location this is, when the unit moved with it."""
         return self.details().get("via")
 
+    # the handle and the engine (items 12 and 13) are not part of the value
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Track):
+            return NotImplemented
+        return self[:12] == other[:12]
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        return hash(self[:12])
+
+    def __len__(self) -> int:
+        return 12
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self[:12])
+
     def __repr__(self) -> str:
         return (f"Track(id={self[0]!r}, biz_step={self[1]!r}, disposition={self[2]!r}, "
                 f"biz_location={self[4]!r}, parent={self[5]!r}, event_count={self[10]})")
@@ -328,7 +347,8 @@ class Engine:
 
     @property
     def closed(self) -> bool:
-        return self._h.closed()
+        h = getattr(self, "_h", None)
+        return h is None or h.closed()
 
     def __enter__(self) -> "Engine":
         return self
