@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-HEADERS = ["common.h", "version.h.in", "ids.h", "event.h", "document.h", "engine.h", "sys/alloc.h", "sys/backend.h"]
+HEADERS = ["common.h", "version.h.in", "ids.h", "event.h", "document.h", "engine.h", "auth.h", "sys/alloc.h", "sys/backend.h"]
 TITLES = {
     "common.h": "Common: status codes, errors, memory, lifecycle, versions",
     "version.h.in": "Compile-time version (tnt/version.h)",
@@ -20,6 +20,7 @@ TITLES = {
     "event.h": "The event model",
     "document.h": "Reading documents",
     "engine.h": "The engine: ingest, track, history, replay, archive, master data",
+    "auth.h": "Authenticity: verdicts, signed answers, brand keys and signed codes",
     "sys/alloc.h": "Systems API: the allocator",
     "sys/backend.h": "Systems API: storage backends",
 }

@@ -269,6 +269,60 @@ TNT_EXTERN tnt_status tnt_history_json(char **out, size_t *len_out, const tnt_hi
  */
 TNT_EXTERN tnt_status tnt_engine_event(tnt_event **out, tnt_engine *engine, const char *hash_id);
 
+/* ---- queries (the EPCIS 2.0 query parameters) ---- */
+
+/**
+ * A query over stored events. Every list is an OR of its values; the
+ * parameters are ANDed; an empty list or a 0 time does not filter.
+ * Initialise with TNT_QUERY_INIT or tnt_query_init().
+ */
+typedef struct tnt_query {
+    unsigned int version;                 /**< TNT_QUERY_VERSION */
+    const char *const *event_types;       /**< eventType: "ObjectEvent", "AggregationEvent", ... */
+    size_t event_type_count;
+    int64_t ge_event_time_ms;             /**< GE_eventTime (UTC ms); 0: none */
+    int64_t lt_event_time_ms;             /**< LT_eventTime; 0: none */
+    int64_t ge_record_time_ms;            /**< GE_recordTime; 0: none */
+    int64_t lt_record_time_ms;            /**< LT_recordTime; 0: none */
+    const char *const *biz_steps;         /**< EQ_bizStep: bare CBV names or URIs */
+    size_t biz_step_count;
+    const char *const *dispositions;      /**< EQ_disposition */
+    size_t disposition_count;
+    const char *const *read_points;       /**< EQ_readPoint: location identifiers in any form */
+    size_t read_point_count;
+    const char *const *biz_locations;     /**< EQ_bizLocation */
+    size_t biz_location_count;
+    const char *const *match_epcs;        /**< MATCH_epc: epcList or childEPCs holds one of them */
+    size_t match_epc_count;
+    const char *const *match_any_epcs;    /**< MATCH_anyEPC: also parentID, inputs, outputs */
+    size_t match_any_epc_count;
+    const char *page_token;               /**< NULL: the first page; else tnt_history_next_token() */
+    size_t limit;                         /**< events per page; 0: 100; at most 1000 */
+} tnt_query;
+
+#define TNT_QUERY_VERSION 1
+#define TNT_QUERY_INIT {TNT_QUERY_VERSION, NULL, 0, 0, 0, 0, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL, 0}
+
+/**
+ * Initialise a query to the defaults of @p version.
+ * @return TNT_OK or TNT_E_INVALID (unknown version)
+ * Thread-safety: safe. @since 1.0
+ */
+TNT_EXTERN tnt_status tnt_query_init(tnt_query *query, unsigned int version);
+
+/**
+ * Events matching a query, one page, read with the tnt_history_* accessors
+ * (tnt_history_json() gives {"id":null,...}). With MATCH_epc or MATCH_anyEPC
+ * the histories of those identifiers are read (archived events included),
+ * in (eventTime, hash) order; without, the event log is scanned partition
+ * by partition, in capture order, and events already moved to the cold
+ * archive are not seen.
+ * @param[out] out caller owns; free with tnt_history_free()
+ * @return TNT_OK (possibly no events); TNT_E_INVALID (a malformed value or page token, named in the message)
+ * Thread-safety: safe. @since 1.0
+ */
+TNT_EXTERN tnt_status tnt_engine_query(tnt_history **out, tnt_engine *engine, const tnt_query *query);
+
 /* ---- replay, archive, master data, stats ---- */
 
 /**

@@ -12,5 +12,6 @@
 #include "event.h"
 #include "document.h"
 #include "engine.h"
+#include "auth.h"
 
 #endif /* TNT_TNT_H */

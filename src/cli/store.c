@@ -56,12 +56,12 @@ static int parse(sopts *o, int argc, char **argv)
     return 0;
 }
 
-static tnt_engine *open_engine(const sopts *o)
+tnt_engine *tnt__cli_open(const char *data, const char *config)
 {
     tnt_engine_options eo;
     tnt_engine_options_init(&eo, TNT_ENGINE_OPTIONS_VERSION);
-    eo.data_dir = o->data;
-    eo.config_path = o->config;
+    eo.data_dir = data;
+    eo.config_path = config;
     tnt_engine *e;
     if (tnt_engine_open(&e, &eo) != TNT_OK) {
         fprintf(stderr, "tnt: %s\n", tnt_error_last());
@@ -251,7 +251,7 @@ int tnt__cli_store(const char *cmd, int argc, char **argv)
             fprintf(stderr, "tnt: %s\n", cmds[i].need);
             rc = -1;
         }
-        tnt_engine *e = rc == 0 ? open_engine(&o) : NULL;
+        tnt_engine *e = rc == 0 ? tnt__cli_open(o.data, o.config) : NULL;
         rc = e ? cmds[i].fn(e, &o) : 2;
         tnt_engine_close(e);
         free(o.args);

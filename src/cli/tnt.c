@@ -40,6 +40,15 @@ static int usage(FILE *f)
                "  archive              move old events to the cold archive (--now MS)\n"
                "  master load FILE...  load products, locations and parties (JSON or CSV)\n"
                "  stats                counters and sizes of the store\n"
+               "  authenticate CODE    is it genuine? the signed answer as JSON (exit 0 green/amber,\n"
+               "                       1 red, 3 unverifiable): --at LAT,LON --accuracy M --time T\n"
+               "                       --device D --role consumer|retailer|partner\n"
+               "                       --intent status|sell|receive|return --location GLN --dry-run --partner\n"
+               "  keygen               a brand's Ed25519 key pair (--out FILE keeps the secret in FILE)\n"
+               "  issue                signed Digital Link codes: --gtin G --serials FILE --key KEYFILE\n"
+               "                       [--lot L] [--expiry YYMMDD] [--stem URL]\n"
+               "  verify-answer FILE   check the signature of an authenticate answer: --key PUBLIC_KEY\n"
+               "  service-key          the public key that signs authenticate answers\n"
                "  version              print the library version\n"
                "\n"
                "FILE is an EPCIS 2.0 JSON document, a simple report (or an array of them),\n"
@@ -484,6 +493,8 @@ int main(int argc, char **argv)
         return rc;
     }
     int rc = tnt__cli_store(cmd, argc - 2, argv + 2);
+    if (rc < 0)
+        rc = tnt__cli_auth(cmd, argc - 2, argv + 2);
     if (rc >= 0)
         return rc;
     fprintf(stderr, "tnt: unknown command '%s'\n", cmd);

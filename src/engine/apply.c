@@ -184,19 +184,22 @@ static bool wins(int64_t t, const char *v, int64_t ft, const char *fv)
     return strcmp(v ? v : "", fv ? fv : "") > 0;
 }
 
-static void chain_step(uint8_t out[32], const uint8_t prev[32], size_t prev_len, const uint8_t hash[32])
+void tnt__chain_step(uint8_t chain[32], bool first, const uint8_t hash[32], const uint8_t digest[32])
 {
-    uint8_t buf[64];
+    uint8_t buf[96];
     memset(buf, 0, 32);
-    if (prev_len == 32)
-        memcpy(buf, prev, 32);
+    if (!first)
+        memcpy(buf, chain, 32);
     memcpy(buf + 32, hash, 32);
-    SHA256(buf, 64, out);
+    memcpy(buf + 64, digest, 32);
+    SHA256(buf, sizeof buf, chain);
 }
 
+/* The chain over a product's history entries, in (time, hash) order. */
 typedef struct fold {
     uint8_t chain[32];
     bool any;
+    tnt_status err;
 } fold;
 
 static int fold_entry(void *ud, const tnt_store_item *it)
@@ -204,22 +207,58 @@ static int fold_entry(void *ud, const tnt_store_item *it)
     fold *f = ud;
     if (it->sk_len != 2 + 8 + 32)
         return 0;
-    chain_step(f->chain, f->chain, f->any ? 32 : 0, (const uint8_t *)it->sk + 10);
+    tnt_v1_IndexEntry ie = tnt_v1_IndexEntry_init_zero;
+    pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
+    if (!pb_decode(&is, tnt_v1_IndexEntry_fields, &ie) || ie.digest.size != 32) {
+        f->err = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
+        return 1;
+    }
+    tnt__chain_step(f->chain, !f->any, (const uint8_t *)it->sk + 10, ie.digest.bytes);
     f->any = true;
     return 0;
+}
+
+tnt_status tnt__chain_fold(tnt_engine *e, const char *id, uint8_t chain[32], bool *any)
+{
+    tnt__key k;
+    tnt__key_index(&k, id, INT64_MIN, (const uint8_t[32]){0});
+    fold f = {{0}, false, TNT_OK};
+    tnt_status st = e->store->methods->query(e->store, k.pk, k.pk_len, "h:", 2, "h;", 2, 0, 0, fold_entry, &f);
+    if (st == TNT_OK)
+        st = f.err;
+    memcpy(chain, f.chain, 32);
+    *any = f.any;
+    return st;
+}
+
+void tnt__seal(const tnt_engine *e, tnt_v1_ProductState *st)
+{
+    tnt__seal_compute(e, st, st->seal.bytes);
+    st->seal.size = 32;
+}
+
+void tnt__seal_compute(const tnt_engine *e, const tnt_v1_ProductState *st, uint8_t out[32])
+{
+    uint8_t msg[8 + 32 + sizeof st->id];
+    size_t idn = strnlen(st->id, sizeof st->id);
+    for (int i = 0; i < 8; i++)
+        msg[i] = (uint8_t)(st->event_count >> (56 - 8 * i));
+    memset(msg + 8, 0, 32);
+    if (st->chain.size == 32)
+        memcpy(msg + 8, st->chain.bytes, 32);
+    memcpy(msg + 40, st->id, idn);
+    tnt__mac(e, msg, 40 + idn, out);
 }
 
 /* The chain of an identifier over its whole stored history, in (time, hash) order. */
 static tnt_status rechain(batch *b, slot *s)
 {
-    tnt__key k;
-    tnt__key_index(&k, s->id, INT64_MIN, (const uint8_t[32]){0});
-    fold f = {{0}, false};
-    tnt_status st = b->e->store->methods->query(b->e->store, k.pk, k.pk_len, "h:", 2, "h;", 2, 0, 0, fold_entry, &f);
+    bool any;
+    tnt_status st = tnt__chain_fold(b->e, s->id, s->st.chain.bytes, &any);
     if (st != TNT_OK)
         return st;
-    memcpy(s->st.chain.bytes, f.chain, 32);
-    s->st.chain.size = f.any ? 32 : 0;
+    s->st.chain.size = any ? 32 : 0;
+    tnt__seal(b->e, &s->st);
     return TNT_OK;
 }
 
@@ -269,7 +308,7 @@ static void update_state(batch *b, slot *s, const tnt__effect *fx)
     if (newest) {
         st->last_time_ms = fx->time_ms;
         set(st->last_event, sizeof st->last_event, id);
-        chain_step(st->chain.bytes, st->chain.bytes, st->chain.size, fx->hash);
+        tnt__chain_step(st->chain.bytes, st->chain.size != 32, fx->hash, fx->digest);
         st->chain.size = 32;
     } else {
         /* A late event: its place in the chain is in the middle. The chain is
@@ -299,6 +338,10 @@ static void update_state(batch *b, slot *s, const tnt__effect *fx)
         if (fx->possessor)
             set(st->possessor, sizeof st->possessor, fx->possessor);
     }
+    if (fx->lot && (!st->lot[0] || fx->time_ms <= st->first_time_ms))
+        set(st->lot, sizeof st->lot, fx->lot);
+    if (fx->expiry && (!st->expiry[0] || fx->time_ms <= st->first_time_ms))
+        set(st->expiry, sizeof st->expiry, fx->expiry);
     for (uint32_t i = 0; i < fx->npd_set + fx->npd_unset; i++)
         persist(st, i < fx->npd_set ? 's' : 'u', i < fx->npd_set ? fx->pd_set[i] : fx->pd_unset[i - fx->npd_set],
                 fx->time_ms);
@@ -346,6 +389,7 @@ static tnt_status flush_states(batch *b)
 {
     for (size_t i = 0; i < b->nslots && !b->err; i++) {
         size_t len;
+        tnt__seal(b->e, &b->slots[i].st);
         void *v = encode_msg(b, tnt_v1_ProductState_fields, &b->slots[i].st, &len);
         tnt__key k;
         tnt__key_state(&k, b->slots[i].id);
@@ -458,12 +502,27 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
     tnt__key_event(&ek, fx->hash);
     if (fx->master) { /* master data rides the log like events */
         *dup = false;
+        atomic_fetch_add(&b->e->master_gen, 1);
         tnt__key k;
         tnt__key_master(&k, (int)fx->master->kind, fx->master->key);
         size_t len;
         void *v = encode_msg(b, tnt_v1_MasterRecord_fields, fx->master, &len);
         if (v)
             add(b, &k, v, len);
+        return b->err;
+    }
+    if (fx->scan) { /* a verification: an item beside the product's history */
+        *dup = false;
+        tnt__key k;
+        tnt__key_scan(&k, fx->scan);
+        size_t len;
+        void *v = encode_msg(b, tnt_v1_Scan_fields, fx->scan, &len);
+        if (v)
+            add(b, &k, v, len);
+        if (fx->scan->unknown && fx->scan->device.size) { /* what a device guessed */
+            tnt__key_device(&k, fx->scan);
+            add(b, &k, "", 0);
+        }
         return b->err;
     }
     /* Stored before, or earlier in this very batch: a duplicate. */
@@ -491,6 +550,8 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
         tnt_v1_IndexEntry ie = tnt_v1_IndexEntry_init_zero;
         if (fx->where)
             ie = *fx->where;
+        memcpy(ie.digest.bytes, fx->digest, 32);
+        ie.digest.size = 32;
         size_t len;
         void *v = encode_msg(b, tnt_v1_IndexEntry_fields, &ie, &len);
         if (v)
@@ -502,7 +563,10 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
     size_t body_len = fx->event_pb_len;
     char kind = 'E';
     if (fx->where) {
-        body = encode_msg(b, tnt_v1_IndexEntry_fields, fx->where, &body_len);
+        tnt_v1_IndexEntry wd = *fx->where;
+        memcpy(wd.digest.bytes, fx->digest, 32);
+        wd.digest.size = 32;
+        body = encode_msg(b, tnt_v1_IndexEntry_fields, &wd, &body_len);
         kind = 'A';
     }
     uint8_t *ev = body ? tnt__arena_alloc(b->a, body_len + 1) : NULL;
@@ -617,6 +681,7 @@ struct tnt__replayer {
     tnt__arena a;
     tnt__effect fx[REPLAY_BATCH];
     tnt_v1_MasterRecord master[REPLAY_BATCH];
+    tnt_v1_Scan scan[REPLAY_BATCH];
     tnt_v1_IndexEntry where[REPLAY_BATCH];
     size_t n, total;
 };
@@ -647,28 +712,29 @@ tnt_status tnt__replayer_flush(tnt__replayer *r)
 tnt_status tnt__replayer_add(tnt__replayer *r, const void *record, size_t len, int partition, int64_t offset,
                              const tnt_v1_IndexEntry *where)
 {
-    const void *pb;
-    size_t pb_len;
-    bool is_master;
     tnt__effect *fx = &r->fx[r->n];
     void *copy = tnt__arena_alloc(&r->a, len ? len : 1); /* records outlive the reader's callback */
     if (!copy)
         return tnt__error(TNT_E_NOMEM, "out of memory");
     memcpy(copy, record, len);
-    tnt_status st = tnt__record_read(copy, len, &pb, &pb_len, &r->master[r->n], &is_master);
+    tnt__record rec = {.master = &r->master[r->n], .scan = &r->scan[r->n]};
+    tnt_status st = tnt__record_read(copy, len, &rec);
     if (st != TNT_OK)
         return tnt__error(st, "log partition %d offset %lld: %s", partition, (long long)offset, tnt_error_last());
-    if (is_master) {
+    if (rec.kind == TNT__REC_MASTER) {
         memset(fx, 0, sizeof *fx);
         fx->master = &r->master[r->n];
+    } else if (rec.kind == TNT__REC_SCAN) {
+        memset(fx, 0, sizeof *fx);
+        fx->scan = &r->scan[r->n];
     } else {
         tnt_event *ev = tnt__event_new(&r->a);
         if (!ev)
             return TNT_E_NOMEM;
-        if ((st = tnt__proto_decode_event(ev, pb, pb_len)) != TNT_OK)
+        if ((st = tnt__proto_decode_event(ev, rec.event_pb, rec.event_len)) != TNT_OK)
             return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: %s", partition, (long long)offset,
                               tnt_error_last());
-        if (!tnt__effect_from(fx, ev, pb, pb_len, &r->a))
+        if (!tnt__effect_from(fx, ev, rec.event_pb, rec.event_len, &r->a))
             return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: an event without a hash", partition,
                               (long long)offset);
     }
@@ -706,6 +772,7 @@ tnt_status tnt__apply_master(tnt_engine *e, const tnt_v1_MasterRecord *m)
     if (v)
         add(&b, &k, v, len);
     tnt_status st = b.err ? b.err : tnt__store_write(e, b.items, b.n);
+    atomic_fetch_add(&e->master_gen, 1);
     tnt__arena_destroy(&a);
     return st;
 }

@@ -138,16 +138,13 @@ tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *w, tnt__ar
         if (len > n - 12)
             break;
         if (item == w->item) {
-            const void *pb;
-            size_t pb_len;
-            bool is_master;
-            tnt_v1_MasterRecord m;
-            st = tnt__record_read(p + 12, len, &pb, &pb_len, &m, &is_master);
-            if (st == TNT_OK && is_master)
+            tnt__record rec = {0};
+            st = tnt__record_read(p + 12, len, &rec);
+            if (st == TNT_OK && rec.kind != TNT__REC_EVENT)
                 st = tnt__error(TNT_E_CORRUPT, "archive segment %s: record %u is no event", w->segment, item);
             if (st == TNT_OK) {
                 *ev = tnt__event_new(a);
-                st = *ev ? tnt__proto_decode_event(*ev, pb, pb_len) : TNT_E_NOMEM;
+                st = *ev ? tnt__proto_decode_event(*ev, rec.event_pb, rec.event_len) : TNT_E_NOMEM;
             }
             break;
         }
@@ -295,18 +292,17 @@ static tnt_status repoint_record(void *ud, int64_t offset, const void *rec, size
     w.item = pl->item;
     /* The event was applied when it was ingested: rewrite its history
      * entries and its own item to point at the segment. */
-    const void *pb;
-    size_t pb_len;
-    bool is_master;
-    tnt_v1_MasterRecord m;
-    tnt_status st = tnt__record_read(rec, len, &pb, &pb_len, &m, &is_master);
-    if (st != TNT_OK || is_master)
-        return st;
+    tnt__record rc = {0};
+    tnt_status st = tnt__record_read(rec, len, &rc);
+    if (st != TNT_OK || rc.kind != TNT__REC_EVENT)
+        return st; /* master data and scans stay where they are until they expire */
     tnt_event *ev = tnt__event_new(&r->a);
     if (!ev)
         return TNT_E_NOMEM;
-    if ((st = tnt__proto_decode_event(ev, pb, pb_len)) != TNT_OK)
+    if ((st = tnt__proto_decode_event(ev, rc.event_pb, rc.event_len)) != TNT_OK)
         return st;
+    tnt__body_digest(w.digest.bytes, rc.event_pb, rc.event_len);
+    w.digest.size = 32;
     tnt__effect fx;
     if (!tnt__effect_of(&fx, ev, &r->a))
         return tnt__error(TNT_E_CORRUPT, "archive: an event without a hash");
@@ -397,23 +393,118 @@ typedef struct expire {
     tnt_engine *e;
     tnt__arena a;
     size_t n;
+    char **ids;       /* products whose history lost entries: chained again */
+    size_t nids, capids;
+    tnt_status err;
 } expire;
+
+static void touched(expire *x, const char *id)
+{
+    for (size_t i = x->nids; i-- > 0 && i + 64 >= x->nids;) /* a segment's records cluster by product */
+        if (strcmp(x->ids[i], id) == 0)
+            return;
+    if (x->nids == x->capids) {
+        size_t cap = x->capids ? x->capids * 2 : 64;
+        char **v = tnt__realloc(x->ids, cap * sizeof *v);
+        if (!v) {
+            x->err = TNT_E_NOMEM;
+            return;
+        }
+        x->ids = v;
+        x->capids = cap;
+    }
+    if (!(x->ids[x->nids] = tnt__strdup(id)))
+        x->err = TNT_E_NOMEM;
+    else
+        x->nids++;
+}
+
+/* The chains of the products that lost history entries, folded again and
+ * sealed: what stays is verified as whole. */
+static tnt_status rechain_expired(expire *x)
+{
+    tnt_status st = x->err;
+    for (size_t i = 0; i < x->nids && st == TNT_OK; i++) {
+        tnt_v1_ProductState *ps = tnt__malloc(sizeof *ps);
+        if (!ps)
+            return TNT_E_NOMEM;
+        st = tnt__state_get(x->e, x->ids[i], ps);
+        if (st == TNT_E_NOMEM || st == TNT_E_NOTFOUND) {
+            tnt__free(ps);
+            st = st == TNT_E_NOTFOUND ? TNT_OK : st;
+            continue;
+        }
+        bool any = false;
+        if (st == TNT_OK && (st = tnt__chain_fold(x->e, x->ids[i], ps->chain.bytes, &any)) == TNT_OK) {
+            ps->chain.size = any ? 32 : 0;
+            tnt__seal(x->e, ps);
+            size_t size = 0;
+            uint8_t *buf = NULL;
+            if (!pb_get_encoded_size(&size, tnt_v1_ProductState_fields, ps) || !(buf = tnt__malloc(size ? size : 1)))
+                st = TNT_E_NOMEM;
+            else {
+                pb_ostream_t os = pb_ostream_from_buffer(buf, size);
+                if (!pb_encode(&os, tnt_v1_ProductState_fields, ps))
+                    st = tnt__error(TNT_E_INVALID, "encoding a state: %s", PB_GET_ERROR(&os));
+                else {
+                    tnt__key k;
+                    tnt__key_state(&k, x->ids[i]);
+                    tnt_store_item it = {k.pk, k.pk_len, k.sk, k.sk_len, buf, os.bytes_written, TNT_STORE_ANY};
+                    st = tnt__store_write(x->e, &it, 1);
+                }
+            }
+            tnt__free(buf);
+        }
+        tnt__free(ps);
+    }
+    for (size_t i = 0; i < x->nids; i++)
+        tnt__free(x->ids[i]);
+    tnt__free(x->ids);
+    x->ids = NULL;
+    x->nids = x->capids = 0;
+    return st;
+}
+
+/* A scan past the retention: its items go (with the device's record of it). */
+static tnt_status forget_scan(expire *x, const tnt_v1_Scan *sc)
+{
+    tnt__key k[2];
+    tnt_store_item items[2];
+    size_t n = 0;
+    tnt__key_scan(&k[n], sc);
+    items[n] = (tnt_store_item){k[n].pk, k[n].pk_len, k[n].sk, k[n].sk_len, NULL, 0, TNT_STORE_ANY};
+    n++;
+    if (sc->unknown && sc->device.size) {
+        tnt__key_device(&k[n], sc);
+        items[n] = (tnt_store_item){k[n].pk, k[n].pk_len, k[n].sk, k[n].sk_len, NULL, 0, TNT_STORE_ANY};
+        n++;
+    }
+    x->n++;
+    return tnt__store_write(x->e, items, n);
+}
 
 static tnt_status forget_record(void *ud, int64_t offset, const void *rec, size_t len, uint32_t item)
 {
     (void)offset, (void)item;
     expire *x = ud;
-    const void *pb;
-    size_t pb_len;
-    bool is_master;
-    tnt_v1_MasterRecord m;
-    tnt_status st = tnt__record_read(rec, len, &pb, &pb_len, &m, &is_master);
-    if (st != TNT_OK || is_master)
+    tnt_v1_Scan *sc = tnt__arena_alloc(&x->a, sizeof *sc);
+    if (!sc)
+        return TNT_E_NOMEM;
+    tnt__record rc = {.scan = sc};
+    tnt_status st = tnt__record_read(rec, len, &rc);
+    if (st == TNT_OK && rc.kind == TNT__REC_SCAN) {
+        st = forget_scan(x, sc);
+        tnt__arena_reset(&x->a);
+        return st;
+    }
+    if (st != TNT_OK || rc.kind != TNT__REC_EVENT)
         return st;
     tnt_event *ev = tnt__event_new(&x->a);
     tnt__effect fx;
-    if (!ev || (st = tnt__proto_decode_event(ev, pb, pb_len)) != TNT_OK || !tnt__effect_of(&fx, ev, &x->a))
+    if (!ev || (st = tnt__proto_decode_event(ev, rc.event_pb, rc.event_len)) != TNT_OK || !tnt__effect_of(&fx, ev, &x->a))
         return st != TNT_OK ? st : tnt__error(TNT_E_CORRUPT, "archive: an event without a hash");
+    for (uint32_t i = 0; i < fx.nids; i++)
+        touched(x, fx.ids[i]);
     tnt_store_item *items = tnt__arena_alloc(&x->a, (fx.nids + 1) * sizeof *items);
     if (!items)
         return TNT_E_NOMEM;
@@ -513,9 +604,12 @@ static tnt_status expire_segments(tnt_engine *e, int64_t cutoff, size_t *expired
         size_t len = 0;
         if ((st = e->archive->methods->get(e->archive, l.keys[i], 0, 0, &data, &len)) != TNT_OK)
             break;
-        expire x = {e, {0}, 0};
+        expire x = {e, {0}, 0, NULL, 0, 0, TNT_OK};
         tnt__arena_init(&x.a, 0);
         st = each_frame(data, len, forget_frame, &x);
+        tnt_status st2 = rechain_expired(&x);
+        if (st == TNT_OK)
+            st = st2;
         tnt__arena_destroy(&x.a);
         tnt_free(data);
         if (st == TNT_OK)

@@ -8,6 +8,7 @@
  *     partitions: 4
  *     archive_after: 90d
  *     retention: 2y
+ *     service_key: /var/lib/tnt/service.key   # signs authenticity answers
  *   settings:                  # passed to the backends, by namespace
  *     kafka.bootstrap.servers: localhost:9092
  *
@@ -105,8 +106,15 @@ static tnt_status section_engine(walker *w, yaml_node_t *map)
         } else if (strcmp(key, "retention") == 0) {
             if (!duration(val, &w->c->retention_ms))
                 return bad(w, v, "engine.retention: '%s' is not a duration (e.g. 2y, 365d)", val);
+        } else if (strcmp(key, "service_key") == 0) {
+            if (!*val)
+                return bad(w, v, "%s", "engine.service_key must be a file path");
+            tnt__free(w->c->service_key);
+            if (!(w->c->service_key = dup(val)))
+                return TNT_E_NOMEM;
         } else {
-            return bad(w, k, "unknown key engine.%s (expected partitions, archive_after, retention)", key);
+            return bad(w, k, "unknown key engine.%s (expected partitions, archive_after, retention, service_key)",
+                       key);
         }
     }
     return TNT_OK;
@@ -187,6 +195,7 @@ void tnt__config_free(tnt__config *c)
     tnt__free(c->log_uri);
     tnt__free(c->store_uri);
     tnt__free(c->archive_uri);
+    tnt__free(c->service_key);
     for (size_t i = 0; i < c->nsettings; i++)
         tnt__free(c->settings[i]);
     tnt__free(c->settings);

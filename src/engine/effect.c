@@ -1,4 +1,5 @@
 /* What an event does to the state, and the log records that carry it. */
+#include <openssl/sha.h>
 #include <pb_decode.h>
 #include <pb_encode.h>
 #include <string.h>
@@ -61,24 +62,49 @@ void *tnt__record_master(tnt__arena *a, const tnt_v1_MasterRecord *m, size_t *le
     return encode(a, tnt_v1_LogRecord_fields, &r, len);
 }
 
-tnt_status tnt__record_read(const void *rec, size_t len, const void **event_pb, size_t *event_len,
-                            tnt_v1_MasterRecord *master, bool *is_master)
+void *tnt__record_scan(tnt__arena *a, const tnt_v1_Scan *scan, size_t *len)
+{
+    tnt_v1_LogRecord r = tnt_v1_LogRecord_init_zero;
+    r.has_scan = true;
+    r.scan = *scan;
+    return encode(a, tnt_v1_LogRecord_fields, &r, len);
+}
+
+tnt_status tnt__record_read(const void *rec, size_t len, tnt__record *out)
 {
     bytes b = {NULL, 0};
-    tnt_v1_LogRecord r = tnt_v1_LogRecord_init_zero;
-    r.event.funcs.decode = read_bytes;
-    r.event.arg = &b;
+    /* LogRecord holds a MasterRecord and a Scan by value: large, so not on the stack twice */
+    tnt_v1_LogRecord *r = tnt__malloc(sizeof *r);
+    if (!r)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
+    *r = (tnt_v1_LogRecord)tnt_v1_LogRecord_init_zero;
+    r->event.funcs.decode = read_bytes;
+    r->event.arg = &b;
     pb_istream_t is = pb_istream_from_buffer(rec, len);
-    if (!pb_decode(&is, tnt_v1_LogRecord_fields, &r))
-        return tnt__error(TNT_E_CORRUPT, "malformed log record: %s", PB_GET_ERROR(&is));
-    *is_master = r.has_master;
-    if (r.has_master)
-        *master = r.master;
-    *event_pb = b.p;
-    *event_len = b.n;
-    if (!r.has_master && !b.p)
-        return tnt__error(TNT_E_CORRUPT, "log record holds neither an event nor master data");
-    return TNT_OK;
+    tnt_status st = TNT_OK;
+    if (!pb_decode(&is, tnt_v1_LogRecord_fields, r))
+        st = tnt__error(TNT_E_CORRUPT, "malformed log record: %s", PB_GET_ERROR(&is));
+    else if (r->has_master) {
+        out->kind = TNT__REC_MASTER;
+        if (out->master)
+            *out->master = r->master;
+    } else if (r->has_scan) {
+        out->kind = TNT__REC_SCAN;
+        if (out->scan)
+            *out->scan = r->scan;
+    } else if (b.p) {
+        out->kind = TNT__REC_EVENT;
+        out->event_pb = b.p;
+        out->event_len = b.n;
+    } else
+        st = tnt__error(TNT_E_CORRUPT, "log record holds no event, master data or scan");
+    tnt__free(r);
+    return st;
+}
+
+void tnt__body_digest(uint8_t out[32], const void *event_pb, size_t len)
+{
+    SHA256(event_pb, len, out);
 }
 
 /* ---- effects ---- */
@@ -180,6 +206,18 @@ static const char *party(const tnt__refs *l, const char *type)
     return NULL;
 }
 
+/* A string member of the ILMD in the CBV master-data vocabulary. */
+static const char *ilmd_str(const tnt_event *ev, const char *local)
+{
+    if (!ev->ilmd)
+        return NULL;
+    for (const tnt__node *n = ev->ilmd->child; n; n = n->next)
+        if (n->kind == TNT__N_STRING && n->ns && strcmp(n->ns, "urn:epcglobal:cbv:mda:") == 0 &&
+            strcmp(tnt__node_local(n), local) == 0)
+            return n->str;
+    return NULL;
+}
+
 static bool effect(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
 {
     memset(fx, 0, sizeof *fx);
@@ -209,6 +247,10 @@ static bool effect(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
     fx->disposition = cp(a, ev->disposition, &ok);
     fx->owner = cp(a, party(&ev->destinations, "owning_party"), &ok);
     fx->possessor = cp(a, party(&ev->destinations, "possessing_party"), &ok);
+    if (ev->action == TNT_ACTION_ADD) {
+        fx->lot = cp(a, ilmd_str(ev, "lotNumber"), &ok);
+        fx->expiry = cp(a, ilmd_str(ev, "itemExpirationDate"), &ok);
+    }
     ok = ok && push_all(a, &fx->pd_set, &fx->npd_set, &ev->pd_set) &&
          push_all(a, &fx->pd_unset, &fx->npd_unset, &ev->pd_unset);
     return ok && readings(fx, ev, a);
@@ -228,6 +270,7 @@ bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
         return false;
     fx->event_pb = copy_pb;
     fx->event_pb_len = pb_len;
+    tnt__body_digest(fx->digest, copy_pb, pb_len);
     fx->record = tnt__record_event(a, copy_pb, pb_len, &fx->record_len);
     return fx->record != NULL;
 }
@@ -238,5 +281,6 @@ bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, const void *pb, size
         return false;
     fx->event_pb = pb;
     fx->event_pb_len = pb_len;
+    tnt__body_digest(fx->digest, pb, pb_len);
     return true;
 }

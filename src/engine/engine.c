@@ -92,6 +92,7 @@ static void engine_free(tnt_engine *e)
     tnt__free(e->water);
     for (int i = 0; i < 3; i++)
         tnt__free(e->uris[i]);
+    tnt__auth_close(e);
     pthread_mutex_destroy(&e->apply_mu);
     pthread_rwlock_destroy(&e->replay_lock);
     tnt__free(e);
@@ -149,6 +150,20 @@ tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts)
         st = open_role(e, 1, e->uris[1], "database.real_time_store", &c, "tnt.durable_log=1");
     if (st == TNT_OK)
         st = open_role(e, 2, e->uris[2], "database.cold_storage", &c, NULL);
+    if (st == TNT_OK) {
+        /* the service key: engine.service_key, $TNT_SERVICE_KEY, or service.key in the data directory */
+        const char *env = getenv("TNT_SERVICE_KEY");
+        char *def = NULL;
+        const char *kp = c.service_key ? c.service_key : env && *env ? env : NULL;
+        if (!kp) {
+            size_t n = strlen(dir) + sizeof "/service.key";
+            if ((def = tnt__malloc(n)))
+                snprintf(def, n, "%s/service.key", dir);
+            kp = def;
+        }
+        st = kp ? tnt__auth_open(e, kp) : tnt__error(TNT_E_NOMEM, "out of memory");
+        tnt__free(def);
+    }
     tnt__config_free(&c);
     if (st == TNT_OK) {
         e->partitions = e->log->methods->partitions(e->log);

@@ -40,6 +40,14 @@ struct tnt_engine {
     tnt__water *water;              /* one per partition */
     pthread_rwlock_t replay_lock;   /* replay and archive exclude everything else */
     tnt__counters n;
+    /* the service key (authenticity): signs answers; keys derived from it
+     * seal product states and hash device ids */
+    uint8_t sign_pk[32], sign_sk[64];
+    uint8_t seal_key[32], device_key[32];
+    char key_id[16];                /* base64url of the first 8 bytes of SHA-256(sign_pk) */
+    char *key_path;
+    atomic_uint master_gen;         /* bumped by every master-data change (caches) */
+    struct tnt__auth_cache *auth_cache;
 };
 
 /* ---- keys: partition key + sort key ----
@@ -64,6 +72,12 @@ void tnt__key_child(tnt__key *k, const char *parent, const char *child);
 void tnt__key_event(tnt__key *k, const uint8_t hash[32]);
 void tnt__key_master(tnt__key *k, int kind, const char *key);
 void tnt__key_applied(tnt__key *k, int partition);
+/*   p:<id> / v:<time><device><role,intent>   a verification scan (tnt.v1.Scan)
+ *   d:<device> / u:<time><id digest>          a scan of an unknown code by a device */
+void tnt__key_scan(tnt__key *k, const tnt_v1_Scan *s);
+void tnt__key_scans(tnt__key *k, const char *id, int64_t from_ms); /* start of a range */
+void tnt__key_device(tnt__key *k, const tnt_v1_Scan *s);
+void tnt__key_device_from(tnt__key *k, const uint8_t *device, size_t n, int64_t from_ms);
 /* The 32 bytes of an "ni:///sha-256;<hex>?ver=CBV2.0" ID. */
 bool tnt__hash_bytes(uint8_t out[32], const char *hash_id);
 void tnt__hash_id(char out[TNT__HASH_ID_MAX], const uint8_t hash[32]);
@@ -95,14 +109,30 @@ typedef struct tnt__effect {
     int partition;              /* where the log stored it */
     int64_t offset;
     tnt_status log_status;
+    uint8_t digest[32];         /* SHA-256 of event_pb (tnt__body_digest) */
+    const char *lot, *expiry;   /* ILMD lotNumber / itemExpirationDate */
     const tnt_v1_IndexEntry *where;     /* replaying an archived record: where it is */
     const tnt_v1_MasterRecord *master;  /* a master-data record instead of an event */
+    const tnt_v1_Scan *scan;            /* a verification scan instead of an event */
 } tnt__effect;
 
 /* Build an effect from a valid, normalised event, in arena a. */
 bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a);
 /* The same for an event decoded from pb (which the effect then points to). */
 bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, const void *pb, size_t pb_len, tnt__arena *a);
+/* ---- the history chain and the seal of a state ---- */
+/* One step: chain = SHA-256(chain | hash | digest); first: chain is zeros. */
+void tnt__chain_step(uint8_t chain[32], bool first, const uint8_t hash[32], const uint8_t digest[32]);
+/* Fold a product's stored history entries in (time, hash) order. */
+tnt_status tnt__chain_fold(tnt_engine *e, const char *id, uint8_t chain[32], bool *any);
+/* Keyed MAC over (event_count, chain, id), with the engine's seal key. */
+void tnt__seal_compute(const tnt_engine *e, const tnt_v1_ProductState *st, uint8_t out[32]);
+void tnt__seal(const tnt_engine *e, tnt_v1_ProductState *st);
+void tnt__mac(const tnt_engine *e, const void *msg, size_t len, uint8_t out[32]);
+/* Load (or create) the service key; engine.c calls it at open. */
+tnt_status tnt__auth_open(tnt_engine *e, const char *key_path);
+void tnt__auth_close(tnt_engine *e);
+
 /* Apply effects to the store (caller holds apply_mu). dup[i] is set for
  * events stored before. Returns TNT_OK or the store's error; after an
  * error the engine refuses to write until it is reopened (recovery then
@@ -145,6 +175,7 @@ tnt_status tnt__master_lookup(tnt_engine *e, int kind, const char *key, char **j
 /* ---- configuration ---- */
 typedef struct tnt__config {
     char *log_uri, *store_uri, *archive_uri;
+    char *service_key;    /* path of the service key file */
     int partitions;
     int64_t archive_after_ms, retention_ms;
     char **settings;      /* "key=value", NULL-terminated */

@@ -2,9 +2,13 @@
  * the state store and the cold archive alike. A page token is the sort key
  * of the last entry of the previous page, in hex. */
 #include <pb_decode.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec/epcis.h"
+#include "codec/proto.h"
+#include "engine/record.h"
 #include "engine/engine.h"
 #include "ids/ids.h"
 #include "ingest/cbv.h"
@@ -167,7 +171,10 @@ tnt_status tnt_history_json(char **out, size_t *len, const tnt_history *h)
     tnt__buf b;
     tnt__buf_init(&b);
     tnt__buf_puts(&b, "{\"id\":");
-    tnt__buf_json_str(&b, h->id);
+    if (h->id[0])
+        tnt__buf_json_str(&b, h->id);
+    else
+        tnt__buf_puts(&b, "null"); /* a query's page */
     tnt__buf_puts(&b, ",\"events\":[");
     for (size_t i = 0; i < h->n; i++) {
         if (i)
@@ -206,4 +213,342 @@ tnt_status tnt_engine_event(tnt_event **out, tnt_engine *e, const char *hash_id)
         st = tnt__error(st, "no event %s", hash_id);
     tnt__arena_destroy(&a);
     return st;
+}
+
+/* ---- queries ---- */
+
+tnt_status tnt_query_init(tnt_query *q, unsigned int version)
+{
+    if (!q)
+        return TNT_E_MISUSE;
+    if (version == 0 || version > TNT_QUERY_VERSION)
+        return tnt__error(TNT_E_INVALID, "tnt_query_init: unknown version %u", version);
+    *q = (tnt_query)TNT_QUERY_INIT;
+    q->version = version;
+    return TNT_OK;
+}
+
+typedef struct qlist {
+    const char **v;
+    size_t n;
+} qlist;
+
+typedef struct qctx {
+    tnt_engine *e;
+    const tnt_query *q;
+    tnt_history *h;
+    size_t limit;
+    tnt__arena tmp;
+    int types[8];
+    size_t ntypes;
+    qlist steps, disps, rps, bls, me, mae;
+    tnt_status st;
+    /* log scans: where the page stopped */
+    int part;
+    int64_t next_off;
+    bool full;
+} qctx;
+
+static tnt_status qvalues(qctx *c, qlist *out, const char *const *in, size_t n, int vocab, const char *what)
+{
+    out->v = n ? tnt__arena_alloc(&c->h->a, n * sizeof *out->v) : NULL;
+    out->n = 0;
+    if (n && !out->v)
+        return TNT_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = in[i];
+        if (!v || !*v || strlen(v) > 2048)
+            return tnt__error(TNT_E_INVALID, "%s: an empty or oversized value", what);
+        const char *keep = v;
+        if (vocab >= 0) {
+            const char *bare = NULL;
+            int k = tnt__cbv_lookup(vocab, v, &bare);
+            if (k == TNT__CBV_STANDARD)
+                keep = bare;
+            else if (k == TNT__CBV_UNKNOWN)
+                return tnt__error(TNT_E_INVALID, "%s: '%.80s' is not a CBV %s", what, v, tnt__cbv_name(vocab));
+        } else {
+            char id[TNT__ID_CANONICAL_CAP];
+            if (tnt__id_canonical(id, sizeof id, v, strlen(v)))
+                keep = id;
+            else if (!tnt__is_uri(v))
+                return tnt__error(TNT_E_INVALID, "%s: '%.80s' is not a GS1 identifier or a URI", what, v);
+        }
+        if (!(out->v[out->n++] = tnt__arena_strdup(&c->h->a, keep)))
+            return TNT_E_NOMEM;
+    }
+    return TNT_OK;
+}
+
+static bool in_list(const qlist *l, const char *v)
+{
+    for (size_t i = 0; v && i < l->n; i++)
+        if (strcmp(l->v[i], v) == 0)
+            return true;
+    return false;
+}
+
+static bool any_in(const qlist *l, const tnt__strs *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        if (in_list(l, s->v[i]))
+            return true;
+    return false;
+}
+
+static bool qmatch(const qctx *c, const tnt_event *ev)
+{
+    const tnt_query *q = c->q;
+    if (c->ntypes) {
+        bool ok = false;
+        for (size_t i = 0; i < c->ntypes && !ok; i++)
+            ok = c->types[i] == ev->type;
+        if (!ok)
+            return false;
+    }
+    if ((q->ge_event_time_ms && ev->event_time.ms < q->ge_event_time_ms) ||
+        (q->lt_event_time_ms && ev->event_time.ms >= q->lt_event_time_ms))
+        return false;
+    if ((q->ge_record_time_ms && (!ev->record_time.set || ev->record_time.ms < q->ge_record_time_ms)) ||
+        (q->lt_record_time_ms && (!ev->record_time.set || ev->record_time.ms >= q->lt_record_time_ms)))
+        return false;
+    if ((c->steps.n && !in_list(&c->steps, ev->biz_step)) || (c->disps.n && !in_list(&c->disps, ev->disposition)) ||
+        (c->rps.n && !in_list(&c->rps, ev->read_point)) || (c->bls.n && !in_list(&c->bls, ev->biz_location)))
+        return false;
+    if (c->me.n && !any_in(&c->me, &ev->epc_list) && !any_in(&c->me, &ev->child_epcs))
+        return false;
+    if (c->mae.n && !any_in(&c->mae, &ev->epc_list) && !any_in(&c->mae, &ev->child_epcs) &&
+        !any_in(&c->mae, &ev->input_epcs) && !any_in(&c->mae, &ev->output_epcs) && !in_list(&c->mae, ev->parent_id))
+        return false;
+    return true;
+}
+
+/* ---- by identifier: the histories of the MATCH_ identifiers ---- */
+
+typedef struct qkey {
+    uint8_t k[40]; /* time (8, big-endian, offset) + hash */
+    tnt_v1_IndexEntry w;
+} qkey;
+
+typedef struct qkeys {
+    qkey *v;
+    size_t n, cap;
+    tnt_status st;
+} qkeys;
+
+#define QUERY_MAX_CANDIDATES 100000
+
+static int qkey_take(void *ud, const tnt_store_item *it)
+{
+    qkeys *l = ud;
+    if (it->sk_len != 42)
+        return 0;
+    if (l->n == QUERY_MAX_CANDIDATES) {
+        l->st = tnt__error(TNT_E_TOOBIG, "the query names identifiers with more than %d events: narrow it",
+                           QUERY_MAX_CANDIDATES);
+        return 1;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        qkey *v = tnt__realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->st = TNT_E_NOMEM;
+            return 1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    qkey *k = &l->v[l->n];
+    memcpy(k->k, (const uint8_t *)it->sk + 2, 40);
+    k->w = (tnt_v1_IndexEntry)tnt_v1_IndexEntry_init_zero;
+    pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
+    if (!pb_decode(&is, tnt_v1_IndexEntry_fields, &k->w)) {
+        l->st = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
+        return 1;
+    }
+    l->n++;
+    return 0;
+}
+
+static int qkey_cmp(const void *a, const void *b) { return memcmp(((const qkey *)a)->k, ((const qkey *)b)->k, 40); }
+
+static void hex_token(tnt_history *h, char kind, const uint8_t *bytes, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    h->next = tnt__arena_alloc(&h->a, 2 * n + 2);
+    if (!h->next)
+        return;
+    h->next[0] = kind;
+    for (size_t i = 0; i < n; i++) {
+        h->next[1 + 2 * i] = hex[bytes[i] >> 4];
+        h->next[2 + 2 * i] = hex[bytes[i] & 15];
+    }
+    h->next[2 * n + 1] = '\0';
+}
+
+static tnt_status query_ids(qctx *c, const uint8_t *after)
+{
+    qkeys l = {NULL, 0, 0, TNT_OK};
+    tnt_status st = TNT_OK;
+    const qlist *lists[2] = {&c->me, &c->mae};
+    for (int li = 0; li < 2 && st == TNT_OK; li++)
+        for (size_t i = 0; i < lists[li]->n && st == TNT_OK; i++) {
+            tnt__key k;
+            tnt__key_state(&k, lists[li]->v[i]);
+            st = c->e->store->methods->query(c->e->store, k.pk, k.pk_len, "h:", 2, "h;", 2, 0, 0, qkey_take, &l);
+            if (st == TNT_OK)
+                st = l.st;
+        }
+    if (st == TNT_OK && l.n > 1)
+        qsort(l.v, l.n, sizeof *l.v, qkey_cmp);
+    for (size_t i = 0; st == TNT_OK && i < l.n; i++) {
+        if ((i && memcmp(l.v[i].k, l.v[i - 1].k, 40) == 0) || (after && memcmp(l.v[i].k, after, 40) <= 0))
+            continue;
+        if (c->h->n == c->limit) {
+            hex_token(c->h, 'i', l.v[i - 1].k, 40);
+            break;
+        }
+        tnt_event *ev = NULL;
+        st = l.v[i].w.segment[0] ? tnt__archive_fetch(c->e, &l.v[i].w, &c->tmp, &ev)
+                                 : tnt__event_load(c->e, l.v[i].k + 8, &c->tmp, &ev);
+        if (st == TNT_E_NOTFOUND) { /* expired meanwhile */
+            st = TNT_OK;
+            continue;
+        }
+        if (st == TNT_OK && qmatch(c, ev)) {
+            tnt_event *keep = NULL;
+            st = l.v[i].w.segment[0] ? tnt__archive_fetch(c->e, &l.v[i].w, &c->h->a, &keep)
+                                     : tnt__event_load(c->e, l.v[i].k + 8, &c->h->a, &keep);
+            if (st == TNT_OK)
+                c->h->events[c->h->n++] = keep;
+        }
+        tnt__arena_reset(&c->tmp);
+    }
+    tnt__free(l.v);
+    return st;
+}
+
+/* ---- everything: the event log, partition by partition ---- */
+
+static int qlog_one(void *ud, int partition, int64_t offset, int64_t time_ms, const void *key, size_t key_len,
+                    const void *value, size_t value_len)
+{
+    (void)time_ms, (void)key, (void)key_len;
+    qctx *c = ud;
+    if (c->h->n == c->limit) {
+        c->full = true;
+        c->part = partition;
+        c->next_off = offset;
+        return 1;
+    }
+    tnt__record rec = {0};
+    if (tnt__record_read(value, value_len, &rec) != TNT_OK || rec.kind != TNT__REC_EVENT)
+        return 0;
+    tnt_event *ev = tnt__event_new(&c->tmp);
+    if (ev && tnt__proto_decode_event(ev, rec.event_pb, rec.event_len) == TNT_OK && qmatch(c, ev)) {
+        tnt_event *keep = tnt__event_new(&c->h->a);
+        if (!keep || tnt__proto_decode_event(keep, rec.event_pb, rec.event_len) != TNT_OK) {
+            c->st = TNT_E_NOMEM;
+            return 1;
+        }
+        c->h->events[c->h->n++] = keep;
+    }
+    tnt__arena_reset(&c->tmp);
+    return 0;
+}
+
+static tnt_status query_log(qctx *c, int part, int64_t off)
+{
+    tnt_status st = TNT_OK;
+    for (int p = part; p < c->e->partitions && st == TNT_OK && !c->full; p++) {
+        st = c->e->log->methods->read(c->e->log, p, p == part ? off : 0, qlog_one, c);
+        if (st == TNT_OK)
+            st = c->st;
+    }
+    if (st == TNT_OK && c->full) {
+        char tok[64];
+        snprintf(tok, sizeof tok, "l%d.%lld", c->part, (long long)c->next_off);
+        c->h->next = tnt__arena_strdup(&c->h->a, tok);
+    }
+    return st;
+}
+
+tnt_status tnt_engine_query(tnt_history **out, tnt_engine *e, const tnt_query *q)
+{
+    if (!out || !e || !q)
+        return TNT_E_MISUSE;
+    *out = NULL;
+    if (q->version == 0 || q->version > TNT_QUERY_VERSION)
+        return tnt__error(TNT_E_INVALID, "tnt_query: unknown version %u", q->version);
+    atomic_fetch_add(&e->n.history_calls, 1);
+    tnt_history *h = tnt__calloc(1, sizeof *h);
+    if (!h)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
+    tnt__arena_init(&h->a, 0);
+    qctx c;
+    memset(&c, 0, sizeof c);
+    c.e = e;
+    c.q = q;
+    c.h = h;
+    c.limit = q->limit ? (q->limit > MAX_PAGE ? MAX_PAGE : q->limit) : DEFAULT_PAGE;
+    tnt__arena_init(&c.tmp, 0);
+    tnt_status st = TNT_OK;
+    if (q->event_type_count > 8)
+        st = tnt__error(TNT_E_INVALID, "eventType: at most 8 values");
+    for (size_t i = 0; st == TNT_OK && i < q->event_type_count; i++) {
+        int t = 0;
+        for (int k = 1; k <= 5 && !t; k++)
+            if (q->event_types[i] && strcmp(q->event_types[i], tnt_event_type_name((tnt_event_type)k)) == 0)
+                t = k;
+        if (!t)
+            st = tnt__error(TNT_E_INVALID, "eventType: '%.80s' is not an EPCIS event type (ObjectEvent, "
+                                           "AggregationEvent, TransactionEvent, TransformationEvent, AssociationEvent)",
+                            q->event_types[i] ? q->event_types[i] : "");
+        else
+            c.types[c.ntypes++] = t;
+    }
+    if (st == TNT_OK)
+        st = qvalues(&c, &c.steps, q->biz_steps, q->biz_step_count, TNT__V_BIZSTEP, "EQ_bizStep");
+    if (st == TNT_OK)
+        st = qvalues(&c, &c.disps, q->dispositions, q->disposition_count, TNT__V_DISP, "EQ_disposition");
+    if (st == TNT_OK)
+        st = qvalues(&c, &c.rps, q->read_points, q->read_point_count, -1, "EQ_readPoint");
+    if (st == TNT_OK)
+        st = qvalues(&c, &c.bls, q->biz_locations, q->biz_location_count, -1, "EQ_bizLocation");
+    if (st == TNT_OK)
+        st = qvalues(&c, &c.me, q->match_epcs, q->match_epc_count, -1, "MATCH_epc");
+    if (st == TNT_OK)
+        st = qvalues(&c, &c.mae, q->match_any_epcs, q->match_any_epc_count, -1, "MATCH_anyEPC");
+    h->events = st == TNT_OK ? tnt__arena_alloc(&h->a, c.limit * sizeof *h->events) : NULL;
+    if (st == TNT_OK && !h->events)
+        st = tnt__error(TNT_E_NOMEM, "out of memory");
+    /* the page token: where the previous page stopped */
+    const char *tok = q->page_token && *q->page_token ? q->page_token : NULL;
+    bool by_id = c.me.n || c.mae.n;
+    uint8_t after[64];
+    size_t alen = 0;
+    int part = 0;
+    long long off = 0;
+    if (st == TNT_OK && tok) {
+        char end = 0;
+        bool ok = by_id ? tok[0] == 'i' && unhex(after, &alen, tok + 1, sizeof after) && alen == 40
+                        : tok[0] == 'l' && sscanf(tok + 1, "%d.%lld%c", &part, &off, &end) == 2 && part >= 0 &&
+                              part < e->partitions && off >= 0;
+        if (!ok)
+            st = tnt__error(TNT_E_INVALID, "'%.80s' is not a page token of this query", tok);
+    }
+    if (st == TNT_OK) {
+        pthread_rwlock_rdlock(&e->replay_lock);
+        st = by_id ? query_ids(&c, tok ? after : NULL) : query_log(&c, part, off);
+        pthread_rwlock_unlock(&e->replay_lock);
+    }
+    tnt__arena_destroy(&c.tmp);
+    if (st != TNT_OK) {
+        tnt__arena_destroy(&h->a);
+        tnt__free(h);
+        return st;
+    }
+    tnt__handle_acquire();
+    *out = h;
+    return TNT_OK;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine/engine.h"
 
@@ -148,6 +149,10 @@ static tnt_status take(tnt_engine *e, tnt_event *ev, pending *p, tnt_ingest_repo
     }
     if (st != TNT_OK)
         return st;
+    /* recordTime is the repository's: when it was captured (not part of the event hash) */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    ev->record_time = (tnt__time){(int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000, 0, true};
     tnt__effect *fx = &p->fx[p->n];
     if (!tnt__effect_of(fx, ev, &p->a))
         return tnt__error(TNT_E_NOMEM, "out of memory");

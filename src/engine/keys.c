@@ -1,4 +1,5 @@
 /* Keys of the state store and the 32-byte form of event hash IDs. */
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,4 +104,59 @@ void tnt__hash_id(char out[TNT__HASH_ID_MAX], const uint8_t hash[32])
         *o++ = hex[hash[i] & 15];
     }
     strcpy(o, "?ver=CBV2.0");
+}
+
+static size_t put_time(char *dst, size_t at, int64_t time_ms)
+{
+    uint64_t t = (uint64_t)time_ms ^ (1ull << 63);
+    uint8_t be[8];
+    for (int i = 0; i < 8; i++)
+        be[i] = (uint8_t)(t >> (56 - 8 * i));
+    return put(dst, at, be, 8);
+}
+
+void tnt__key_scan(tnt__key *k, const tnt_v1_Scan *s)
+{
+    pk_id(k, s->id);
+    k->sk_len = put(k->sk, 0, "v:", 2);
+    k->sk_len = put_time(k->sk, k->sk_len, s->time_ms);
+    uint8_t dev[16] = {0};
+    memcpy(dev, s->device.bytes, s->device.size < 16 ? s->device.size : 16);
+    k->sk_len = put(k->sk, k->sk_len, dev, 16);
+    uint8_t ri[2] = {(uint8_t)s->role, (uint8_t)s->intent};
+    k->sk_len = put(k->sk, k->sk_len, ri, 2);
+}
+
+void tnt__key_scans(tnt__key *k, const char *id, int64_t from_ms)
+{
+    pk_id(k, id);
+    k->sk_len = put(k->sk, 0, "v:", 2);
+    k->sk_len = put_time(k->sk, k->sk_len, from_ms);
+}
+
+static void pk_device(tnt__key *k, const uint8_t *dev, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    k->pk_len = put(k->pk, 0, "d:", 2);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        k->pk[k->pk_len++] = hex[dev[i] >> 4];
+        k->pk[k->pk_len++] = hex[dev[i] & 15];
+    }
+}
+
+void tnt__key_device(tnt__key *k, const tnt_v1_Scan *s)
+{
+    pk_device(k, s->device.bytes, s->device.size);
+    k->sk_len = put(k->sk, 0, "u:", 2);
+    k->sk_len = put_time(k->sk, k->sk_len, s->time_ms);
+    uint8_t h[32];
+    SHA256((const unsigned char *)s->id, strlen(s->id), h);
+    k->sk_len = put(k->sk, k->sk_len, h, 8);
+}
+
+void tnt__key_device_from(tnt__key *k, const uint8_t *device, size_t n, int64_t from_ms)
+{
+    pk_device(k, device, n);
+    k->sk_len = put(k->sk, 0, "u:", 2);
+    k->sk_len = put_time(k->sk, k->sk_len, from_ms);
 }

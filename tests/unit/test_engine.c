@@ -107,6 +107,108 @@ static char *track_json(tnt_engine *e, const char *id)
 #define DC "9506000000015"
 #define SHOP "9506000000022"
 
+
+/* ---- queries ---- */
+
+static size_t query_all(tnt_engine *e, tnt_query *q, size_t *pages)
+{
+    size_t total = 0;
+    char tok[256] = "";
+    *pages = 0;
+    for (;;) {
+        q->page_token = tok[0] ? tok : NULL;
+        tnt_history *h = NULL;
+        if (tnt_engine_query(&h, e, q) != TNT_OK)
+            fail_msg("query: %s", tnt_error_last());
+        total += tnt_history_count(h);
+        (*pages)++;
+        for (size_t i = 0; i < tnt_history_count(h); i++)
+            assert_non_null(tnt_history_event(h, i));
+        const char *next = tnt_history_next_token(h);
+        if (next)
+            snprintf(tok, sizeof tok, "%s", next);
+        tnt_history_free(h);
+        if (!next)
+            return total;
+        assert_true(*pages < 100);
+    }
+}
+
+static void test_query(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("query", 0, 0);
+    char id[64];
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof id, "(01)09506000134352(21)Q%d", i);
+        ingest_report(e, id, "commission", FACTORY, "2024-03-01T08:00:00Z", NULL);
+        ingest_report(e, id, "ship", FACTORY, "2024-03-02T08:00:00Z", NULL);
+        if (i < 2)
+            ingest_report(e, id, "receive", SHOP, "2024-03-03T08:00:00Z", NULL);
+    }
+    tnt_query q;
+    assert_int_equal(tnt_query_init(&q, TNT_QUERY_VERSION), TNT_OK);
+    size_t pages;
+    assert_int_equal(query_all(e, &q, &pages), 12);
+    q.limit = 5;
+    assert_int_equal(query_all(e, &q, &pages), 12); /* the same events over pages */
+    assert_true(pages >= 3);
+    const char *steps[] = {"urn:epcglobal:cbv:bizstep:shipping"};
+    q.biz_steps = steps;
+    q.biz_step_count = 1;
+    assert_int_equal(query_all(e, &q, &pages), 5);
+    q.biz_step_count = 0;
+    const char *bl[] = {"urn:epc:id:sgln:9506000.00002.0"};
+    q.biz_locations = bl;
+    q.biz_location_count = 1;
+    q.limit = 0;
+    size_t at_shop = query_all(e, &q, &pages);
+    q.biz_location_count = 0;
+    const char *rp[] = {"(414)" SHOP};
+    q.read_points = rp;
+    q.read_point_count = 1;
+    assert_int_equal(query_all(e, &q, &pages), 2); /* the receipts at the shop */
+    assert_true(at_shop <= 2);
+    q.read_point_count = 0;
+    q.ge_event_time_ms = 1709366400000LL; /* 2024-03-02T08:00:00Z */
+    q.lt_event_time_ms = 1709452800000LL; /* 2024-03-03T08:00:00Z */
+    assert_int_equal(query_all(e, &q, &pages), 5);
+    q.ge_event_time_ms = q.lt_event_time_ms = 0;
+    const char *me[] = {"https://id.gs1.org/01/09506000134352/21/Q0", "(01)09506000134352(21)Q4"};
+    q.match_epcs = me;
+    q.match_epc_count = 2;
+    q.limit = 2;
+    assert_int_equal(query_all(e, &q, &pages), 5);
+    assert_int_equal(pages, 3);
+    const char *types[] = {"AggregationEvent"};
+    q.event_types = types;
+    q.event_type_count = 1;
+    assert_int_equal(query_all(e, &q, &pages), 0);
+    /* bad input: named in the message */
+    const char *bad_types[] = {"NoSuchEvent"};
+    q.event_types = bad_types;
+    tnt_history *h = NULL;
+    assert_int_equal(tnt_engine_query(&h, e, &q), TNT_E_INVALID);
+    assert_non_null(strstr(tnt_error_last(), "NoSuchEvent"));
+    q.event_type_count = 0;
+    const char *bad_step[] = {"dancing"};
+    q.biz_steps = bad_step;
+    q.biz_step_count = 1;
+    assert_int_equal(tnt_engine_query(&h, e, &q), TNT_E_INVALID);
+    q.biz_step_count = 0;
+    q.page_token = "l99.0";
+    q.match_epc_count = 0;
+    assert_int_equal(tnt_engine_query(&h, e, &q), TNT_E_INVALID);
+    q.page_token = "zz";
+    q.match_epc_count = 1;
+    assert_int_equal(tnt_engine_query(&h, e, &q), TNT_E_INVALID);
+    assert_null(h);
+    tnt_query old = TNT_QUERY_INIT;
+    old.version = 99;
+    assert_int_equal(tnt_engine_query(&h, e, &old), TNT_E_INVALID);
+    tnt_engine_close(e);
+}
+
 /* ---- ingest and duplicates ---- */
 
 static void test_ingest_and_duplicates(void **state)
@@ -557,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_archive),
         cmocka_unit_test(test_concurrency),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_query),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
