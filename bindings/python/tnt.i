@@ -27,12 +27,7 @@
 #include <string.h>
 #include <time.h>
 #include <tnt/tnt.h>
-#if __has_include(<tnt/auth.h>)
 #include <tnt/auth.h>
-#define TNT_PY_HAVE_AUTH 1
-#else
-#define TNT_PY_HAVE_AUTH 0
-#endif
 
 /* distinct names for the classes, so their methods do not clash with the API's */
 typedef tnt_event tnt_py_event;
@@ -62,6 +57,7 @@ typedef tnt_track tnt_py_track;
 %include <tnt/event.h>
 %include <tnt/document.h>
 %include <tnt/engine.h>
+%include <tnt/auth.h>
 %include <tnt/version.h>
 
 /* A failed constructor or method returns NULL with the exception set. */
@@ -71,7 +67,6 @@ typedef tnt_track tnt_py_track;
         SWIG_fail;
 }
 
-%constant int HAVE_AUTH = TNT_PY_HAVE_AUTH;
 %constant int COMPILED_VERSION = TNT_VERSION_NUMBER;
 
 %{
@@ -431,7 +426,6 @@ fail:
     return NULL;
 }
 
-#if TNT_PY_HAVE_AUTH
 /* The verdict as (kind, name, confidence, evidence_level, reasons, json_partner, json_consumer). */
 static PyObject *verdict_tuple(tnt_verdict *v)
 {
@@ -465,7 +459,6 @@ static PyObject *verdict_tuple(tnt_verdict *v)
     return Py_BuildValue("(iNdiNNN)", (int)kind, str_or_none(tnt_verdict_name(kind)), conf, level, reasons,
                          owned_str(jp, lp), owned_str(jc, lc));
 }
-#endif
 %}
 
 /* ---- Engine --------------------------------------------------------------- */
@@ -748,7 +741,6 @@ typedef struct tnt_py_engine {} tnt_py_engine;
      * latitude, longitude, accuracy_m, device or None, role, intent,
      * location_id or None, record). */
     PyObject *authenticate(PyObject *code, PyObject *scan) {
-%#if TNT_PY_HAVE_AUTH
         const char *c, *device = NULL, *location_id = NULL;
         if (text_arg(code, &c, NULL, "code") != 0)
             return NULL;
@@ -777,15 +769,9 @@ typedef struct tnt_py_engine {} tnt_py_engine;
             return raise_last(st);
         }
         return verdict_tuple(v);
-%#else
-        (void)code;
-        (void)scan;
-        return raise_status(TNT_E_UNSUPPORTED, "this libtnt has no authenticity checks (tnt/auth.h)", NULL);
-%#endif
     }
 
     PyObject *service_key() {
-%#if TNT_PY_HAVE_AUTH
         if (engine_enter($self) != 0)
             return NULL;
         char *key = NULL;
@@ -797,9 +783,6 @@ typedef struct tnt_py_engine {} tnt_py_engine;
         if (st != TNT_OK)
             return raise_last(st);
         return owned_str(key, strlen(key));
-%#else
-        return raise_status(TNT_E_UNSUPPORTED, "this libtnt has no authenticity checks (tnt/auth.h)", NULL);
-%#endif
     }
 }
 
@@ -1267,20 +1250,15 @@ static PyObject *id_normalize(PyObject *text, int gcp_length, tnt_py_gcp *table,
 
 static PyObject *keygen(void)
 {
-#if TNT_PY_HAVE_AUTH
     char *pub = NULL, *sec = NULL;
     tnt_status st = tnt_keygen(&pub, &sec);
     if (st != TNT_OK)
         return raise_last(st);
     return Py_BuildValue("(NN)", owned_str(pub, strlen(pub)), owned_str(sec, strlen(sec)));
-#else
-    return raise_status(TNT_E_UNSUPPORTED, "this libtnt has no authenticity checks (tnt/auth.h)", NULL);
-#endif
 }
 
 static PyObject *sign_code(PyObject *code, PyObject *secret, PyObject *stem)
 {
-#if TNT_PY_HAVE_AUTH
     const char *c, *k, *s;
     if (text_arg(code, &c, NULL, "code") != 0 || text_arg(secret, &k, NULL, "secret_key") != 0 ||
         opt_text_arg(stem, &s, "stem") != 0)
@@ -1290,16 +1268,11 @@ static PyObject *sign_code(PyObject *code, PyObject *secret, PyObject *stem)
     if (st != TNT_OK)
         return raise_last(st);
     return owned_str(out, strlen(out));
-#else
-    (void)code; (void)secret; (void)stem;
-    return raise_status(TNT_E_UNSUPPORTED, "this libtnt has no authenticity checks (tnt/auth.h)", NULL);
-#endif
 }
 
 /* True when the signature verifies, False when it does not. */
 static PyObject *verdict_verify(PyObject *json, PyObject *key)
 {
-#if TNT_PY_HAVE_AUTH
     const char *k;
     Py_buffer view;
     if (text_arg(key, &k, NULL, "public_key") != 0 || data_arg(json, &view, "answer") != 0)
@@ -1311,10 +1284,6 @@ static PyObject *verdict_verify(PyObject *json, PyObject *key)
     if (st == TNT_E_INVALID)
         Py_RETURN_FALSE;
     return raise_last(st);
-#else
-    (void)json; (void)key;
-    return raise_status(TNT_E_UNSUPPORTED, "this libtnt has no authenticity checks (tnt/auth.h)", NULL);
-#endif
 }
 %}
 

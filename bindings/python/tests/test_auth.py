@@ -6,11 +6,8 @@ import json
 import pytest
 
 import tnt
-from tnt import capi
 
 from conftest import MASTER, SERIAL, journey, report
-
-pytestmark = pytest.mark.skipif(not capi.HAVE_AUTH, reason="this libtnt has no authenticity checks")
 
 
 @pytest.fixture

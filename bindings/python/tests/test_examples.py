@@ -6,8 +6,6 @@ import sys
 
 import pytest
 
-from tnt import capi
-
 from conftest import EXAMPLES
 
 DATA = EXAMPLES / "data"
@@ -48,7 +46,6 @@ def test_export_geojson(imported, tmp_path):
     assert p.returncode == 1 and "has no events" in p.stderr
 
 
-@pytest.mark.skipif(not capi.HAVE_AUTH, reason="this libtnt has no authenticity checks")
 def test_audit_batch(imported):
     p = run("audit_batch.py", "--codes", DATA / "shipments.csv", "--data", imported)
     assert "codes)" in p.stdout, p.stderr

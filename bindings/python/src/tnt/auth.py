@@ -14,10 +14,7 @@ from typing import NamedTuple, Optional, Union
 
 from . import capi
 
-__all__ = ["KeyPair", "keygen", "sign_code", "verify", "available"]
-
-#: True when the loaded library has the authenticity checks.
-available: bool = bool(capi.HAVE_AUTH)
+__all__ = ["KeyPair", "keygen", "sign_code", "verify"]
 
 
 class KeyPair(NamedTuple):

@@ -309,8 +309,9 @@ class Verdict:
         return self.to_dict().get("signature")
 
 
-_ROLES = {"consumer": 0, "retailer": 1, "partner": 2}
-_INTENTS = {"status": 0, "sell": 1, "receive": 2, "return": 3}
+_ROLES = {"consumer": capi.TNT_ROLE_CONSUMER, "retailer": capi.TNT_ROLE_RETAILER, "partner": capi.TNT_ROLE_PARTNER}
+_INTENTS = {"status": capi.TNT_INTENT_STATUS, "sell": capi.TNT_INTENT_SELL, "receive": capi.TNT_INTENT_RECEIVE,
+            "return": capi.TNT_INTENT_RETURN}
 
 
 # ---- the engine ----
