@@ -262,6 +262,68 @@ static int reader_options(PyObject *t, tnt_reader_options *ro, tnt_id_options *i
     return 0;
 }
 
+/* ([Event], next token or None) of a history page, which it frees. */
+static PyObject *history_page(tnt_history *h)
+{
+    size_t n = tnt_history_count(h);
+    PyObject *events = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; events && i < n; i++) {
+        const tnt_event *ev = tnt_history_event(h, i);
+        PyObject *e = ev ? clone_event(ev) : NULL;
+        if (!e) {
+            if (!PyErr_Occurred())
+                raise_status(TNT_E_CORRUPT, "a history entry has no event", NULL);
+            Py_CLEAR(events);
+            break;
+        }
+        PyList_SET_ITEM(events, (Py_ssize_t)i, e);
+    }
+    PyObject *next = events ? str_or_none(tnt_history_next_token(h)) : NULL;
+    tnt_history_free(h);
+    if (!next) {
+        Py_XDECREF(events);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", events, next);
+}
+
+/* A sequence of str as a C array (malloc; the strings stay owned by the
+ * sequence, which the caller keeps alive). */
+static int str_array(PyObject *seq, const char ***out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    if (seq == Py_None)
+        return 0;
+    if (!PyList_Check(seq) && !PyTuple_Check(seq)) {
+        PyErr_Format(PyExc_TypeError, "a query parameter must be a list of str, not %.80s", Py_TYPE(seq)->tp_name);
+        return -1;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n == 0)
+        return 0;
+    const char **a = calloc((size_t)n, sizeof *a);
+    if (!a) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyUnicode_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "query values must be str, not %.80s", Py_TYPE(item)->tp_name);
+            free(a);
+            return -1;
+        }
+        if (text_arg(item, &a[i], NULL, "a query value") != 0) {
+            free(a);
+            return -1;
+        }
+    }
+    *out = a;
+    *count = (size_t)n;
+    return 0;
+}
+
 /* ---- the handle types behind the classes ------------------------------- */
 typedef struct tnt_py_engine {
     tnt_engine *engine;
@@ -608,26 +670,53 @@ typedef struct tnt_py_engine {} tnt_py_engine;
         engine_leave($self);
         if (st != TNT_OK)
             return raise_last(st);
-        size_t n = tnt_history_count(h);
-        PyObject *events = PyList_New((Py_ssize_t)n);
-        for (size_t i = 0; events && i < n; i++) {
-            const tnt_event *ev = tnt_history_event(h, i);
-            PyObject *e = ev ? clone_event(ev) : NULL;
-            if (!e) {
-                if (!PyErr_Occurred())
-                    raise_status(TNT_E_CORRUPT, "a history entry has no event", NULL);
-                Py_CLEAR(events);
-                break;
-            }
-            PyList_SET_ITEM(events, (Py_ssize_t)i, e);
-        }
-        PyObject *next = events ? str_or_none(tnt_history_next_token(h)) : NULL;
-        tnt_history_free(h);
-        if (!next) {
-            Py_XDECREF(events);
+        return history_page(h);
+    }
+
+    /* ([Event], next token or None) of tnt_engine_query. q: (event_types,
+     * ge_event_time_ms, lt_event_time_ms, ge_record_time_ms, lt_record_time_ms,
+     * biz_steps, dispositions, read_points, biz_locations, match_epcs,
+     * match_any_epcs, page_token or None, limit); the lists are str sequences. */
+    PyObject *query(PyObject *q) {
+        PyObject *lists[7], *token;
+        long long times[4];
+        Py_ssize_t limit;
+        if (!PyArg_ParseTuple(q, "OLLLLOOOOOOOn;query", &lists[0], &times[0], &times[1], &times[2], &times[3],
+                              &lists[1], &lists[2], &lists[3], &lists[4], &lists[5], &lists[6], &token, &limit))
             return NULL;
-        }
-        return Py_BuildValue("(NN)", events, next);
+        tnt_query tq;
+        tnt_query_init(&tq, TNT_QUERY_VERSION);
+        const char **arrays[7] = {0};
+        size_t counts[7] = {0};
+        PyObject *result = NULL;
+        for (int i = 0; i < 7; i++)
+            if (str_array(lists[i], &arrays[i], &counts[i]) != 0)
+                goto done;
+        if (opt_text_arg(token, &tq.page_token, "page token") != 0)
+            goto done;
+        tq.event_types = arrays[0], tq.event_type_count = counts[0];
+        tq.biz_steps = arrays[1], tq.biz_step_count = counts[1];
+        tq.dispositions = arrays[2], tq.disposition_count = counts[2];
+        tq.read_points = arrays[3], tq.read_point_count = counts[3];
+        tq.biz_locations = arrays[4], tq.biz_location_count = counts[4];
+        tq.match_epcs = arrays[5], tq.match_epc_count = counts[5];
+        tq.match_any_epcs = arrays[6], tq.match_any_epc_count = counts[6];
+        tq.ge_event_time_ms = times[0], tq.lt_event_time_ms = times[1];
+        tq.ge_record_time_ms = times[2], tq.lt_record_time_ms = times[3];
+        tq.limit = limit > 0 ? (size_t)limit : 0;
+        if (engine_enter($self) != 0)
+            goto done;
+        tnt_history *h = NULL;
+        tnt_status st;
+        Py_BEGIN_ALLOW_THREADS
+        st = tnt_engine_query(&h, $self->engine, &tq);
+        Py_END_ALLOW_THREADS
+        engine_leave($self);
+        result = st == TNT_OK ? history_page(h) : raise_last(st);
+    done:
+        for (int i = 0; i < 7; i++)
+            free(arrays[i]);
+        return result;
     }
 
     PyObject *event(PyObject *hash_id) {

@@ -192,3 +192,29 @@ def test_replay_archive_stats(stocked):
     assert [e.biz_step for e in stocked.journey(SERIAL)][0] == "commissioning"  # read back from the archive
     s = stocked.stats()
     assert s["ingest"]["accepted"] == 4 and s["archive"]["runs"] == 2
+
+
+def test_query(stocked):
+    other = "(01)09506000134352(21)OTHER"
+    stocked.ingest(journey(other))
+    everything = [e for p in stocked.query(limit=3) for e in p]
+    assert len(everything) == 8
+    pages = list(stocked.query(biz_steps="shipping", limit=1))
+    assert [len(p) for p in pages] == [1, 1] and pages[0].id is None
+    assert {p.events[0].epc_list[0] for p in pages} == {tnt.ids.normalize(SERIAL), tnt.ids.normalize(other)}
+    mine = [e.biz_step for p in stocked.query(epcs=SERIAL) for e in p]
+    assert mine == ["commissioning", "shipping", "receiving", "retail_selling"]
+    at_shop = list(stocked.query(read_points=f"(414){SHOP}", dispositions=["retail_sold", "in_progress"]))
+    assert sum(len(p) for p in at_shop) == 4
+    window = stocked.query(since=datetime(2024, 3, 2, tzinfo=timezone.utc),
+                           until=datetime(2024, 3, 3, tzinfo=timezone.utc), event_types="ObjectEvent")
+    assert sum(len(p) for p in window) == 2
+    assert sum(len(p) for p in stocked.query(event_types="AggregationEvent")) == 0
+    resumed = list(stocked.query(limit=3, page=next(iter(stocked.query(limit=3))).next_token))
+    assert sum(len(p) for p in resumed) == 5
+    with pytest.raises(tnt.InvalidInput):
+        list(stocked.query(page="garbage"))
+    with pytest.raises(TypeError):
+        stocked.query(biz_steps=[1])
+    with pytest.raises(TypeError):
+        stocked.query(epcs=b"bytes")

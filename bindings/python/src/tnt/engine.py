@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 from operator import itemgetter
-from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import capi, errors
 from ._util import EPOCH, Source, duration_ms, from_ms, text, to_ms
@@ -209,7 +209,7 @@ capi.set_track_type(Track)
 class HistoryPage:
     """One page of a journey, oldest first; ``next_token`` fetches the next page."""
 
-    id: str
+    id: Optional[str]  # None for the pages of a query
     events: List[Event]
     next_token: Optional[str]
 
@@ -223,26 +223,27 @@ class HistoryPage:
         return {"id": self.id, "events": [e.to_dict() for e in self.events], "next": self.next_token}
 
 
-class _History:
-    """Pages of a journey; the first page is read when the history is asked for."""
+class _Pages:
+    """Pages of a journey or a query; the first page is read at once (so that
+    errors show where the call is), each next one when the previous is handed out."""
 
-    def __init__(self, h: Any, id: str, limit: int, page: Optional[str]) -> None:
-        self._h, self._id, self._limit = h, id, limit
-        events, token = h.history(id, page, limit)
-        self._next: Optional[HistoryPage] = HistoryPage(id, [Event(e) for e in events], token)
+    def __init__(self, fetch: Callable[[Optional[str]], Tuple[list, Optional[str]]], id: Optional[str],
+                 page: Optional[str]) -> None:
+        self._fetch, self._id = fetch, id
+        self._next: Optional[HistoryPage] = self._get(page)
 
-    def __iter__(self) -> "_History":
+    def _get(self, token: Optional[str]) -> HistoryPage:
+        events, next_token = self._fetch(token)
+        return HistoryPage(self._id, [Event(e) for e in events], next_token)
+
+    def __iter__(self) -> "_Pages":
         return self
 
     def __next__(self) -> HistoryPage:
         page = self._next
         if page is None:
             raise StopIteration
-        if page.next_token is not None:
-            events, token = self._h.history(self._id, page.next_token, self._limit)
-            self._next = HistoryPage(self._id, [Event(e) for e in events], token) if events or token else None
-        else:
-            self._next = None
+        self._next = self._get(page.next_token) if page.next_token is not None else None
         return page
 
 
@@ -423,12 +424,41 @@ class Engine:
         for an identifier never seen."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ValueError("limit must be a non-negative int")
-        return _History(self._h, id, limit, page)
+        h = self._h
+        return _Pages(lambda token: h.history(id, token, limit), id, page)
 
     def journey(self, id: Union[str, bytes], *, limit: int = 100) -> Iterator[Event]:
         """Every event of an identifier, oldest first, across pages."""
         for page in self.history(id, limit=limit):
             yield from page.events
+
+    def query(self, *, event_types: Union[None, str, Sequence[str]] = None,
+              since: Union[None, int, datetime] = None, until: Union[None, int, datetime] = None,
+              recorded_since: Union[None, int, datetime] = None, recorded_until: Union[None, int, datetime] = None,
+              biz_steps: Union[None, str, Sequence[str]] = None, dispositions: Union[None, str, Sequence[str]] = None,
+              read_points: Union[None, str, Sequence[str]] = None,
+              biz_locations: Union[None, str, Sequence[str]] = None, epcs: Union[None, str, Sequence[str]] = None,
+              any_epcs: Union[None, str, Sequence[str]] = None, limit: int = 100,
+              page: Optional[str] = None) -> Iterator[HistoryPage]:
+        """Stored events matching the EPCIS 2.0 query parameters, page by page.
+
+        Each parameter takes one value or a list (any of them matches); the
+        parameters all apply. ``event_types`` (eventType), ``since``/``until``
+        (GE_/LT_eventTime), ``recorded_since``/``recorded_until``
+        (GE_/LT_recordTime), ``biz_steps``, ``dispositions``, ``read_points``,
+        ``biz_locations`` (EQ_...), ``epcs`` (MATCH_epc) and ``any_epcs``
+        (MATCH_anyEPC). With ``epcs`` or ``any_epcs`` the identifiers'
+        histories are read, archive included, in event-time order; without,
+        the event log is scanned in capture order (archived events are not seen).
+        """
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise ValueError("limit must be a non-negative int")
+        q = (_strs(event_types, "event_types"), to_ms(since, "since"), to_ms(until, "until"),
+             to_ms(recorded_since, "recorded_since"), to_ms(recorded_until, "recorded_until"),
+             _strs(biz_steps, "biz_steps"), _strs(dispositions, "dispositions"), _strs(read_points, "read_points"),
+             _strs(biz_locations, "biz_locations"), _strs(epcs, "epcs"), _strs(any_epcs, "any_epcs"))
+        h = self._h
+        return _Pages(lambda token: h.query(q + (token, limit)), None, page)
 
     def event(self, hash_id: str) -> Event:
         """One stored event by its hash ID (:class:`tnt.NotFound` if unknown)."""
@@ -512,6 +542,16 @@ class Engine:
     def get_master(self, kind: str, key: str) -> Dict[str, Any]:
         """One record by its key (GTIN, GLN or company prefix); :class:`tnt.NotFound` if absent."""
         return json.loads(self._h.master_get(_kind(kind), key))
+
+
+def _strs(v: Union[None, str, Sequence[str]], what: str) -> Optional[List[str]]:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return [v]
+    if isinstance(v, (bytes, bytearray)) or not isinstance(v, Iterable):
+        raise TypeError(f"{what} must be a str or a list of str")
+    return list(v)
 
 
 def _kind(kind: str) -> int:
