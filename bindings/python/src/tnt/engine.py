@@ -243,7 +243,9 @@ class _Pages:
         page = self._next
         if page is None:
             raise StopIteration
-        self._next = self._get(page.next_token) if page.next_token is not None else None
+        nxt = self._get(page.next_token) if page.next_token is not None else None
+        # a scan may only learn at the next page that it is over: no empty last page
+        self._next = nxt if nxt is not None and (nxt.events or nxt.next_token) else None
         return page
 
 
