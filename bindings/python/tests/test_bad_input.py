@@ -143,3 +143,26 @@ def test_bad_paths_and_options(engine):
         engine.authenticate(SERIAL, role="king")
     with pytest.raises(TypeError):
         engine.authenticate(SERIAL, location="Berlin")
+
+
+def test_random_input_never_crashes(engine):
+    """Seeded random bytes and mutated documents through every entry point."""
+    import random
+    rnd = random.Random(20240301)
+    seed_doc = json.dumps(journey()).encode()
+    (ev,) = tnt.read(journey()[:1])
+    for i in range(1500):
+        if i % 2:
+            data = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 64)))
+        else:
+            b = bytearray(seed_doc)
+            for _ in range(rnd.randrange(1, 8)):
+                b[rnd.randrange(len(b))] = rnd.randrange(256)
+            data = bytes(b)
+        for call in (lambda: ids.parse(data), lambda: engine.track(data), lambda: tnt.validate(data),
+                     lambda: engine.ingest(data), lambda: tnt.Event.from_proto(data), lambda: ev.get(data),
+                     lambda: engine.authenticate(data, record=False)):
+            try:
+                call()
+            except (tnt.Error, TypeError, ValueError):
+                pass
