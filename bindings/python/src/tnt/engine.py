@@ -109,7 +109,7 @@ class Reading(NamedTuple):
 
     @property
     def time(self) -> datetime:
-        return from_ms(self.time_ms)
+        return EPOCH + timedelta(milliseconds=self.time_ms)
 
     def to_dict(self) -> Dict[str, Any]:
         return {"type": self.type, "value": self.value, "uom": self.uom,
@@ -427,7 +427,8 @@ class Engine:
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ValueError("limit must be a non-negative int")
         h = self._h
-        return _Pages(lambda token: h.history(id, token, limit), id, page)
+        name = id.decode("utf-8", "replace") if isinstance(id, bytes) else id
+        return _Pages(lambda token: h.history(id, token, limit), name, page)
 
     def journey(self, id: Union[str, bytes], *, limit: int = 100) -> Iterator[Event]:
         """Every event of an identifier, oldest first, across pages."""

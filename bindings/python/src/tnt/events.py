@@ -41,7 +41,7 @@ class ValidationError:
         return asdict(self)
 
 
-def _errors(raw: List[Tuple[str, str, str]]) -> List[ValidationError]:
+def _errors(raw: List[Tuple[Optional[str], Optional[str], Optional[str]]]) -> List[ValidationError]:
     return [ValidationError(c or "", p or "", m or "") for c, p, m in raw]
 
 
