@@ -184,3 +184,41 @@ def test_validation_equals_the_cli(tnt_cli):
                              text=True, timeout=60).stdout
         cli = [json.loads(l) for l in out.splitlines()]
         assert [r.to_dict() for r in tnt.validate(f, now=FAR_FUTURE)] == cli, f.name
+
+
+PROPERTIES = [n for n, v in vars(tnt.Event).items() if isinstance(v, property)]
+
+
+def test_every_property_of_every_gs1_example():
+    seen_types = set()
+    for f in gs1_examples():
+        for ev in tnt.read(f, now=FAR_FUTURE):
+            values = {name: getattr(ev, name) for name in PROPERTIES}
+            d = ev.to_dict()
+            seen_types.add(values["type"])
+            for key, prop in (("epcList", "epc_list"), ("childEPCs", "child_epcs"), ("inputEPCList", "input_epcs"),
+                              ("outputEPCList", "output_epcs")):
+                assert values[prop] == d.get(key, []), (f.name, key)
+                if key in d:
+                    assert ev.get(key) == d[key]
+            for key, prop in (("quantityList", "quantity_list"), ("childQuantityList", "child_quantity_list"),
+                              ("inputQuantityList", "input_quantity_list"),
+                              ("outputQuantityList", "output_quantity_list")):
+                assert [q[0] for q in values[prop]] == [q["epcClass"] for q in d.get(key, [])], (f.name, key)
+            assert values["parent_id"] == d.get("parentID")
+            assert values["transformation_id"] == d.get("transformationID")
+            assert len(values["sensor_reports"]) == len(d.get("sensorElementList", []))
+            assert len(values["biz_transactions"]) == len(d.get("bizTransactionList", []))
+            assert values["error_reason"] == (d.get("errorDeclaration") or {}).get("reason")
+            if "recordTime" in d:
+                assert values["record_time"] is not None
+            assert tnt.Event.from_proto(ev.to_proto()).hash_id == ev.hash_id or not ev.valid
+    assert seen_types >= {"ObjectEvent", "AggregationEvent", "TransactionEvent", "TransformationEvent",
+                          "AssociationEvent"}
+
+
+def test_library_information():
+    assert tnt.library_version.count(".") == 2 and tnt.__version__
+    assert "ids" in tnt.features and "hash" in tnt.features
+    assert capi.tnt_version_number() >= capi.COMPILED_VERSION
+    assert capi.event_type_name(capi.TNT_EVENT_OBJECT) == "ObjectEvent"
