@@ -278,7 +278,9 @@ static tnt_status walk(builder *b, const char *id, int64_t from_ms, int64_t to_m
             fault(b->v, "HISTORY_HASH_MISMATCH", "an event of %s is not where its history says", id);
             break;
         }
-        if (!via || !seen_hash(b->v, ev->hash_id)) {
+        /* a container's packing of other items is not this item's journey */
+        bool others = via && ev->type == TNT_EVENT_AGGREGATION;
+        if (!others && (!via || !seen_hash(b->v, ev->hash_id))) {
             tnt__checkpoint *c = add_checkpoint(b);
             if (!c) {
                 st = TNT_E_NOMEM;
@@ -545,6 +547,7 @@ typedef struct ctx {
     double llr;
     bool hard;                 /* a hard rule decided */
     bool no_record;            /* the scan itself is invalid: nothing to record */
+    bool caution;              /* a quality flag: at best GENUINE_CAUTION */
 } ctx;
 
 static void decide(ctx *c, tnt_verdict_kind kind, double confidence)
@@ -730,7 +733,7 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
                      "This code was sold on %s in %s, %.0f km from here.", d1, place(&anchor->loc, where, sizeof where),
                      d + c->acc_km);
             } else if (anchor_retail) {
-                soft(c, "NOT_AT_CUSTODY_LOCATION", -5.0,
+                soft(c, "NOT_AT_CUSTODY_LOCATION", -7.0,
                      "The recorded supply chain has this item at a shop in %s, %.0f km from here.",
                      place(&anchor->loc, where, sizeof where), d + c->acc_km);
             } else if (d > 1000) {
@@ -763,7 +766,13 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
     const tnt_v1_Scan *far_scan = NULL, *near_scan = NULL;
     for (size_t i = 0; i < prior->n; i++) {
         const tnt_v1_Scan *s = &prior->v[i];
-        if (s->role == TNT_ROLE_CONSUMER && s->device.size == 16 && (!sold || s->time_ms >= anchor->time_ms)) {
+        /* devices that verified it where custody puts it (copies elsewhere count as copies, not as devices) */
+        bool at_custody = !anchor_geo || (s->has_location &&
+                                          km(s->lat_e2 / 100.0, s->lon_e2 / 100.0, anchor->loc.lat, anchor->loc.lon) -
+                                                  (s->accuracy_km ? s->accuracy_km : 1) <=
+                                              FAR_KM);
+        if (s->role == TNT_ROLE_CONSUMER && s->device.size == 16 && at_custody &&
+            (!sold || s->time_ms >= anchor->time_ms)) {
             bool dup = false;
             for (size_t j = 0; j < devices && !dup; j++)
                 dup = memcmp(seen[j], s->device.bytes, 16) == 0;
@@ -815,16 +824,18 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
              place(&sl, other, sizeof other), d1, place(&anchor->loc, where, sizeof where));
     }
     /* distinct devices after the sale (a household has one or two) */
-    if (c->has_device && c->scan->role == TNT_ROLE_CONSUMER) {
+    if (c->has_device && c->scan->role == TNT_ROLE_CONSUMER && (!anchor_geo || near_anchor)) {
         bool dup = false;
         for (size_t j = 0; j < devices && !dup; j++)
             dup = memcmp(seen[j], c->device, 16) == 0;
         if (!dup && devices < 16)
             memcpy(seen[devices++], c->device, 16);
     }
-    if (devices >= 4)
-        soft(c, "MANY_DEVICES", -2.5 * (double)(devices - 3) < -8 ? -8 : -2.5 * (double)(devices - 3),
-             "%zu different devices verified this code%s.", devices, sold ? " since it was sold" : "");
+    if (devices >= 3) {
+        double llr = -3.5 * (double)(devices - 2);
+        soft(c, "MANY_DEVICES", llr < -10 ? -10 : llr, "%zu different devices verified this code%s.", devices,
+             sold ? " since it was sold" : "");
+    }
     /* a sale or a return where custody says otherwise */
     if (sold && c->scan->role != TNT_ROLE_CONSUMER && c->scan->intent == TNT_INTENT_SELL) {
         char g[32];
@@ -858,7 +869,7 @@ static void score(ctx *c)
     c->v->probability = p;
     if (c->hard)
         return;
-    if (p >= P_GENUINE) {
+    if (p >= P_GENUINE && !c->caution) {
         c->v->kind = TNT_VERDICT_GENUINE;
         c->v->confidence = p;
     } else if (p < P_SUSPECT) {
@@ -1154,7 +1165,9 @@ static tnt_status authenticate(ctx *c, const char *code)
             tnt__verdict_reason(v, "SERIAL_NOT_RECORDED", 0,
                                 "The brand signed this code, but no event of it has been recorded yet.");
             decide(c, TNT_VERDICT_GENUINE_CAUTION, 0.9);
-        } else if (v->product.known || v->brand.known) {
+        } else if (v->product.known || (v->brand.known && v->brand.signs_codes)) {
+            /* the product is registered here (or its brand registers every code): an unknown serial was
+             * never issued */
             tnt__verdict_reason(v, "SERIAL_UNKNOWN", 0, "%s never issued serial %s of this product.",
                                 v->brand.name[0] ? v->brand.name : v->product.brand[0] ? v->product.brand : "The brand",
                                 v->serial);
@@ -1269,7 +1282,7 @@ static tnt_status authenticate(ctx *c, const char *code)
             tnt__verdict_reason(v, "COLD_CHAIN_EXCURSION", 0,
                                 "Its last recorded temperature, %.1f °C, is outside the allowed %.0f to %.0f °C.",
                                 r->value, v->product.min_c, v->product.max_c);
-            decide(c, TNT_VERDICT_GENUINE_CAUTION, 0.9);
+            c->caution = true;
         }
     }
 
@@ -1303,7 +1316,7 @@ tnt_status tnt_engine_authenticate(tnt_verdict **out, tnt_engine *e, const char 
     tnt_verdict *v = tnt__verdict_new(e);
     if (!v)
         return tnt__error(TNT_E_NOMEM, "out of memory");
-    ctx c = {e, v, scan, scan->time_ms ? scan->time_ms : clock_ms(), false, 0, 0, 0, {0}, false, 0, false, false};
+    ctx c = {e, v, scan, scan->time_ms ? scan->time_ms : clock_ms(), false, 0, 0, 0, {0}, false, 0, false, false, false};
     v->time_ms = c.t;
     if (scan->has_location) {
         c.geo = true;

@@ -247,6 +247,13 @@ static void checkpoint(tnt__buf *b, const tnt__checkpoint *c, bool partner)
     tnt__buf_putc(b, '}');
 }
 
+#define CONSUMER_PLACES 20
+
+static bool same_place(const tnt__checkpoint *a, const tnt__checkpoint *b)
+{
+    return a->location && b->location && strcmp(a->location, b->location) == 0;
+}
+
 static const char *first_of(const tnt_verdict *v, const char *severity)
 {
     for (size_t i = 0; i < v->nreasons; i++)
@@ -355,14 +362,28 @@ tnt_status tnt_verdict_json(char **out, size_t *len_out, const tnt_verdict *v, u
             str(&b, &g, "event", v->origin.hash);
         tnt__buf_putc(&b, '}');
     }
+    /* the journey: partners get every step; consumers one step per place
+     * visited (the last step there), the origin and the latest 20 places */
     key(&b, &f, "journey");
     tnt__buf_putc(&b, '[');
-    for (size_t i = 0; i < v->njourney; i++) {
-        if (i)
+    size_t shown = 0, places = 0;
+    for (size_t i = 0; i < v->njourney; i++)
+        places += partner || i + 1 == v->njourney || !same_place(&v->journey[i], &v->journey[i + 1]);
+    for (size_t i = 0, place_no = 0; i < v->njourney; i++) {
+        if (!partner) {
+            if (i + 1 < v->njourney && same_place(&v->journey[i], &v->journey[i + 1]))
+                continue;
+            place_no++;
+            if (place_no > 1 && places > CONSUMER_PLACES + 1 && place_no <= places - CONSUMER_PLACES)
+                continue;
+        }
+        if (shown++)
             tnt__buf_putc(&b, ',');
         checkpoint(&b, &v->journey[i], partner);
     }
     tnt__buf_putc(&b, ']');
+    key(&b, &f, "journey_steps");
+    tnt__buf_printf(&b, "%zu", v->njourney);
     key(&b, &f, "scans");
     tnt__buf_printf(&b, "{\"before\":%llu", (unsigned long long)v->scans);
     if (v->first_scan_ms) {

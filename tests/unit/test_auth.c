@@ -1,0 +1,457 @@
+/* Authenticity through the public API: verdicts for the cases that decide
+ * by rule, bad input (never red, never a crash), signed codes and signed
+ * answers, recorded scans, custody by retailers, and the sealed history. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "tnt/sys/backend.h"
+#include "tnt/tnt.h"
+
+static char g_dir[256];
+static tnt_engine *g_e;
+static char *g_pub, *g_sec;
+
+#define GTIN "09506000134352"
+#define FACTORY "9506000000008"
+#define SHOP "9506000000022"
+
+static void ingest(const char *json)
+{
+    tnt_ingest_report *r = NULL;
+    if (tnt_engine_ingest(&r, g_e, json, strlen(json), 0) != TNT_OK)
+        fail_msg("ingest: %s", tnt_error_last());
+    size_t n, acc, dup, rej;
+    tnt_ingest_report_counts(r, &n, &acc, &dup, &rej);
+    if (rej) {
+        char *j = NULL;
+        tnt_ingest_report_json(&j, NULL, r);
+        fail_msg("rejected: %s", j);
+    }
+    tnt_ingest_report_free(r);
+}
+
+static void open_engine(void)
+{
+    tnt_engine_options o;
+    tnt_engine_options_init(&o, TNT_ENGINE_OPTIONS_VERSION);
+    o.data_dir = g_dir;
+    if (tnt_engine_open(&g_e, &o) != TNT_OK)
+        fail_msg("open: %s", tnt_error_last());
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(g_dir, sizeof g_dir, "%s/tnt-auth-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(g_dir))
+        return -1;
+    open_engine();
+    if (tnt_keygen(&g_pub, &g_sec) != TNT_OK)
+        return -1;
+    char master[2048];
+    snprintf(master, sizeof master,
+             "{\"products\":[{\"gtin\":\"" GTIN "\",\"name\":\"Yoghurt\",\"min_temp\":2,\"max_temp\":8}],"
+             "\"locations\":[{\"gln\":\"" FACTORY "\",\"city\":\"Lyon\",\"country\":\"FR\",\"latitude\":45.76,"
+             "\"longitude\":4.84,\"role\":\"factory\"},{\"gln\":\"" SHOP "\",\"city\":\"Paris\",\"country\":\"FR\","
+             "\"latitude\":48.85,\"longitude\":2.35,\"role\":\"retailer\"}],"
+             "\"parties\":[{\"company_prefix\":\"9506000\",\"name\":\"Dairy Co\",\"public_key\":\"%s\"}]}",
+             g_pub);
+    char path[300];
+    snprintf(path, sizeof path, "%s/master.json", g_dir);
+    FILE *f = fopen(path, "w");
+    fputs(master, f);
+    fclose(f);
+    if (tnt_engine_master_load(g_e, path, NULL) != TNT_OK)
+        return -1;
+    /* U1: made, shipped, on a shop's shelf. U2: sold. U3: destroyed. U4: its lot recalled. */
+    ingest("["
+           "{\"product_id\":\"(01)" GTIN "(21)U1\",\"event_type\":\"commission\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T08:00:00Z\",\"batch\":\"L1\",\"expiry\":\"2030-01-31\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)U1\",\"event_type\":\"ship\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-02T08:00:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)U1\",\"event_type\":\"receive\",\"location\":\"" SHOP
+           "\",\"timestamp\":\"2026-01-03T08:00:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)U2\",\"event_type\":\"commission\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T08:00:00Z\",\"batch\":\"L1\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)U2\",\"event_type\":\"receive\",\"location\":\"" SHOP
+           "\",\"timestamp\":\"2026-01-03T08:00:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)U2\",\"event_type\":\"sell\",\"location\":\"" SHOP
+           "\",\"timestamp\":\"2026-01-04T08:00:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)U3\",\"event_type\":\"commission\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T08:00:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)U3\",\"event_type\":\"destroy\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-05T08:00:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)U4\",\"event_type\":\"commission\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T08:00:00Z\",\"batch\":\"L9\"},"
+           "{\"product_id\":\"(01)" GTIN "(10)L9\",\"event_type\":\"recall\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-02-01T08:00:00Z\"}"
+           "]");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tnt_engine_close(g_e);
+    tnt_free(g_pub);
+    tnt_free(g_sec);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    return system(cmd);
+}
+
+/* Paris, now, a consumer; not recorded unless asked. */
+static tnt_scan consumer(int record)
+{
+    tnt_scan s;
+    tnt_scan_init(&s, TNT_SCAN_VERSION);
+    s.has_location = 1;
+    s.latitude = 48.86;
+    s.longitude = 2.34;
+    s.accuracy_m = 50;
+    s.device = "phone-1";
+    s.record = record;
+    return s;
+}
+
+static tnt_verdict_kind verdict_of(const char *code, const tnt_scan *s, const char *want_reason)
+{
+    tnt_verdict *v = NULL;
+    if (tnt_engine_authenticate(&v, g_e, code, s) != TNT_OK)
+        fail_msg("authenticate %s: %s", code, tnt_error_last());
+    tnt_verdict_kind k = tnt_verdict_get(v);
+    if (want_reason) {
+        bool found = false;
+        for (size_t i = 0; i < tnt_verdict_reason_count(v) && !found; i++) {
+            const char *c, *sev, *text;
+            assert_int_equal(tnt_verdict_reason_at(&c, &sev, &text, v, i), TNT_OK);
+            assert_true(strcmp(sev, "info") == 0 || strcmp(sev, "warn") == 0 || strcmp(sev, "hard") == 0);
+            assert_true(strlen(text) > 0);
+            found = strcmp(c, want_reason) == 0;
+        }
+        if (!found) {
+            char *j = NULL;
+            tnt_verdict_json(&j, NULL, v, TNT_VERDICT_JSON_PARTNER);
+            fail_msg("%s: no reason %s in %s", code, want_reason, j);
+        }
+    }
+    tnt_verdict_free(v);
+    return k;
+}
+
+static void test_rules(void **state)
+{
+    (void)state;
+    tnt_scan s = consumer(0);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U1", &s, NULL), TNT_VERDICT_GENUINE);
+    assert_int_equal(verdict_of("https://example.com/01/" GTIN "/21/U1", &s, NULL), TNT_VERDICT_GENUINE);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)NOPE", &s, "SERIAL_UNKNOWN"), TNT_VERDICT_COUNTERFEIT);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U3", &s, "STATUS_DESTROYED"), TNT_VERDICT_COUNTERFEIT);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U4", &s, "STATUS_RECALLED"), TNT_VERDICT_DO_NOT_USE);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U1(10)L2", &s, "LOT_MISMATCH"), TNT_VERDICT_COUNTERFEIT);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U1(17)300131", &s, NULL), TNT_VERDICT_GENUINE);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U1(17)291231", &s, "EXPIRY_MISMATCH"), TNT_VERDICT_COUNTERFEIT);
+    assert_int_equal(verdict_of("(01)09506000134369(21)X", &s, "PRODUCT_UNKNOWN"), TNT_VERDICT_UNVERIFIABLE);
+    assert_int_equal(verdict_of("(01)" GTIN, &s, "CODE_NOT_SERIALISED"), TNT_VERDICT_UNVERIFIABLE);
+    /* sold in Paris, scanned in Tokyo: a replayed code */
+    tnt_scan far = consumer(0);
+    far.latitude = 35.68;
+    far.longitude = 139.69;
+    far.time_ms = 1768392000000LL; /* ten days after the sale */
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U2", &far, "POST_SALE_FAR_SCAN"), TNT_VERDICT_SUSPECT);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U2", &s, "SOLD"), TNT_VERDICT_GENUINE);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    tnt_scan s = consumer(1);
+    static const char *const garbage[] = {"", "garbage", "(01)12345678901234(21)X", "urn:epc:id:sgtin:",
+                                          "https://id.gs1.org/01/" GTIN "/21/U1?8030=short",
+                                          "https://id.gs1.org/01/" GTIN "/21/U1?8030=%%%%",
+                                          "\xff\xfe\x00", "(01)" GTIN "(21)U1(8030)AAAA"};
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+        tnt_verdict_kind k = verdict_of(garbage[i], &s, NULL);
+        if (k != TNT_VERDICT_UNVERIFIABLE)
+            fail_msg("'%s' gave %s", garbage[i], tnt_verdict_name(k));
+    }
+    /* a code of 100 KB */
+    char *big = malloc(100001);
+    memset(big, '9', 100000);
+    big[100000] = '\0';
+    assert_int_equal(verdict_of(big, &s, "CODE_INVALID"), TNT_VERDICT_UNVERIFIABLE);
+    /* a time far in the future: unverifiable, not recorded */
+    tnt_scan future = consumer(1);
+    future.time_ms = 4102444800000LL; /* 2100 */
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U1", &future, "SCAN_TIME_INVALID"), TNT_VERDICT_UNVERIFIABLE);
+    /* malformed context: clear errors */
+    tnt_verdict *v = NULL;
+    tnt_scan bad = consumer(0);
+    bad.latitude = 91;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &bad), TNT_E_INVALID);
+    assert_null(v);
+    bad = consumer(0);
+    bad.longitude = 0.0 / 0.0;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &bad), TNT_E_INVALID);
+    bad = consumer(0);
+    char *mega = malloc(1 << 20);
+    memset(mega, 'd', (1 << 20) - 1);
+    mega[(1 << 20) - 1] = '\0';
+    bad.device = mega;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &bad), TNT_E_TOOBIG);
+    assert_non_null(strstr(tnt_error_last(), "device"));
+    bad = consumer(0);
+    bad.version = 7;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &bad), TNT_E_INVALID);
+    bad = consumer(0);
+    bad.role = 9;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &bad), TNT_E_INVALID);
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, NULL, NULL), TNT_E_MISUSE);
+    free(big);
+    free(mega);
+    /* defaults: a consumer's status check now */
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", NULL), TNT_OK);
+    assert_int_equal(tnt_verdict_get(v), TNT_VERDICT_GENUINE);
+    tnt_verdict_free(v);
+    tnt_verdict_free(NULL);
+    assert_string_equal(tnt_verdict_name(TNT_VERDICT_DO_NOT_USE), "DO_NOT_USE");
+    assert_string_equal(tnt_verdict_name((tnt_verdict_kind)42), "UNKNOWN");
+}
+
+static void test_signed_codes(void **state)
+{
+    (void)state;
+    char *dl = NULL;
+    assert_int_equal(tnt_sign_code(&dl, "(01)" GTIN "(21)U1(10)L1(17)300131", g_sec, "https://brand.example"),
+                     TNT_OK);
+    assert_non_null(strstr(dl, "https://brand.example/01/" GTIN));
+    assert_non_null(strstr(dl, "8030="));
+    tnt_scan s = consumer(0);
+    assert_int_equal(verdict_of(dl, &s, "SIG_VALID"), TNT_VERDICT_GENUINE);
+    /* the batch altered: the signature no longer matches */
+    char *alt = strdup(dl);
+    char *lot = strstr(alt, "/10/L1");
+    lot[5] = '7';
+    assert_int_equal(verdict_of(alt, &s, "SIG_INVALID"), TNT_VERDICT_COUNTERFEIT);
+    /* signed by someone else */
+    char *pub2, *sec2, *dl2 = NULL;
+    tnt_keygen(&pub2, &sec2);
+    assert_int_equal(tnt_sign_code(&dl2, "(01)" GTIN "(21)U1", sec2, NULL), TNT_OK);
+    assert_int_equal(verdict_of(dl2, &s, "SIG_INVALID"), TNT_VERDICT_COUNTERFEIT);
+    /* the signature of the wrong length: a misread, not a fake */
+    char *cut = strdup(dl);
+    cut[strlen(cut) - 3] = '\0';
+    assert_int_equal(verdict_of(cut, &s, "SIG_MALFORMED"), TNT_VERDICT_UNVERIFIABLE);
+    /* signing bad input */
+    char *out = NULL;
+    assert_int_equal(tnt_sign_code(&out, "(01)" GTIN, g_sec, NULL), TNT_E_INVALID); /* not one unit */
+    assert_int_equal(tnt_sign_code(&out, "(01)" GTIN "(21)U1", "not-a-key", NULL), TNT_E_INVALID);
+    assert_int_equal(tnt_sign_code(&out, dl, g_sec, NULL), TNT_E_INVALID); /* signed already */
+    assert_int_equal(tnt_sign_code(&out, "(01)" GTIN "(21)U1", g_sec, "ftp://x"), TNT_E_INVALID);
+    assert_null(out);
+    tnt_free(dl);
+    tnt_free(dl2);
+    tnt_free(pub2);
+    tnt_free(sec2);
+    free(alt);
+    free(cut);
+}
+
+static void test_signed_answers(void **state)
+{
+    (void)state;
+    tnt_scan s = consumer(0);
+    tnt_verdict *v = NULL;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U2", &s), TNT_OK);
+    char *json = NULL, *key = NULL;
+    size_t len = 0;
+    assert_int_equal(tnt_verdict_json(&json, &len, v, TNT_VERDICT_JSON_CONSUMER), TNT_OK);
+    assert_int_equal(strlen(json), len);
+    assert_int_equal(tnt_engine_service_key(&key, g_e), TNT_OK);
+    assert_int_equal(strlen(key), 43);
+    assert_int_equal(tnt_verdict_verify(json, len, key), TNT_OK);
+    /* consumers see the city, not the site */
+    assert_null(strstr(json, "\"event\":"));
+    assert_non_null(strstr(json, "\"verdict\":\"GENUINE\""));
+    /* any change breaks it */
+    char *changed = strdup(json);
+    char *p = strstr(changed, "GENUINE");
+    p[0] = 'X';
+    assert_int_equal(tnt_verdict_verify(changed, len, key), TNT_E_INVALID);
+    assert_int_equal(tnt_verdict_verify(json, len - 5, key), TNT_E_INVALID);
+    assert_int_equal(tnt_verdict_verify("{}", 2, key), TNT_E_INVALID);
+    assert_int_equal(tnt_verdict_verify(json, len, g_pub), TNT_E_INVALID); /* another key */
+    assert_int_equal(tnt_verdict_verify(json, len, "short"), TNT_E_INVALID);
+    char *pj = NULL;
+    assert_int_equal(tnt_verdict_json(&pj, NULL, v, TNT_VERDICT_JSON_PARTNER), TNT_OK);
+    assert_non_null(strstr(pj, "\"event\":\"ni:///sha-256;"));
+    assert_int_equal(tnt_verdict_verify(pj, strlen(pj), key), TNT_OK);
+    int evidence = -1;
+    double conf = tnt_verdict_confidence(v, &evidence);
+    assert_true(conf > 0.9 && conf < 1);
+    assert_int_equal(evidence, 2);
+    tnt_free(json);
+    tnt_free(pj);
+    tnt_free(key);
+    free(changed);
+    tnt_verdict_free(v);
+}
+
+static char *track(const char *id)
+{
+    tnt_track *t = NULL;
+    assert_int_equal(tnt_engine_track(&t, g_e, id), TNT_OK);
+    char *j = NULL;
+    tnt_track_json(&j, NULL, t);
+    tnt_track_free(t);
+    return j;
+}
+
+static void test_scans_and_custody(void **state)
+{
+    (void)state;
+    /* a status check records the scan, never the product's state */
+    char *before = track("(01)" GTIN "(21)U1");
+    tnt_scan s = consumer(1);
+    s.device = "phone-9";
+    tnt_verdict *v = NULL;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &s), TNT_OK);
+    tnt_verdict_free(v);
+    char *after = track("(01)" GTIN "(21)U1");
+    assert_string_equal(before, after);
+    /* the next verification sees it */
+    s.record = 0;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &s), TNT_OK);
+    char *json = NULL;
+    tnt_verdict_json(&json, NULL, v, TNT_VERDICT_JSON_CONSUMER);
+    assert_null(strstr(json, "\"before\":0"));
+    assert_null(strstr(json, "phone-9")); /* devices are not stored nor shown */
+    tnt_free(json);
+    tnt_verdict_free(v);
+    /* a shop sells it: recorded as an event */
+    tnt_scan sale;
+    tnt_scan_init(&sale, TNT_SCAN_VERSION);
+    sale.role = TNT_ROLE_RETAILER;
+    sale.intent = TNT_INTENT_SELL;
+    sale.location_id = SHOP;
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U1", &sale, "CUSTODY_RECORDED"), TNT_VERDICT_GENUINE);
+    char *sold = track("(01)" GTIN "(21)U1");
+    assert_non_null(strstr(sold, "retail_sold"));
+    /* sold again an hour later at the same shop: a copy */
+    sale.time_ms = 0;
+    tnt_history *h = NULL;
+    assert_int_equal(tnt_engine_history(&h, g_e, "(01)" GTIN "(21)U1", NULL, 0), TNT_OK);
+    int64_t last = 0;
+    tnt_event_get_time(&last, NULL, tnt_history_event(h, tnt_history_count(h) - 1), TNT_TIME_EVENT);
+    tnt_history_free(h);
+    sale.time_ms = last + 3600 * 1000;
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U1", &sale, "ALREADY_SOLD"), TNT_VERDICT_SUSPECT);
+    /* a consumer cannot claim a site */
+    tnt_scan c = consumer(0);
+    c.location_id = SHOP;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &c), TNT_E_INVALID);
+    tnt_free(before);
+    tnt_free(after);
+    tnt_free(sold);
+}
+
+/* Scans survive a replay: they ride the log. */
+static void test_replay_keeps_scans(void **state)
+{
+    (void)state;
+    tnt_scan s = consumer(1);
+    s.device = "replay-phone";
+    tnt_verdict *v = NULL;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U2", &s), TNT_OK);
+    tnt_verdict_free(v);
+    s.record = 0;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U2", &s), TNT_OK);
+    char *a = NULL;
+    tnt_verdict_json(&a, NULL, v, TNT_VERDICT_JSON_CONSUMER);
+    tnt_verdict_free(v);
+    size_t n = 0;
+    assert_int_equal(tnt_engine_replay(g_e, 0, &n), TNT_OK);
+    assert_true(n > 0);
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U2", &s), TNT_OK);
+    char *b = NULL;
+    tnt_verdict_json(&b, NULL, v, TNT_VERDICT_JSON_CONSUMER);
+    tnt_verdict_free(v);
+    const char *sa = strstr(a, "\"scans\":"), *sb = strstr(b, "\"scans\":");
+    assert_non_null(sa);
+    assert_non_null(sb);
+    assert_memory_equal(sa, sb, (size_t)(strchr(sa, '}') - sa));
+    tnt_free(a);
+    tnt_free(b);
+}
+
+/* An intruder deletes a history entry: the sealed chain says so. */
+static int collect_first_index(void *ud, const tnt_store_item *it)
+{
+    tnt_store_item *out = ud;
+    if (it->sk_len == 42 && out->sk_len == 0) {
+        char *copy = malloc(it->pk_len + it->sk_len);
+        memcpy(copy, it->pk, it->pk_len);
+        memcpy(copy + it->pk_len, it->sk, it->sk_len);
+        *out = (tnt_store_item){copy, it->pk_len, copy + it->pk_len, it->sk_len, NULL, 0, 0};
+    }
+    return 0;
+}
+
+static void test_tampered_history(void **state)
+{
+    (void)state;
+    tnt_engine_close(g_e);
+    char uri[400];
+    snprintf(uri, sizeof uri, "file://%s/state", g_dir);
+    const tnt_backend *b = tnt_backend_find("file");
+    tnt_store *st = NULL;
+    char err[200];
+    assert_int_equal(b->open_store(&st, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
+    tnt_store_item first = {0};
+    const char *pk = "p:https://id.gs1.org/01/" GTIN "/21/U4";
+    assert_int_equal(st->methods->query(st, pk, strlen(pk), "h:", 2, "h;", 2, 0, 0, collect_first_index, &first),
+                     TNT_OK);
+    assert_int_equal(first.sk_len, 42);
+    assert_int_equal(st->methods->remove(st, first.pk, first.pk_len, first.sk, first.sk_len), TNT_OK);
+    free((void *)first.pk);
+    st->methods->close(st);
+    open_engine();
+    tnt_scan s = consumer(0);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U4", &s, "HISTORY_HASH_MISMATCH"), TNT_VERDICT_UNVERIFIABLE);
+    /* the others are untouched */
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U2", &s, NULL), TNT_VERDICT_GENUINE);
+}
+
+static void test_keys(void **state)
+{
+    (void)state;
+    char *p = NULL, *s = NULL;
+    assert_int_equal(tnt_keygen(&p, &s), TNT_OK);
+    assert_int_equal(strlen(p), 43);
+    assert_int_equal(strlen(s), 86);
+    assert_int_equal(tnt_keygen(NULL, NULL), TNT_E_MISUSE);
+    tnt_free(p);
+    tnt_free(s);
+    tnt_scan sc;
+    assert_int_equal(tnt_scan_init(&sc, TNT_SCAN_VERSION), TNT_OK);
+    assert_int_equal(sc.record, 1);
+    assert_int_equal(tnt_scan_init(&sc, 0), TNT_E_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rules),          cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_signed_codes),   cmocka_unit_test(test_signed_answers),
+        cmocka_unit_test(test_scans_and_custody), cmocka_unit_test(test_replay_keeps_scans),
+        cmocka_unit_test(test_tampered_history), cmocka_unit_test(test_keys),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
