@@ -13,7 +13,7 @@
  * Errors raise the exception that tnt.errors maps the status code to, with
  * tnt_error_last() (or the reader's message) as text. Calls that can take
  * time (storage, documents) release the GIL; identifier calls keep it (they
- * take microseconds, and the GIL then also guards the shared parser).
+ * take a fraction of a microsecond).
  *
  * Text arguments are PyObject: str (as UTF-8) or bytes; None and other types
  * raise TypeError, an embedded NUL raises tnt.InvalidInput.
