@@ -172,7 +172,9 @@ typedef enum tnt_track_field {
 } tnt_track_field;
 
 /**
- * The current state of an identifier (any form).
+ * The current state of an identifier (any form). The track reads master
+ * data on demand (location name, excursion flags, JSON): free it before
+ * closing the engine.
  * @param[out] out caller owns; free with tnt_track_free()
  * @return TNT_OK; TNT_E_NOTFOUND (never seen); TNT_E_INVALID (not an identifier,
  *         detail in tnt_error_last()); TNT_E_BACKEND
@@ -288,7 +290,7 @@ typedef struct tnt_query {
     size_t biz_step_count;
     const char *const *dispositions;      /**< EQ_disposition */
     size_t disposition_count;
-    const char *const *read_points;       /**< EQ_readPoint: location identifiers in any form */
+    const char *const *read_points;       /**< EQ_readPoint: location identifiers in any form (a bare 13-digit GLN too) */
     size_t read_point_count;
     const char *const *biz_locations;     /**< EQ_bizLocation */
     size_t biz_location_count;

@@ -276,6 +276,7 @@ typedef struct repoint {
     const char *key;
     size_t next;      /* index into s->places */
     tnt__arena a;
+    size_t events;    /* events among the records (not master data or scans) */
 } repoint;
 
 static tnt_status repoint_record(void *ud, int64_t offset, const void *rec, size_t len, uint32_t item)
@@ -296,6 +297,7 @@ static tnt_status repoint_record(void *ud, int64_t offset, const void *rec, size
     tnt_status st = tnt__record_read(rec, len, &rc);
     if (st != TNT_OK || rc.kind != TNT__REC_EVENT)
         return st; /* master data and scans stay where they are until they expire */
+    r->events++;
     tnt_event *ev = tnt__event_new(&r->a);
     if (!ev)
         return TNT_E_NOMEM;
@@ -363,6 +365,7 @@ static tnt_status archive_partition(tnt_engine *e, int p, int64_t cutoff, size_t
     if (st == TNT_OK)
         st = s.st;
     char key[160];
+    size_t r_events = 0;
     if (st == TNT_OK && s.nplaces) {
         snprintf(key, sizeof key, "log/%04d/%020" PRId64 "-%020" PRId64 "-%020" PRId64 ".zst", p, s.first, s.end,
                  s.newest);
@@ -370,15 +373,16 @@ static tnt_status archive_partition(tnt_engine *e, int p, int64_t cutoff, size_t
         if (st == TNT_E_EXISTS) /* written by a run that stopped before the log was truncated */
             st = TNT_OK;
         if (st == TNT_OK) {
-            repoint r = {e, &s, key, 0, {0}};
+            repoint r = {e, &s, key, 0, {0}, 0};
             tnt__arena_init(&r.a, 0);
             st = each_frame((const uint8_t *)s.out.data, s.out.len, repoint_frame, &r);
             tnt__arena_destroy(&r.a);
+            r_events = r.events;
         }
         if (st == TNT_OK)
             st = e->log->methods->truncate_before(e->log, p, s.end);
         if (st == TNT_OK)
-            *archived += s.nplaces;
+            *archived += r_events;
     }
     ZSTD_freeCCtx(s.z);
     tnt__buf_free(&s.frame);
@@ -393,6 +397,8 @@ typedef struct expire {
     tnt_engine *e;
     tnt__arena a;
     size_t n;
+    tnt_v1_MasterRecord *masters; /* master data the expiring segment holds: logged again if current */
+    size_t nmasters, capmasters;
     char **ids;       /* products whose history lost entries: chained again */
     size_t nids, capids;
     tnt_status err;
@@ -465,6 +471,37 @@ static tnt_status rechain_expired(expire *x)
     return st;
 }
 
+/* Master data is not history: what is still current goes back into the log
+ * before its segment is deleted, so that a replay still restores it. */
+static tnt_status relog_masters(expire *x)
+{
+    tnt_status st = TNT_OK;
+    for (size_t i = 0; i < x->nmasters && st == TNT_OK; i++) {
+        const tnt_v1_MasterRecord *m = &x->masters[i];
+        char *now = NULL;
+        tnt_status g = tnt__master_lookup(x->e, (int)m->kind, m->key, &now);
+        bool current = g == TNT_OK && strcmp(now, m->json) == 0;
+        tnt_free(now);
+        if (g != TNT_OK && g != TNT_E_NOTFOUND)
+            return g;
+        if (!current)
+            continue;
+        tnt__arena a;
+        tnt__arena_init(&a, 0);
+        tnt__effect fx;
+        memset(&fx, 0, sizeof fx);
+        fx.master = m;
+        fx.record = tnt__record_master(&a, m, &fx.record_len);
+        const char *key = m->key;
+        st = fx.record ? tnt__log_write(x->e, &fx, 1, &key) : TNT_E_NOMEM;
+        tnt__arena_destroy(&a);
+    }
+    tnt__free(x->masters);
+    x->masters = NULL;
+    x->nmasters = x->capmasters = 0;
+    return st;
+}
+
 /* A scan past the retention: its items go (with the device's record of it). */
 static tnt_status forget_scan(expire *x, const tnt_v1_Scan *sc)
 {
@@ -490,12 +527,28 @@ static tnt_status forget_record(void *ud, int64_t offset, const void *rec, size_
     tnt_v1_Scan *sc = tnt__arena_alloc(&x->a, sizeof *sc);
     if (!sc)
         return TNT_E_NOMEM;
-    tnt__record rc = {.scan = sc};
+    tnt_v1_MasterRecord *m = tnt__arena_alloc(&x->a, sizeof *m);
+    if (!m)
+        return TNT_E_NOMEM;
+    tnt__record rc = {.scan = sc, .master = m};
     tnt_status st = tnt__record_read(rec, len, &rc);
     if (st == TNT_OK && rc.kind == TNT__REC_SCAN) {
         st = forget_scan(x, sc);
         tnt__arena_reset(&x->a);
         return st;
+    }
+    if (st == TNT_OK && rc.kind == TNT__REC_MASTER) {
+        if (x->nmasters == x->capmasters) {
+            size_t cap = x->capmasters ? x->capmasters * 2 : 16;
+            tnt_v1_MasterRecord *v = tnt__realloc(x->masters, cap * sizeof *v);
+            if (!v)
+                return TNT_E_NOMEM;
+            x->masters = v;
+            x->capmasters = cap;
+        }
+        x->masters[x->nmasters++] = *m;
+        tnt__arena_reset(&x->a);
+        return TNT_OK;
     }
     if (st != TNT_OK || rc.kind != TNT__REC_EVENT)
         return st;
@@ -604,10 +657,13 @@ static tnt_status expire_segments(tnt_engine *e, int64_t cutoff, size_t *expired
         size_t len = 0;
         if ((st = e->archive->methods->get(e->archive, l.keys[i], 0, 0, &data, &len)) != TNT_OK)
             break;
-        expire x = {e, {0}, 0, NULL, 0, 0, TNT_OK};
+        expire x = {e, {0}, 0, NULL, 0, 0, NULL, 0, 0, TNT_OK};
         tnt__arena_init(&x.a, 0);
         st = each_frame(data, len, forget_frame, &x);
         tnt_status st2 = rechain_expired(&x);
+        if (st == TNT_OK)
+            st = st2;
+        st2 = relog_masters(&x);
         if (st == TNT_OK)
             st = st2;
         tnt__arena_destroy(&x.a);

@@ -249,6 +249,9 @@ typedef struct qctx {
     bool full;
 } qctx;
 
+#define QID (-1)  /* identifiers */
+#define QLOC (-2) /* locations: a bare 13-digit number is a GLN */
+
 static tnt_status qvalues(qctx *c, qlist *out, const char *const *in, size_t n, int vocab, const char *what)
 {
     out->v = n ? tnt__arena_alloc(&c->h->a, n * sizeof *out->v) : NULL;
@@ -268,7 +271,11 @@ static tnt_status qvalues(qctx *c, qlist *out, const char *const *in, size_t n, 
             else if (k == TNT__CBV_UNKNOWN)
                 return tnt__error(TNT_E_INVALID, "%s: '%.80s' is not a CBV %s", what, v, tnt__cbv_name(vocab));
         } else {
-            char id[TNT__ID_CANONICAL_CAP];
+            char id[TNT__ID_CANONICAL_CAP], gln[24];
+            if (vocab == QLOC && strlen(v) == 13 && strspn(v, "0123456789") == 13) {
+                snprintf(gln, sizeof gln, "(414)%s", v); /* a bare GLN, as partners write locations */
+                v = gln;
+            }
             if (tnt__id_canonical(id, sizeof id, v, strlen(v)))
                 keep = id;
             else if (!tnt__is_uri(v))
@@ -512,13 +519,13 @@ tnt_status tnt_engine_query(tnt_history **out, tnt_engine *e, const tnt_query *q
     if (st == TNT_OK)
         st = qvalues(&c, &c.disps, q->dispositions, q->disposition_count, TNT__V_DISP, "EQ_disposition");
     if (st == TNT_OK)
-        st = qvalues(&c, &c.rps, q->read_points, q->read_point_count, -1, "EQ_readPoint");
+        st = qvalues(&c, &c.rps, q->read_points, q->read_point_count, QLOC, "EQ_readPoint");
     if (st == TNT_OK)
-        st = qvalues(&c, &c.bls, q->biz_locations, q->biz_location_count, -1, "EQ_bizLocation");
+        st = qvalues(&c, &c.bls, q->biz_locations, q->biz_location_count, QLOC, "EQ_bizLocation");
     if (st == TNT_OK)
-        st = qvalues(&c, &c.me, q->match_epcs, q->match_epc_count, -1, "MATCH_epc");
+        st = qvalues(&c, &c.me, q->match_epcs, q->match_epc_count, QID, "MATCH_epc");
     if (st == TNT_OK)
-        st = qvalues(&c, &c.mae, q->match_any_epcs, q->match_any_epc_count, -1, "MATCH_anyEPC");
+        st = qvalues(&c, &c.mae, q->match_any_epcs, q->match_any_epc_count, QID, "MATCH_anyEPC");
     h->events = st == TNT_OK ? tnt__arena_alloc(&h->a, c.limit * sizeof *h->events) : NULL;
     if (st == TNT_OK && !h->events)
         st = tnt__error(TNT_E_NOMEM, "out of memory");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "codec/json_stream.h"
+#include "auth/auth.h"
 #include "engine/engine.h"
 #include "ids/ids.h"
 #include "ingest/cbv.h"
@@ -25,6 +26,8 @@ struct tnt_track {
     bool product_read;
     double min_c, max_c;           /* allowed temperature range, NAN when unknown */
     char *location_json;           /* master record of the location, read on demand */
+    char location_name[96];        /* its name (tnt_track_get) */
+    bool name_read;
     bool location_read;
 };
 
@@ -59,7 +62,8 @@ tnt_status tnt_engine_track(tnt_track **out, tnt_engine *e, const char *id)
     memset(t, 0, offsetof(tnt_track, st));
     t->engine = e;
     t->location_json = NULL;
-    t->location_read = t->product_read = false;
+    t->location_read = t->product_read = t->name_read = false;
+    t->location_name[0] = '\0';
     pthread_rwlock_rdlock(&e->replay_lock);
     st = tnt__state_get(e, key, &t->st);
     if (st == TNT_OK) {
@@ -123,7 +127,18 @@ const char *tnt_track_get(const tnt_track *t, tnt_track_field f)
     case TNT_TRACK_OWNER: v = t->st.owner; break;
     case TNT_TRACK_POSSESSOR: v = t->st.possessor; break;
     case TNT_TRACK_LAST_EVENT: v = t->st.last_event; break;
-    case TNT_TRACK_LOCATION_NAME: return NULL; /* see tnt_track_json() */
+    case TNT_TRACK_LOCATION_NAME: { /* from master data, read on first use */
+        tnt_track *m = (tnt_track *)t;
+        if (!m->name_read) {
+            const char *loc = m->biz_location[0] ? m->biz_location : m->read_point;
+            tnt__loc l;
+            m->name_read = true;
+            if (loc[0] && tnt__master_location(m->engine, loc, &l))
+                snprintf(m->location_name, sizeof m->location_name, "%s", l.name);
+        }
+        v = m->location_name;
+        break;
+    }
     }
     return v && *v ? v : NULL;
 }
