@@ -10,6 +10,7 @@
  *      TNT_BENCH_AUTH_ATTACKS items per attack (default 100).
  * Prints figures beside the targets; never fails on a slow machine. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,57 @@ static long env(const char *name, long dflt)
 {
     const char *s = getenv(name);
     return s && *s ? atol(s) : dflt;
+}
+
+typedef struct worker {
+    tnt_engine *e;
+    int id, n, mode;
+    double *lat;
+} worker;
+
+static void *recorder(void *arg)
+{
+    worker *w = arg;
+    tnt_scan s;
+    tnt_scan_init(&s, TNT_SCAN_VERSION);
+    s.has_location = 1;
+    s.latitude = 45.75;
+    s.longitude = 4.85;
+    s.record = w->mode;
+    char dev[32], code[64];
+    for (int i = 0; i < w->n; i++) {
+        snprintf(dev, sizeof dev, "w%d-%d", w->id, i);
+        snprintf(code, sizeof code, "(01)09506000134352(21)P%d", (w->id * 7 + i) % 200);
+        s.device = dev;
+        double t0 = now_us();
+        tnt_verdict *v = NULL;
+        tnt_engine_authenticate(&v, w->e, code, &s);
+        w->lat[i] = now_us() - t0;
+        tnt_verdict_free(v);
+    }
+    return NULL;
+}
+
+static void concurrent(tnt_engine *e, int mode)
+{
+    const int threads = (int)env("TNT_BENCH_AUTH_THREADS", 16), per = (int)env("TNT_BENCH_AUTH_PER_THREAD", 500);
+    pthread_t t[64];
+    worker w[64];
+    double *lat = malloc(sizeof(double) * (size_t)(threads * per));
+    double t0 = now_us();
+    for (int i = 0; i < threads && i < 64; i++) {
+        w[i] = (worker){e, i, per, mode, lat + i * per};
+        pthread_create(&t[i], NULL, recorder, &w[i]);
+    }
+    for (int i = 0; i < threads && i < 64; i++)
+        pthread_join(t[i], NULL);
+    double secs = (now_us() - t0) / 1e6;
+    char what[96];
+    snprintf(what, sizeof what, "%s, %d threads: %.0f/s", mode == TNT_SCAN_RECORD ? "recorded" : "background",
+             threads, threads * per / secs);
+    pct(what, lat, (size_t)(threads * per),
+        mode == TNT_SCAN_RECORD ? "durable before the answer; scans share writes" : "written by the engine's thread");
+    free(lat);
 }
 
 static void speed(const char *dir)
@@ -145,6 +197,8 @@ static void speed(const char *dir)
         tnt_verdict_free(v);
     }
     pct("verification with the scan recorded (durable)", rec, (size_t)nrec, "");
+    concurrent(e, TNT_SCAN_RECORD);
+    concurrent(e, TNT_SCAN_RECORD_BACKGROUND);
     free(cold);
     free(warm);
     free(js);
@@ -165,7 +219,7 @@ int main(void)
          attacks = env("TNT_BENCH_AUTH_ATTACKS", 100);
     double pmiss[] = {0.0, 0.10, 0.20};
     size_t levels = (size_t)env("TNT_BENCH_AUTH_LEVELS", 3);
-    for (size_t k = 0; k < sizeof pmiss / sizeof pmiss[0] && k < levels; k++) {
+    for (size_t k = 0; seeds > 0 && k < sizeof pmiss / sizeof pmiss[0] && k < levels; k++) {
         sim_result total;
         memset(&total, 0, sizeof total);
         double t0 = now_us();

@@ -65,8 +65,14 @@ typedef struct tnt_scan {
     int role;                 /**< tnt_scan_role */
     int intent;               /**< tnt_scan_intent */
     const char *location_id;  /**< GLN / SGLN of a retailer's or partner's site; may be NULL */
-    int record;               /**< 1 (default): record the scan; 0: a dry run that records nothing */
+    int record;               /**< TNT_SCAN_RECORD (default), TNT_SCAN_RECORD_BACKGROUND or TNT_SCAN_DRY_RUN */
 } tnt_scan;
+
+/** Record modes of a scan. */
+#define TNT_SCAN_DRY_RUN 0           /**< record nothing */
+#define TNT_SCAN_RECORD 1            /**< record the scan; return when it is durable (concurrent scans share the write) */
+#define TNT_SCAN_RECORD_BACKGROUND 2 /**< record it in the background: returns at once; seen by verifications
+                                          milliseconds later; a crash loses what is still queued */
 
 #define TNT_SCAN_VERSION 1
 #define TNT_SCAN_INIT {TNT_SCAN_VERSION, 0, 0, 0.0, 0.0, 0.0, NULL, TNT_ROLE_CONSUMER, TNT_INTENT_STATUS, NULL, 1}

@@ -22,6 +22,14 @@ bool tnt__auth_verify(const uint8_t sig[64], const uint8_t *msg, size_t len, con
 /* What a brand signs: "(key)value" then the qualifiers, (10) and (17), by AI number. */
 size_t tnt__signed_message(char *out, size_t cap, const tnt__idp *p);
 
+/* ---- group commit of scans (scanq.c) ---- */
+typedef struct tnt__scanq tnt__scanq;
+tnt__scanq *tnt__scanq_new(tnt_engine *e);
+/* Writes the queued background scans, then frees. */
+void tnt__scanq_free(tnt__scanq *q);
+/* Queue a scan for the background writer (copied); returns at once. */
+tnt_status tnt__scan_queue(tnt_engine *e, const tnt_v1_Scan *scan);
+
 /* ---- master data, parsed and cached (cache.c) ---- */
 #define TNT__AUTH_MAX_KEYS 8
 

@@ -912,27 +912,20 @@ static tnt_status record_scan(ctx *c, const tnt_v1_ProductState *st, bool unknow
     s->event_count = st ? st->event_count : 0;
     s->verdict = (uint32_t)c->v->kind;
     s->unknown = unknown;
-    tnt__arena a;
-    tnt__arena_init(&a, 0);
-    tnt__effect fx;
-    memset(&fx, 0, sizeof fx);
-    fx.scan = s;
-    fx.time_ms = c->t;
-    fx.record = tnt__record_scan(&a, s, &fx.record_len);
-    tnt_status rc = fx.record ? TNT_OK : tnt__error(TNT_E_NOMEM, "out of memory");
-    if (rc == TNT_OK) {
-        const char *key = s->id;
-        pthread_rwlock_rdlock(&e->replay_lock);
-        rc = tnt__log_write(e, &fx, 1, &key);
-        if (rc == TNT_OK) {
-            bool dup;
-            pthread_mutex_lock(&e->apply_mu);
-            rc = tnt__apply(e, &fx, 1, &dup);
-            pthread_mutex_unlock(&e->apply_mu);
-        }
-        pthread_rwlock_unlock(&e->replay_lock);
+    tnt_status rc;
+    if (c->scan->record == TNT_SCAN_RECORD_BACKGROUND) {
+        rc = tnt__scan_queue(e, s);
+    } else {
+        tnt__arena a;
+        tnt__arena_init(&a, 0);
+        tnt__effect fx;
+        memset(&fx, 0, sizeof fx);
+        fx.scan = s;
+        fx.time_ms = c->t;
+        fx.record = tnt__record_scan(&a, s, &fx.record_len);
+        rc = fx.record ? tnt__scan_commit(e, &fx, s->id) : tnt__error(TNT_E_NOMEM, "out of memory");
+        tnt__arena_destroy(&a);
     }
-    tnt__arena_destroy(&a);
     if (rc == TNT_OK)
         c->v->recorded = true;
     return rc;
@@ -993,6 +986,8 @@ static tnt_status check_scan(const tnt_scan *s)
         return tnt__error(TNT_E_INVALID, "the scan's accuracy %g m is out of range (0 to 20,000 km)", s->accuracy_m);
     if (s->role < TNT_ROLE_CONSUMER || s->role > TNT_ROLE_PARTNER)
         return tnt__error(TNT_E_INVALID, "unknown scan role %d", s->role);
+    if (s->record < TNT_SCAN_DRY_RUN || s->record > TNT_SCAN_RECORD_BACKGROUND)
+        return tnt__error(TNT_E_INVALID, "unknown scan record mode %d", s->record);
     if (s->intent < TNT_INTENT_STATUS || s->intent > TNT_INTENT_RETURN)
         return tnt__error(TNT_E_INVALID, "unknown scan intent %d", s->intent);
     if (s->device && strnlen(s->device, MAX_DEVICE + 1) > MAX_DEVICE)

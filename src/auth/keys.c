@@ -128,7 +128,7 @@ tnt_status tnt__auth_open(tnt_engine *e, const char *path)
     sodium_memzero(sk, sizeof sk);
     if (st == TNT_OK && !(e->key_path = tnt__strdup(path)))
         st = tnt__error(TNT_E_NOMEM, "out of memory");
-    if (st == TNT_OK && !(e->auth_cache = tnt__auth_cache_new()))
+    if (st == TNT_OK && (!(e->auth_cache = tnt__auth_cache_new()) || !(e->scanq = tnt__scanq_new(e))))
         st = tnt__error(TNT_E_NOMEM, "out of memory");
     return st;
 }
@@ -141,6 +141,8 @@ void tnt__auth_close(tnt_engine *e)
     tnt__free(e->key_path);
     tnt__auth_cache_free(e->auth_cache);
     e->auth_cache = NULL;
+    tnt__scanq_free(e->scanq);
+    e->scanq = NULL;
 }
 
 void tnt__mac(const tnt_engine *e, const void *msg, size_t len, uint8_t out[32])

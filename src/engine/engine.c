@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "engine/engine.h"
 
 #define DAY_MS ((int64_t)86400000)
@@ -188,6 +189,8 @@ void tnt_engine_close(tnt_engine *e)
 {
     if (!e)
         return;
+    tnt__scanq_free(e->scanq); /* scans recorded in the background are written first */
+    e->scanq = NULL;
     pthread_rwlock_wrlock(&e->replay_lock); /* wait for running calls */
     if (e->log)
         e->log->methods->flush(e->log, -1);

@@ -48,6 +48,7 @@ struct tnt_engine {
     char *key_path;
     atomic_uint master_gen;         /* bumped by every master-data change (caches) */
     struct tnt__auth_cache *auth_cache;
+    struct tnt__scanq *scanq;       /* scans waiting to be written together */
 };
 
 /* ---- keys: partition key + sort key ----
@@ -129,6 +130,11 @@ tnt_status tnt__chain_fold(tnt_engine *e, const char *id, uint8_t chain[32], boo
 void tnt__seal_compute(const tnt_engine *e, const tnt_v1_ProductState *st, uint8_t out[32]);
 void tnt__seal(const tnt_engine *e, tnt_v1_ProductState *st);
 void tnt__mac(const tnt_engine *e, const void *msg, size_t len, uint8_t out[32]);
+/* Record scans: many callers' scans share one log write, one flush and
+ * one store transaction (group commit); returns when the caller's scan is
+ * durable and applied. */
+tnt_status tnt__scan_commit(tnt_engine *e, tnt__effect *fx, const char *key);
+
 /* Load (or create) the service key; engine.c calls it at open. */
 tnt_status tnt__auth_open(tnt_engine *e, const char *key_path);
 void tnt__auth_close(tnt_engine *e);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "tnt/sys/backend.h"
 #include "tnt/tnt.h"
@@ -429,6 +430,79 @@ static void test_tampered_history(void **state)
     assert_int_equal(verdict_of("(01)" GTIN "(21)U2", &s, NULL), TNT_VERDICT_GENUINE);
 }
 
+/* Many verifications at once: their scans are written together, none lost. */
+static void *verifier(void *arg)
+{
+    int id = (int)(intptr_t)arg;
+    for (int i = 0; i < 25; i++) {
+        tnt_scan s = consumer(1);
+        char dev[32];
+        snprintf(dev, sizeof dev, "t%d-%d", id, i);
+        s.device = dev;
+        s.time_ms = 1767225600000LL + (int64_t)(id * 100 + i) * 1000; /* distinct times: distinct scans */
+        tnt_verdict *v = NULL;
+        if (tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &s) != TNT_OK)
+            return (void *)1;
+        tnt_verdict_free(v);
+    }
+    return NULL;
+}
+
+static void test_concurrent_scans(void **state)
+{
+    (void)state;
+    tnt_scan s = consumer(0);
+    tnt_verdict *v = NULL;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &s), TNT_OK);
+    char *a = NULL;
+    tnt_verdict_json(&a, NULL, v, TNT_VERDICT_JSON_CONSUMER);
+    tnt_verdict_free(v);
+    unsigned long before = strtoul(strstr(a, "\"before\":") + 9, NULL, 10);
+    pthread_t t[8];
+    for (int i = 0; i < 8; i++)
+        pthread_create(&t[i], NULL, verifier, (void *)(intptr_t)i);
+    for (int i = 0; i < 8; i++) {
+        void *rc;
+        pthread_join(t[i], &rc);
+        assert_null(rc);
+    }
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", &s), TNT_OK);
+    char *b = NULL;
+    tnt_verdict_json(&b, NULL, v, TNT_VERDICT_JSON_CONSUMER);
+    tnt_verdict_free(v);
+    unsigned long after = strtoul(strstr(b, "\"before\":") + 9, NULL, 10);
+    assert_int_equal(after, before + 200 > 256 ? 256 : before + 200); /* the latest 256 are read */
+    tnt_free(a);
+    tnt_free(b);
+}
+
+/* Background scans: the call returns at once; the scan is there shortly, and after a close. */
+static void test_background_scans(void **state)
+{
+    (void)state;
+    tnt_scan s = consumer(TNT_SCAN_RECORD_BACKGROUND);
+    s.device = "bg-phone";
+    for (int i = 0; i < 50; i++) {
+        s.time_ms = 1767225600000LL + i * 1000;
+        tnt_verdict *v = NULL;
+        assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U4", &s), TNT_OK);
+        tnt_verdict_free(v);
+    }
+    tnt_engine_close(g_e); /* writes what is still queued */
+    open_engine();
+    s.record = TNT_SCAN_DRY_RUN;
+    s.time_ms = 0;
+    tnt_verdict *v = NULL;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U4", &s), TNT_OK);
+    char *j = NULL;
+    tnt_verdict_json(&j, NULL, v, TNT_VERDICT_JSON_CONSUMER);
+    assert_non_null(strstr(j, "\"before\":5")); /* 50 and more: the earlier tests scanned it too */
+    tnt_free(j);
+    tnt_verdict_free(v);
+    s.record = 7;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U4", &s), TNT_E_INVALID);
+}
+
 static void test_keys(void **state)
 {
     (void)state;
@@ -451,7 +525,8 @@ int main(void)
         cmocka_unit_test(test_rules),          cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_signed_codes),   cmocka_unit_test(test_signed_answers),
         cmocka_unit_test(test_scans_and_custody), cmocka_unit_test(test_replay_keeps_scans),
-        cmocka_unit_test(test_tampered_history), cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_tampered_history), cmocka_unit_test(test_concurrent_scans),
+        cmocka_unit_test(test_background_scans), cmocka_unit_test(test_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
