@@ -1,0 +1,574 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	tnt "github.com/libtnt/libtnt/bindings/go"
+)
+
+// ---- request bodies ----
+
+type format int
+
+const (
+	formatJSON format = iota
+	formatProtobuf
+	formatCSV
+)
+
+// bodyFormat reads the Content-Type; allowed lists the formats the endpoint takes.
+func bodyFormat(r *http.Request, allowed ...format) (format, *Problem) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	f := format(-1)
+	if err == nil {
+		switch mt {
+		case "application/json", "application/ld+json":
+			f = formatJSON
+		case "application/protobuf", "application/x-protobuf", "application/vnd.google.protobuf":
+			f = formatProtobuf
+		case "text/csv":
+			f = formatCSV
+		}
+	}
+	for _, a := range allowed {
+		if a == f {
+			return f, nil
+		}
+	}
+	names := map[format]string{formatJSON: "application/json, application/ld+json",
+		formatProtobuf: "application/x-protobuf (tnt.v1.Batch)", formatCSV: "text/csv"}
+	var want []string
+	for _, a := range allowed {
+		want = append(want, names[a])
+	}
+	got := r.Header.Get("Content-Type")
+	if got == "" {
+		got = "none"
+	}
+	return 0, problem("unsupported-media", http.StatusUnsupportedMediaType,
+		"Content-Type "+got+" is not accepted here; send "+strings.Join(want, ", or "))
+}
+
+// readBody reads the whole body within the configured limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Problem) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(s.cfg.BodyLimit)))
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, problem("timeout", http.StatusRequestTimeout, "the body did not arrive in time")
+		}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errorProblem(err)
+		}
+		return nil, problem("bad-request", http.StatusBadRequest, "reading the body: "+err.Error())
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, problem("bad-request", http.StatusBadRequest, "the body is empty")
+	}
+	return body, nil
+}
+
+// checkShape refuses a body whose first byte contradicts its Content-Type.
+func checkShape(body []byte, f format) *Problem {
+	t := bytes.TrimLeft(body, " \t\r\n")
+	isJSON := len(t) > 0 && (t[0] == '{' || t[0] == '[')
+	if f == formatJSON && !isJSON {
+		return problem("malformed", http.StatusBadRequest, "the body is not JSON (it must start with { or [)")
+	}
+	if f == formatProtobuf && isJSON {
+		return problem("malformed", http.StatusBadRequest, "the body is JSON, but Content-Type says protobuf")
+	}
+	return nil
+}
+
+// ---- capture: authorisation, validation, ingest ----
+
+// errorBehaviour is GS1-Capture-Error-Behaviour: "rollback" (the default:
+// one invalid event refuses the whole request) or "proceed" (valid events
+// are stored, invalid ones reported).
+func errorBehaviour(r *http.Request) (string, *Problem) {
+	v := strings.ToLower(strings.TrimSpace(r.Header.Get("GS1-Capture-Error-Behaviour")))
+	switch v {
+	case "", "rollback":
+		return "rollback", nil
+	case "proceed":
+		return "proceed", nil
+	}
+	return "", problem("bad-request", http.StatusBadRequest, "GS1-Capture-Error-Behaviour must be rollback or proceed")
+}
+
+// captured is the outcome of storing a request's events.
+type captured struct {
+	report *tnt.IngestReport
+	events []*tnt.Event // as read before storing
+}
+
+// ingest reads a document, checks that the partner may report every event
+// in it and that the events are valid (unless proceed), then stores it.
+// Nothing is stored when it returns a problem.
+func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour string, maxEvents int) (*captured, *Problem) {
+	events, err := tnt.ReadAll(ctx, body, &tnt.ReaderOptions{Flags: tnt.ReadValidate | tnt.ReadNormalize})
+	if err != nil {
+		pr := errorProblem(err)
+		if pr.Status == http.StatusBadRequest {
+			pr.Type, pr.Title = problemBase+"malformed", problemTitles["malformed"]
+		}
+		return nil, pr
+	}
+	if len(events) == 0 {
+		return nil, problem("bad-request", http.StatusBadRequest, "the document holds no events")
+	}
+	if maxEvents > 0 && len(events) > maxEvents {
+		return nil, problem("too-large", http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("%d events; at most %d per request", len(events), maxEvents))
+	}
+	var forbidden, invalid []EventProblem
+	for _, ev := range events {
+		if !ev.Valid {
+			for _, e := range ev.Errors {
+				invalid = append(invalid, EventProblem{Index: ev.Index, Code: e.Code, Path: e.Path, Message: e.Message})
+			}
+			continue
+		}
+		if ok, why, err := s.mayReport(ctx, p, ev); err != nil {
+			return nil, errorProblem(err)
+		} else if !ok {
+			forbidden = append(forbidden, EventProblem{Index: ev.Index, Code: "FORBIDDEN", Message: why})
+		}
+	}
+	if len(forbidden) > 0 {
+		s.metrics.events.WithLabelValues("forbidden").Add(float64(len(events)))
+		pr := problem("forbidden", http.StatusForbidden,
+			fmt.Sprintf("%d of %d events are not yours to report; nothing was stored", len(forbidden), len(events)))
+		pr.Errors = forbidden
+		return nil, pr
+	}
+	if len(invalid) > 0 && (behaviour == "rollback" || len(invalid) == len(events)) {
+		s.metrics.events.WithLabelValues("rejected").Add(float64(len(events)))
+		bad := map[int]bool{}
+		for _, e := range invalid {
+			bad[e.Index] = true
+		}
+		pr := problem("invalid-events", http.StatusBadRequest,
+			fmt.Sprintf("%d of %d events are invalid; nothing was stored", len(bad), len(events)))
+		if behaviour == "rollback" && len(bad) < len(events) {
+			pr.Detail += " (send GS1-Capture-Error-Behaviour: proceed to store the valid ones)"
+		}
+		pr.Errors = invalid
+		return nil, pr
+	}
+	rep, err := s.eng.Ingest(ctx, body)
+	if rep != nil {
+		s.metrics.events.WithLabelValues("accepted").Add(float64(rep.Accepted))
+		s.metrics.events.WithLabelValues("duplicate").Add(float64(rep.Duplicates))
+		s.metrics.events.WithLabelValues("rejected").Add(float64(rep.Rejected))
+	}
+	if err != nil {
+		return nil, errorProblem(err)
+	}
+	return &captured{report: rep, events: events}, nil
+}
+
+// mayReport: the partner may report an event that happened at its
+// locations (every GLN read point and business location is its own); an
+// event with no such location (in transit, a geo: point) must name one of
+// its locations as source or destination, or be about its products or
+// products it has handled.
+func (s *Server) mayReport(ctx context.Context, p *Partner, ev *tnt.Event) (bool, string, error) {
+	if p.all {
+		return true, "", nil
+	}
+	sited := false
+	for _, l := range []string{ev.ReadPoint, ev.BizLocation} {
+		if gln(l) == "" {
+			continue
+		}
+		sited = true
+		if !p.OwnsLocation(l) {
+			return false, "the event happens at " + l + ", which is not one of your locations", nil
+		}
+	}
+	if sited {
+		return true, "", nil
+	}
+	for _, r := range append(append([]tnt.Ref{}, ev.Sources...), ev.Destinations...) {
+		if p.OwnsLocation(r.Value) {
+			return true, "", nil
+		}
+	}
+	objects := ev.Objects()
+	for _, o := range objects {
+		if p.OwnsObject(o) {
+			continue
+		}
+		ok, err := s.canSeeID(ctx, p, o)
+		if err != nil {
+			return false, "", err
+		}
+		if !ok {
+			return false, "the event has none of your locations and is about " + o + ", which you have not handled", nil
+		}
+	}
+	if len(objects) == 0 {
+		return false, "the event names none of your locations or products", nil
+	}
+	return true, "", nil
+}
+
+// ---- visibility ----
+
+var errStop = errors.New("stop")
+
+// canSee: a partner sees a product it owns (company prefix), one that is at
+// one of its locations now, one whose journey touches it (an event at its
+// locations or about its objects), or one packed in a case or pallet it can
+// see.
+func (s *Server) canSee(ctx context.Context, p *Partner, tr *tnt.Track, depth int) (bool, error) {
+	if p.all || p.OwnsObject(tr.ID) || p.OwnsLocation(tr.BizLocation) || p.OwnsLocation(tr.ReadPoint) {
+		return true, nil
+	}
+	key := p.ID + "\x00" + tr.ID
+	if s.handled.get(key) {
+		return true, nil
+	}
+	found := false
+	err := s.eng.Journey(ctx, tr.ID, func(ev *tnt.Event) error {
+		if p.Touches(ev) {
+			found = true
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) && !errors.Is(err, tnt.ErrNotFound) {
+		return false, err
+	}
+	if !found && tr.Parent != "" && depth < 8 {
+		parent, err := s.eng.Track(ctx, tr.Parent)
+		if err == nil {
+			found, err = s.canSee(ctx, p, parent, depth+1)
+		}
+		if err != nil && !errors.Is(err, tnt.ErrNotFound) {
+			return false, err
+		}
+	}
+	if found {
+		s.handled.put(key)
+	}
+	return found, nil
+}
+
+// canSeeID is canSee for an identifier; an unknown one is not seen.
+func (s *Server) canSeeID(ctx context.Context, p *Partner, id string) (bool, error) {
+	if p.all || p.OwnsObject(id) {
+		return true, nil
+	}
+	if s.handled.get(p.ID + "\x00" + id) {
+		return true, nil
+	}
+	tr, err := s.eng.Track(ctx, id)
+	if errors.Is(err, tnt.ErrNotFound) || errors.Is(err, tnt.ErrInvalid) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return s.canSee(ctx, p, tr, 0)
+}
+
+// canSeeEvent: the event touches the partner, or is about a product it can see.
+func (s *Server) canSeeEvent(ctx context.Context, p *Partner, ev *tnt.Event) (bool, error) {
+	if p.Touches(ev) {
+		return true, nil
+	}
+	for _, o := range ev.Objects() {
+		if ok, err := s.canSeeID(ctx, p, o); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// ---- track and history ----
+
+func notFound(id string) *Problem {
+	return problem("not-found", http.StatusNotFound, "no product "+strconv.Quote(id)+" is known to you")
+}
+
+// lookup tracks a product the partner may see; the problem is 400 for a
+// malformed identifier and 404 for one unknown or not the partner's to see.
+func (s *Server) lookup(ctx context.Context, p *Partner, id string) (*tnt.Track, *Problem) {
+	tr, err := s.eng.Track(ctx, id)
+	if errors.Is(err, tnt.ErrNotFound) {
+		return nil, notFound(id)
+	}
+	if errors.Is(err, tnt.ErrInvalid) {
+		pr := errorProblem(err)
+		pr.Type, pr.Title = problemBase+"invalid-id", problemTitles["invalid-id"]
+		return nil, pr
+	}
+	if err != nil {
+		return nil, errorProblem(err)
+	}
+	ok, err := s.canSee(ctx, p, tr, 0)
+	if err != nil {
+		return nil, errorProblem(err)
+	}
+	if !ok {
+		return nil, notFound(id)
+	}
+	return tr, nil
+}
+
+func (s *Server) track(w http.ResponseWriter, r *http.Request, p *Partner) {
+	tr, pr := s.lookup(r.Context(), p, r.PathValue("id"))
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	writeRaw(w, http.StatusOK, "application/json", tr.JSON)
+}
+
+// intParam reads a positive integer query parameter within [1, max].
+func intParam(r *http.Request, name string, def, max int) (int, *Problem) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, problem("bad-request", http.StatusBadRequest, fmt.Sprintf("%s must be a whole number from 1 to %d", name, max))
+	}
+	return n, nil
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request, p *Partner) {
+	id := r.PathValue("id")
+	limit, pr := intParam(r, "limit", 100, 1000)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	tr, pr := s.lookup(r.Context(), p, id)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	page, err := s.eng.History(r.Context(), tr.ID, r.URL.Query().Get("page"), limit)
+	if err != nil {
+		pr := errorProblem(err)
+		if errors.Is(err, tnt.ErrInvalid) {
+			pr.Detail = "the page token is not valid: use the next token of the previous page"
+		}
+		writeProblem(w, r, pr)
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString(`{"id":`)
+	writeJSONString(&b, tr.ID)
+	b.WriteString(`,"events":[`)
+	for i, ev := range page.Events {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(ev.JSON)
+	}
+	b.WriteString(`],"next":`)
+	if page.Next == "" {
+		b.WriteString("null")
+	} else {
+		writeJSONString(&b, page.Next)
+		q := url.Values{"page": {page.Next}, "limit": {strconv.Itoa(limit)}}
+		w.Header().Set("Link", "<"+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
+	}
+	b.WriteByte('}')
+	writeRaw(w, http.StatusOK, "application/json", b.Bytes())
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	j, _ := json.Marshal(s)
+	b.Write(j)
+}
+
+// ---- reports ----
+
+func (s *Server) report(w http.ResponseWriter, r *http.Request, p *Partner) {
+	f, pr := bodyFormat(r, formatJSON, formatProtobuf)
+	if pr == nil {
+		var behaviour string
+		if behaviour, pr = errorBehaviour(r); pr == nil {
+			var body []byte
+			if body, pr = s.readBody(w, r); pr == nil {
+				if pr = checkShape(body, f); pr == nil {
+					var c *captured
+					if c, pr = s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax); pr == nil {
+						writeJSON(w, http.StatusOK, c.report)
+						return
+					}
+				}
+			}
+		}
+	}
+	writeProblem(w, r, pr)
+}
+
+// ---- master data ----
+
+var masterKinds = map[string]tnt.MasterKind{"products": tnt.MasterProduct, "locations": tnt.MasterLocation, "parties": tnt.MasterParty}
+var masterKeys = map[tnt.MasterKind]string{tnt.MasterProduct: "gtin", tnt.MasterLocation: "gln", tnt.MasterParty: "company_prefix"}
+
+// mayPut: a partner keeps the master data of its own products, locations
+// and company.
+func mayPut(p *Partner, kind tnt.MasterKind, key string) bool {
+	if p.all {
+		return true
+	}
+	switch kind {
+	case tnt.MasterProduct:
+		if len(key) < 14 && isDigits(key) {
+			key = strings.Repeat("0", 14-len(key)) + key
+		}
+		return len(key) == 14 && p.ownsPrefixOf(key[1:])
+	case tnt.MasterLocation:
+		return p.locations[key] || p.ownsPrefixOf(key)
+	case tnt.MasterParty:
+		return p.ownsPrefixOf(key)
+	}
+	return false
+}
+
+// masterKeysOf lists the records of an upload as (kind, key, where).
+func masterKeysOf(body []byte, f format) ([][3]string, *Problem) {
+	var out [][3]string
+	if f == formatCSV {
+		rd := csv.NewReader(bytes.NewReader(body))
+		rd.FieldsPerRecord, rd.Comment, rd.LazyQuotes = -1, '#', true
+		rows, err := rd.ReadAll()
+		if err != nil || len(rows) == 0 {
+			return nil, problem("malformed", http.StatusBadRequest, "the CSV cannot be read")
+		}
+		col, kind := -1, ""
+		for i, h := range rows[0] {
+			for k, name := range masterKeys {
+				if strings.TrimSpace(h) == name {
+					col, kind = i, strconv.Itoa(int(k))
+				}
+			}
+		}
+		if col < 0 {
+			return nil, problem("bad-request", http.StatusBadRequest, "the header needs a gtin, gln or company_prefix column")
+		}
+		for n, row := range rows[1:] {
+			if col < len(row) {
+				out = append(out, [3]string{kind, strings.TrimSpace(row[col]), "line " + strconv.Itoa(n+2)})
+			}
+		}
+		return out, nil
+	}
+	var doc map[string][]map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, problem("malformed", http.StatusBadRequest, `expected {"products":[…],"locations":[…],"parties":[…]}: `+err.Error())
+	}
+	for list, recs := range doc {
+		kind, ok := masterKinds[list]
+		if !ok {
+			return nil, problem("bad-request", http.StatusBadRequest, "unknown member "+strconv.Quote(list)+" (expected products, locations, parties)")
+		}
+		for i, rec := range recs {
+			key := fmt.Sprint(rec[masterKeys[kind]])
+			if v, ok := rec[masterKeys[kind]].(float64); ok {
+				key = strconv.FormatFloat(v, 'f', -1, 64)
+			}
+			out = append(out, [3]string{strconv.Itoa(int(kind)), key, fmt.Sprintf("%s[%d]", list, i)})
+		}
+	}
+	return out, nil
+}
+
+// masterUpload stores products, locations and parties: a JSON object of
+// lists or a CSV file, all records or none.
+func (s *Server) masterUpload(w http.ResponseWriter, r *http.Request, p *Partner) {
+	f, pr := bodyFormat(r, formatJSON, formatCSV)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	body, pr := s.readBody(w, r)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	recs, pr := masterKeysOf(body, f)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	var forbidden []EventProblem
+	for i, rec := range recs {
+		k, _ := strconv.Atoi(rec[0])
+		if !mayPut(p, tnt.MasterKind(k), rec[1]) {
+			forbidden = append(forbidden, EventProblem{Index: i, Code: "FORBIDDEN", Path: rec[2],
+				Message: fmt.Sprintf("the %s %s is not yours", tnt.MasterKind(k), rec[1])})
+		}
+	}
+	if len(forbidden) > 0 {
+		pr := problem("forbidden", http.StatusForbidden, "some records are not yours to keep; nothing was stored")
+		pr.Errors = forbidden
+		writeProblem(w, r, pr)
+		return
+	}
+	// The engine loads master data from a file, all records or none.
+	ext := ".json"
+	if f == formatCSV {
+		ext = ".csv"
+	}
+	tmp, err := os.CreateTemp("", "tnt-master-*"+ext)
+	if err != nil {
+		writeProblem(w, r, errorProblem(err))
+		return
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(body)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		writeProblem(w, r, errorProblem(err))
+		return
+	}
+	n, err := s.eng.MasterLoad(r.Context(), tmp.Name())
+	if err != nil {
+		pr := errorProblem(err)
+		pr.Detail = strings.ReplaceAll(pr.Detail, tmp.Name(), "body")
+		writeProblem(w, r, pr)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"loaded": n})
+}
+
+func (s *Server) masterGet(w http.ResponseWriter, r *http.Request, p *Partner) {
+	kind, ok := masterKinds[r.PathValue("kind")]
+	if !ok {
+		writeProblem(w, r, problem("not-found", http.StatusNotFound, "kind must be products, locations or parties"))
+		return
+	}
+	rec, err := s.eng.MasterGet(r.Context(), kind, r.PathValue("key"))
+	if err != nil {
+		writeProblem(w, r, errorProblem(err))
+		return
+	}
+	writeRaw(w, http.StatusOK, "application/json", rec)
+}

@@ -1,0 +1,407 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tnt "github.com/libtnt/libtnt/bindings/go"
+)
+
+// The EPCIS 2.0 REST interface (capture and query), the parts this
+// server implements: see docs/server.md.
+
+func gs1Headers(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("GS1-EPCIS-Version", "2.0.0")
+	h.Set("GS1-CBV-Version", "2.0.0")
+	h.Set("GS1-EPC-Format", "Always_GS1_Digital_Link")
+}
+
+func (s *Server) captureHeaders(w http.ResponseWriter) {
+	gs1Headers(w)
+	w.Header().Set("GS1-EPCIS-Capture-Limit", strconv.Itoa(s.cfg.CaptureMax))
+	w.Header().Set("GS1-EPCIS-Capture-File-Size-Limit", strconv.FormatInt(int64(s.cfg.BodyLimit), 10))
+}
+
+// ---- capture jobs ----
+
+// captureJob is the outcome of one POST /capture (EPCIS 2.0 CaptureJob).
+type captureJob struct {
+	CaptureID             string            `json:"captureID"`
+	CreatedAt             time.Time         `json:"createdAt"`
+	FinishedAt            time.Time         `json:"finishedAt"`
+	Running               bool              `json:"running"`
+	Success               bool              `json:"success"`
+	CaptureErrorBehaviour string            `json:"captureErrorBehaviour"`
+	Errors                []*Problem        `json:"errors"`
+	Report                *tnt.IngestReport `json:"report"` // per event: accepted, duplicate or rejected
+	partner               string
+}
+
+// captureJobs remembers the latest jobs (in memory: a restart forgets them;
+// the events themselves are durable).
+type captureJobs struct {
+	mu    sync.Mutex
+	byID  map[string]*captureJob
+	order []string
+	max   int
+}
+
+func newCaptureJobs(max int) *captureJobs {
+	return &captureJobs{byID: map[string]*captureJob{}, max: max}
+}
+
+func (c *captureJobs) add(j *captureJob) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.order) >= c.max {
+		delete(c.byID, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.byID[j.CaptureID] = j
+	c.order = append(c.order, j.CaptureID)
+}
+
+func (c *captureJobs) get(id, partner string) *captureJob {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if j := c.byID[id]; j != nil && j.partner == partner {
+		return j
+	}
+	return nil
+}
+
+func (c *captureJobs) list(partner string, max int) []*captureJob {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := []*captureJob{}
+	for i := len(c.order) - 1; i >= 0 && len(out) < max; i-- {
+		if j := c.byID[c.order[i]]; j.partner == partner {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// capture takes an EPCIS document. It is stored before the answer (202,
+// with the job at Location), so the job is finished when the client asks.
+func (s *Server) capture(w http.ResponseWriter, r *http.Request, p *Partner) {
+	s.captureHeaders(w)
+	f, pr := bodyFormat(r, formatJSON)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	behaviour, pr := errorBehaviour(r)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	body, pr := s.readBody(w, r)
+	if pr == nil {
+		pr = checkShape(body, f)
+	}
+	if pr == nil && !isEPCISDocument(body) {
+		pr = problem("bad-request", http.StatusBadRequest, `POST /capture takes an EPCISDocument ("type": "EPCISDocument"); send single events to POST /events`)
+	}
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	job := &captureJob{CaptureID: newID(), CreatedAt: time.Now().UTC(), CaptureErrorBehaviour: behaviour, Errors: []*Problem{}, partner: p.ID}
+	c, pr := s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	job.FinishedAt = time.Now().UTC()
+	job.Report = c.report
+	job.Success = c.report.Rejected == 0
+	for _, res := range c.report.Results {
+		if res.Status == tnt.Rejected {
+			ep := problem("invalid-events", http.StatusBadRequest, fmt.Sprintf("event %d was rejected", res.Index))
+			for _, e := range res.Errors {
+				ep.Errors = append(ep.Errors, EventProblem{Index: res.Index, Code: e.Code, Path: e.Path, Message: e.Message})
+			}
+			job.Errors = append(job.Errors, ep)
+		}
+	}
+	s.jobs.add(job)
+	w.Header().Set("Location", "/capture/"+job.CaptureID)
+	writeJSON(w, http.StatusAccepted, job)
+}
+
+// isEPCISDocument peeks at the document's type without reading its events.
+func isEPCISDocument(body []byte) bool {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if k == "type" {
+			var v string
+			return dec.Decode(&v) == nil && v == "EPCISDocument"
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return false
+		}
+	}
+	return false
+}
+
+func (s *Server) captureJob(w http.ResponseWriter, r *http.Request, p *Partner) {
+	gs1Headers(w)
+	j := s.jobs.get(r.PathValue("id"), p.ID)
+	if j == nil {
+		writeProblem(w, r, problem("not-found", http.StatusNotFound, "no capture job "+strconv.Quote(r.PathValue("id"))))
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+func (s *Server) captureList(w http.ResponseWriter, r *http.Request, p *Partner) {
+	gs1Headers(w)
+	n, pr := intParam(r, "perPage", 30, 1000)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.jobs.list(p.ID, n))
+}
+
+// captureEvent takes one event: 201 with its Location, or 409 when an
+// event with the same hash is stored already.
+func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner) {
+	s.captureHeaders(w)
+	f, pr := bodyFormat(r, formatJSON)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	body, pr := s.readBody(w, r)
+	if pr == nil {
+		pr = checkShape(body, f)
+	}
+	if pr == nil && isEPCISDocument(body) {
+		pr = problem("bad-request", http.StatusBadRequest, "POST /events takes one event; send documents to POST /capture")
+	}
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	c, pr := s.ingest(r.Context(), p, body, "rollback", 1)
+	if pr != nil {
+		if pr.Status == http.StatusRequestEntityTooLarge {
+			pr = problem("bad-request", http.StatusBadRequest, "POST /events takes one event; send documents to POST /capture")
+		}
+		writeProblem(w, r, pr)
+		return
+	}
+	res := c.report.Results[0]
+	loc := "/events/" + url.PathEscape(res.Hash)
+	w.Header().Set("Location", loc)
+	if res.Status == tnt.Duplicate {
+		pr := problem("duplicate", http.StatusConflict, "an event with the same hash is stored already: "+res.Hash)
+		writeProblem(w, r, pr)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"eventID": c.events[0].ID(), "hash": res.Hash, "location": loc})
+}
+
+// event returns one event by its hash ID (eventIDs given by the sender are
+// kept in the event, but events are found by hash).
+func (s *Server) event(w http.ResponseWriter, r *http.Request, p *Partner) {
+	gs1Headers(w)
+	id := r.PathValue("id")
+	ev, err := s.eng.Event(r.Context(), id)
+	if errors.Is(err, tnt.ErrInvalid) || errors.Is(err, tnt.ErrNotFound) {
+		writeProblem(w, r, problem("not-found", http.StatusNotFound,
+			"no event "+strconv.Quote(id)+" is known to you (events are found by their hash ID, ni:///sha-256;…?ver=CBV2.0)"))
+		return
+	}
+	if err != nil {
+		writeProblem(w, r, errorProblem(err))
+		return
+	}
+	if ok, err := s.canSeeEvent(r.Context(), p, ev); err != nil {
+		writeProblem(w, r, errorProblem(err))
+		return
+	} else if !ok {
+		writeProblem(w, r, problem("not-found", http.StatusNotFound, "no event "+strconv.Quote(id)+" is known to you"))
+		return
+	}
+	writeRaw(w, http.StatusOK, "application/ld+json", ev.JSON)
+}
+
+// ---- query ----
+
+var queryParams = map[string]bool{
+	"eventType": true, "GE_eventTime": true, "LT_eventTime": true, "GE_recordTime": true, "LT_recordTime": true,
+	"EQ_bizStep": true, "EQ_disposition": true, "EQ_readPoint": true, "EQ_bizLocation": true,
+	"MATCH_epc": true, "MATCH_anyEPC": true, "perPage": true, "nextPageToken": true,
+}
+
+var eventTypes = map[string]tnt.EventType{
+	"ObjectEvent": tnt.ObjectEvent, "AggregationEvent": tnt.AggregationEvent, "TransactionEvent": tnt.TransactionEvent,
+	"TransformationEvent": tnt.TransformationEvent, "AssociationEvent": tnt.AssociationEvent,
+}
+
+// listParam reads a list: repeated parameters, each a comma-separated list.
+func listParam(q url.Values, name string) []string {
+	var out []string
+	for _, v := range q[name] {
+		for _, x := range strings.Split(v, ",") {
+			if x = strings.TrimSpace(x); x != "" {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
+func parseQuery(q url.Values) (tnt.Query, *Problem) {
+	var out tnt.Query
+	bad := func(format string, a ...any) (tnt.Query, *Problem) {
+		return tnt.Query{}, problem("bad-request", http.StatusBadRequest, fmt.Sprintf(format, a...))
+	}
+	for k := range q {
+		if !queryParams[k] {
+			return bad("unknown query parameter %q (this server supports eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_bizStep, EQ_disposition, EQ_readPoint, EQ_bizLocation, MATCH_epc, MATCH_anyEPC, perPage, nextPageToken)", k)
+		}
+	}
+	for _, t := range listParam(q, "eventType") {
+		et, ok := eventTypes[t]
+		if !ok {
+			return bad("eventType %q is not an EPCIS event type", t)
+		}
+		out.EventTypes = append(out.EventTypes, et)
+	}
+	times := map[string]*time.Time{"GE_eventTime": &out.GEEventTime, "LT_eventTime": &out.LTEventTime,
+		"GE_recordTime": &out.GERecordTime, "LT_recordTime": &out.LTRecordTime}
+	for name, dst := range times {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return bad("%s must be a date-time like 2024-03-01T10:00:00Z", name)
+			}
+			*dst = t
+		}
+	}
+	// Values (CBV names or URIs, identifiers in any form) are checked by the engine.
+	out.BizSteps = listParam(q, "EQ_bizStep")
+	out.Dispositions = listParam(q, "EQ_disposition")
+	out.ReadPoints = listParam(q, "EQ_readPoint")
+	out.BizLocations = listParam(q, "EQ_bizLocation")
+	out.MatchEPCs = listParam(q, "MATCH_epc")
+	out.MatchAnyEPCs = listParam(q, "MATCH_anyEPC")
+	if v := q.Get("perPage"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return bad("perPage must be a whole number from 1 to 1000")
+		}
+		out.Limit = n
+	}
+	out.PageToken = q.Get("nextPageToken")
+	return out, nil
+}
+
+func (s *Server) queryEvents(w http.ResponseWriter, r *http.Request, p *Partner) {
+	gs1Headers(w)
+	q, pr := parseQuery(r.URL.Query())
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	if q.Limit == 0 {
+		q.Limit = 100
+	}
+	page, err := s.eng.Query(r.Context(), q)
+	if err != nil {
+		pr := errorProblem(err)
+		writeProblem(w, r, pr)
+		return
+	}
+	events := make([]json.RawMessage, 0, len(page.Events))
+	for _, ev := range page.Events {
+		ok, err := s.canSeeEvent(r.Context(), p, ev)
+		if err != nil {
+			writeProblem(w, r, errorProblem(err))
+			return
+		}
+		if ok {
+			events = append(events, eventWithoutContext(ev.JSON))
+		}
+	}
+	if page.Next != "" {
+		next := r.URL.Query()
+		next.Set("nextPageToken", page.Next)
+		next.Set("perPage", strconv.Itoa(q.Limit))
+		w.Header().Set("Link", "</events?"+next.Encode()+`>; rel="next"`)
+	}
+	writeJSON(w, http.StatusOK, queryDocument(events))
+}
+
+var epcisContext = []any{"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"}
+
+func queryDocument(events []json.RawMessage) any {
+	return map[string]any{
+		"@context":      epcisContext,
+		"type":          "EPCISQueryDocument",
+		"schemaVersion": "2.0",
+		"creationDate":  time.Now().UTC().Format(time.RFC3339Nano),
+		"epcisBody": map[string]any{
+			"queryResults": map[string]any{
+				"queryName":   "SimpleEventQuery",
+				"resultsBody": map[string]any{"eventList": events},
+			},
+		},
+	}
+}
+
+// eventWithoutContext keeps an event's own namespaces but drops the
+// standard context, which the query document carries once.
+func eventWithoutContext(j json.RawMessage) json.RawMessage {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(j, &m) != nil {
+		return j
+	}
+	var ctx []json.RawMessage
+	if json.Unmarshal(m["@context"], &ctx) == nil {
+		var keep []json.RawMessage
+		for _, c := range ctx {
+			if string(c) != `"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"` {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) == 0 {
+			delete(m, "@context")
+		} else {
+			m["@context"], _ = json.Marshal(keep)
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return j
+	}
+	return out
+}
