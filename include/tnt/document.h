@@ -107,7 +107,9 @@ TNT_EXTERN void tnt_reader_reset(tnt_reader *r);
 
 /**
  * Feed the next bytes of the document. Call tnt_reader_next() until it
- * returns TNT_AGAIN before feeding more.
+ * returns TNT_AGAIN before feeding more. The bytes are read in place, not
+ * copied: keep them unchanged until tnt_reader_next() has returned
+ * TNT_AGAIN (or until tnt_reader_finish() for the last chunk).
  * @return TNT_OK; TNT_E_MISUSE after tnt_reader_finish(); or the document-level
  *         error that stopped the document
  * Thread-safety: safe per handle. @since 1.0

@@ -49,7 +49,7 @@ typedef struct tnt_engine_options {
     int partitions;                /**< partitions of a new event log; 0: 4 */
     int64_t archive_after_ms;      /**< tnt_engine_archive() moves events older than this; 0: 90 days */
     int64_t retention_ms;          /**< archived events are deleted after this; 0: kept forever */
-    const tnt_reader_options *reader; /**< validation options for ingest; NULL: defaults */
+    const tnt_reader_options *reader; /**< validation options for ingest; NULL: defaults (copied at open) */
 } tnt_engine_options;
 
 #define TNT_ENGINE_OPTIONS_VERSION 1
@@ -358,7 +358,7 @@ typedef enum tnt_master_kind {
  * Load master data from a JSON file ({"products":[…],"locations":[…],
  * "parties":[…]}) or a CSV file (the header line names the columns; the
  * kind follows from the key column: gtin, gln or company_prefix). See
- * docs/master-data.md.
+ * docs/engine.md ("Master data").
  * @param[out] loaded_out records loaded; may be NULL
  * @return TNT_OK, TNT_E_IO, TNT_E_INVALID (the message names the line and field)
  * Thread-safety: safe. @since 1.0
