@@ -66,16 +66,7 @@ static bool is(const char *v, const char *want) { return v && strcmp(v, want) ==
 
 static const char *gln_of(const char *uri, char *buf, size_t cap)
 {
-    const char *p = uri ? strstr(uri, "/414/") : NULL;
-    if (!p)
-        return NULL;
-    p += 5;
-    size_t n = strcspn(p, "/?");
-    if (n == 0 || n >= cap)
-        return NULL;
-    memcpy(buf, p, n);
-    buf[n] = '\0';
-    return buf;
+    return tnt__dl_key(buf, cap, uri, "414") ? buf : NULL;
 }
 
 /* ======================================================================

@@ -197,23 +197,6 @@ static bool master_get(tnt_engine *e, int kind, const char *key, mslot *out)
     return true;
 }
 
-/* The GS1 key after "/<ai>/" in a Digital Link URI. */
-static bool dl_key(char *out, size_t cap, const char *uri, const char *ai)
-{
-    char pat[16];
-    snprintf(pat, sizeof pat, "/%s/", ai);
-    const char *p = strstr(uri, pat);
-    if (!p)
-        return false;
-    p += strlen(pat);
-    size_t n = strcspn(p, "/?");
-    if (n == 0 || n >= cap)
-        return false;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return true;
-}
-
 bool tnt__master_location(tnt_engine *e, const char *uri, tnt__loc *out)
 {
     memset(out, 0, sizeof *out);
@@ -229,7 +212,7 @@ bool tnt__master_location(tnt_engine *e, const char *uri, tnt__loc *out)
         }
         return true;
     }
-    if (!dl_key(gln, sizeof gln, uri, "414")) {
+    if (!tnt__dl_key(gln, sizeof gln, uri, "414")) {
         /* a bare GLN (a scan's location_id) */
         size_t n = strlen(uri);
         if (n != 13 || strspn(uri, "0123456789") != 13)

@@ -79,6 +79,8 @@ void tnt__key_scan(tnt__key *k, const tnt_v1_Scan *s);
 void tnt__key_scans(tnt__key *k, const char *id, int64_t from_ms); /* start of a range */
 void tnt__key_device(tnt__key *k, const tnt_v1_Scan *s);
 void tnt__key_device_from(tnt__key *k, const uint8_t *device, size_t n, int64_t from_ms);
+/* The GS1 key after "/<ai>/" in a Digital Link URI (the GTIN of /01/, the GLN of /414/). */
+bool tnt__dl_key(char *out, size_t cap, const char *uri, const char *ai);
 /* The 32 bytes of an "ni:///sha-256;<hex>?ver=CBV2.0" ID. */
 bool tnt__hash_bytes(uint8_t out[32], const char *hash_id);
 void tnt__hash_id(char out[TNT__HASH_ID_MAX], const uint8_t hash[32]);

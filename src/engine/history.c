@@ -59,6 +59,23 @@ static int one(void *ud, const tnt_store_item *it)
     return 0;
 }
 
+/* Bytes in hex, after an optional one-letter kind; NULL when out of memory. */
+static char *hex_of(tnt__arena *a, const uint8_t *bytes, size_t n, char kind)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *s = tnt__arena_alloc(a, 2 * n + 2), *o = s;
+    if (!s)
+        return NULL;
+    if (kind)
+        *o++ = kind;
+    for (size_t i = 0; i < n; i++) {
+        *o++ = hex[bytes[i] >> 4];
+        *o++ = hex[bytes[i] & 15];
+    }
+    *o = '\0';
+    return s;
+}
+
 static bool unhex(uint8_t *out, size_t *len, const char *s, size_t cap)
 {
     size_t n = strlen(s);
@@ -129,16 +146,9 @@ tnt_status tnt_engine_history(tnt_history **out, tnt_engine *e, const char *id, 
         if (st == TNT_OK)
             st = p.st;
         if (st == TNT_OK && p.seen > limit) {
-            static const char hex[] = "0123456789abcdef";
-            h->next = tnt__arena_alloc(&h->a, 2 * p.last_sk_len + 1);
+            h->next = hex_of(&h->a, p.last_sk, p.last_sk_len, 0);
             if (!h->next)
                 st = TNT_E_NOMEM;
-            for (size_t i = 0; h->next && i < p.last_sk_len; i++) {
-                h->next[2 * i] = hex[p.last_sk[i] >> 4];
-                h->next[2 * i + 1] = hex[p.last_sk[i] & 15];
-            }
-            if (h->next)
-                h->next[2 * p.last_sk_len] = '\0';
         }
     }
     if (st != TNT_OK) {
@@ -379,20 +389,6 @@ static int qkey_take(void *ud, const tnt_store_item *it)
 
 static int qkey_cmp(const void *a, const void *b) { return memcmp(((const qkey *)a)->k, ((const qkey *)b)->k, 40); }
 
-static void hex_token(tnt_history *h, char kind, const uint8_t *bytes, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    h->next = tnt__arena_alloc(&h->a, 2 * n + 2);
-    if (!h->next)
-        return;
-    h->next[0] = kind;
-    for (size_t i = 0; i < n; i++) {
-        h->next[1 + 2 * i] = hex[bytes[i] >> 4];
-        h->next[2 + 2 * i] = hex[bytes[i] & 15];
-    }
-    h->next[2 * n + 1] = '\0';
-}
-
 static tnt_status query_ids(qctx *c, const uint8_t *after)
 {
     qkeys l = {NULL, 0, 0, TNT_OK};
@@ -412,7 +408,7 @@ static tnt_status query_ids(qctx *c, const uint8_t *after)
         if ((i && memcmp(l.v[i].k, l.v[i - 1].k, 40) == 0) || (after && memcmp(l.v[i].k, after, 40) <= 0))
             continue;
         if (c->h->n == c->limit) {
-            hex_token(c->h, 'i', l.v[i - 1].k, 40);
+            c->h->next = hex_of(&c->h->a, l.v[i - 1].k, 40, 'i');
             break;
         }
         tnt_event *ev = NULL;

@@ -160,3 +160,19 @@ void tnt__key_device_from(tnt__key *k, const uint8_t *device, size_t n, int64_t 
     k->sk_len = put(k->sk, 0, "u:", 2);
     k->sk_len = put_time(k->sk, k->sk_len, from_ms);
 }
+
+bool tnt__dl_key(char *out, size_t cap, const char *uri, const char *ai)
+{
+    char pat[16];
+    snprintf(pat, sizeof pat, "/%s/", ai);
+    const char *p = uri ? strstr(uri, pat) : NULL;
+    if (!p)
+        return false;
+    p += strlen(pat);
+    size_t n = strcspn(p, "/?");
+    if (n == 0 || n >= cap)
+        return false;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return true;
+}

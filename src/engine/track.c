@@ -155,23 +155,6 @@ size_t tnt_track_reading_count(const tnt_track *t) { return t ? t->st.readings_c
 
 /* ---- master data on demand ---- */
 
-/* The GS1 key after "/<ai>/" in a canonical Digital Link, e.g. the GTIN. */
-static bool dl_key(char *out, size_t cap, const char *uri, const char *ai)
-{
-    char pat[16];
-    snprintf(pat, sizeof pat, "/%s/", ai);
-    const char *p = strncmp(uri, "https://id.gs1.org", 18) == 0 ? strstr(uri + 18, pat) : NULL;
-    if (!p)
-        return false;
-    p += strlen(pat);
-    size_t n = strcspn(p, "/?");
-    if (n == 0 || n >= cap)
-        return false;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return true;
-}
-
 static double json_number(const tnt__node *obj, const char *key)
 {
     const tnt__node *n = tnt__node_get(obj, key);
@@ -184,7 +167,7 @@ static void read_product(tnt_track *t)
     t->product_read = true;
     t->min_c = t->max_c = NAN;
     char gtin[32], *json = NULL;
-    if (!dl_key(gtin, sizeof gtin, t->st.id, "01") ||
+    if (!tnt__dl_key(gtin, sizeof gtin, t->st.id, "01") ||
         tnt__master_lookup(t->engine, TNT_MASTER_PRODUCT, gtin, &json) != TNT_OK)
         return;
     tnt__arena a;
@@ -259,7 +242,7 @@ static void put_location(tnt__buf *b, tnt_track *t)
     tnt__buf_puts(b, "{\"id\":");
     tnt__buf_json_str(b, loc);
     char gln[32], *json = NULL;
-    if (dl_key(gln, sizeof gln, loc, "414") &&
+    if (tnt__dl_key(gln, sizeof gln, loc, "414") &&
         tnt__master_lookup(t->engine, TNT_MASTER_LOCATION, gln, &json) == TNT_OK) {
         tnt__arena a;
         tnt__arena_init(&a, 0);
