@@ -740,10 +740,10 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
     if (c->geo && view) {
         for (size_t i = 0; i < view->njourney; i++) {
             const tnt__checkpoint *cp = &view->journey[i];
-            if (!cp->loc.has_geo)
-                continue;
-            double d = km(c->lat, c->lon, cp->loc.lat, cp->loc.lon) - c->acc_km;
             double hours = fabs((double)(c->t - cp->time_ms)) / 3600000.0;
+            if (!cp->loc.has_geo || TRAVEL_SLACK_KM + V_MAX_KMH * hours > 20040)
+                continue; /* nowhere on Earth is that far */
+            double d = km(c->lat, c->lon, cp->loc.lat, cp->loc.lon) - c->acc_km;
             if (d > TRAVEL_SLACK_KM + V_MAX_KMH * hours) {
                 soft(c, "IMPOSSIBLE_TRAVEL", -7.0, "The item was recorded in %s %.1f h %s this scan, %.0f km away.",
                      place(&cp->loc, where, sizeof where), hours, cp->time_ms > c->t ? "after" : "before",

@@ -163,12 +163,22 @@ static void parse_into(mslot *s, int kind, const char *json)
     tnt__arena_destroy(&a);
 }
 
+#define GTIN_PARTY 9 /* a cache-only kind: the brand owner of a GTIN */
+
+static void party_of_gtin(tnt_engine *e, const char *gtin, tnt__party *out, bool *ok);
+
 /* One master record, parsed, through the cache. */
 static bool master_get(tnt_engine *e, int kind, const char *key, mslot *out)
 {
     tnt__auth_cache *c = e->auth_cache;
     char ck[40];
-    snprintf(ck, sizeof ck, "%d:%s", kind, key);
+    size_t kl = strlen(key);
+    if (kl > sizeof ck - 3)
+        kl = sizeof ck - 3;
+    ck[0] = (char)('0' + kind);
+    ck[1] = ':';
+    memcpy(ck + 2, key, kl);
+    ck[2 + kl] = '\0';
     uint32_t h = fnv(ck) & (MASTER_SLOTS - 1);
     unsigned gen = atomic_load(&e->master_gen);
     pthread_rwlock_rdlock(&c->mlock);
@@ -178,14 +188,21 @@ static bool master_get(tnt_engine *e, int kind, const char *key, mslot *out)
     pthread_rwlock_unlock(&c->mlock);
     if (hit)
         return true;
-    char *json = NULL;
-    tnt_status st = tnt__master_lookup(e, kind, key, &json);
-    if (st != TNT_OK && st != TNT_E_NOTFOUND)
-        return false;
     memset(out, 0, sizeof *out);
     snprintf(out->key, sizeof out->key, "%s", ck);
-    parse_into(out, kind, st == TNT_OK ? json : NULL);
-    tnt_free(json);
+    if (kind == GTIN_PARTY) {
+        bool ok = true;
+        party_of_gtin(e, key, &out->v.party, &ok);
+        if (!ok)
+            return false;
+    } else {
+        char *json = NULL;
+        tnt_status st = tnt__master_lookup(e, kind, key, &json);
+        if (st != TNT_OK && st != TNT_E_NOTFOUND)
+            return false;
+        parse_into(out, kind, st == TNT_OK ? json : NULL);
+        tnt_free(json);
+    }
     pthread_rwlock_wrlock(&c->mlock);
     if (c->mgen != gen) { /* master data changed: everything cached goes */
         for (size_t i = 0; i < MASTER_SLOTS; i++)
@@ -247,20 +264,38 @@ bool tnt__master_party_of_gtin(tnt_engine *e, const char *gtin, tnt__party *out)
      * (leading zeros) are not prefix-based. */
     if (strlen(gtin) != 14 || strncmp(gtin, "000000", 6) == 0)
         return true;
+    /* the answer for this GTIN, cached like a record of its own */
+    mslot s;
+    if (!master_get(e, GTIN_PARTY, gtin, &s))
+        return false;
+    *out = s.v.party;
+    return true;
+}
+
+/* The brand owner of a GTIN, by its company prefix (the cache's GTIN_PARTY records). */
+static void party_of_gtin(tnt_engine *e, const char *gtin, tnt__party *out, bool *ok)
+{
+    memset(out, 0, sizeof *out);
     for (int len = 12; len >= 4; len--) {
         char prefix[16];
         memcpy(prefix, gtin + 1, (size_t)len);
         prefix[len] = '\0';
-        mslot s;
-        if (!master_get(e, TNT_MASTER_PARTY, prefix, &s))
-            return false;
-        if (s.v.party.known) {
+        char *json = NULL;
+        tnt_status st = tnt__master_lookup(e, TNT_MASTER_PARTY, prefix, &json);
+        if (st != TNT_OK && st != TNT_E_NOTFOUND) {
+            *ok = false;
+            return;
+        }
+        if (st == TNT_OK) {
+            mslot s;
+            memset(&s, 0, sizeof s);
+            parse_into(&s, TNT_MASTER_PARTY, json);
+            tnt_free(json);
             *out = s.v.party;
             snprintf(out->prefix, sizeof out->prefix, "%s", prefix);
-            return true;
+            return;
         }
     }
-    return true;
 }
 
 /* ---- views ---- */
