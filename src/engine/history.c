@@ -273,6 +273,7 @@ static tnt_status qvalues(qctx *c, qlist *out, const char *const *in, size_t n, 
         if (!v || !*v || strlen(v) > 2048)
             return tnt__error(TNT_E_INVALID, "%s: an empty or oversized value", what);
         const char *keep = v;
+        char id[TNT__ID_CANONICAL_CAP], gln[24]; /* keep may point here until it is copied */
         if (vocab >= 0) {
             const char *bare = NULL;
             int k = tnt__cbv_lookup(vocab, v, &bare);
@@ -281,7 +282,6 @@ static tnt_status qvalues(qctx *c, qlist *out, const char *const *in, size_t n, 
             else if (k == TNT__CBV_UNKNOWN)
                 return tnt__error(TNT_E_INVALID, "%s: '%.80s' is not a CBV %s", what, v, tnt__cbv_name(vocab));
         } else {
-            char id[TNT__ID_CANONICAL_CAP], gln[24];
             if (vocab == QLOC && strlen(v) == 13 && strspn(v, "0123456789") == 13) {
                 snprintf(gln, sizeof gln, "(414)%s", v); /* a bare GLN, as partners write locations */
                 v = gln;
