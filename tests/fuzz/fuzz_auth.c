@@ -20,12 +20,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static tnt_engine *g_e;
 static char *g_key;
+static char g_dir[] = "/tmp/tnt-fuzz-auth-XXXXXX";
+
+static void cleanup(void)
+{
+    tnt_engine_close(g_e);
+    tnt_free(g_key);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "fuzz_auth: could not remove %s\n", g_dir);
+}
 
 static void init(void)
 {
-    char dir[] = "/tmp/tnt-fuzz-auth-XXXXXX";
+    char *dir = g_dir;
     if (!mkdtemp(dir))
         abort();
+    atexit(cleanup);
     tnt_engine_options o;
     tnt_engine_options_init(&o, TNT_ENGINE_OPTIONS_VERSION);
     o.data_dir = dir;
