@@ -1,6 +1,7 @@
 /* The answer of tnt_engine_authenticate(): accessors, the reason codes, the
  * JSON document and its Ed25519 signature. */
 #include <math.h>
+#include <openssl/sha.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -179,12 +180,86 @@ static void str(tnt__buf *b, bool *first, const char *k, const char *v)
     tnt__buf_json_str(b, v);
 }
 
+/* Digits without printf: answers are written often. */
+static char *put_uint(char *o, unsigned long long v, int width)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || n < width);
+    while (n)
+        *o++ = tmp[--n];
+    return o;
+}
+
+/* A number with a fixed count of decimals. */
+static void fixed(tnt__buf *b, double v, int decimals)
+{
+    static const double scale[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    char buf[48], *o = buf;
+    if (!isfinite(v) || fabs(v) > 1e12) {
+        tnt__buf_printf(b, "%.*f", decimals, isfinite(v) ? v : 0.0);
+        return;
+    }
+    long long x = llround(v * scale[decimals]);
+    if (x < 0) {
+        *o++ = '-';
+        x = -x;
+    }
+    unsigned long long u = (unsigned long long)x, p = (unsigned long long)scale[decimals];
+    o = put_uint(o, u / p, 1);
+    if (decimals) {
+        *o++ = '.';
+        o = put_uint(o, u % p, decimals);
+    }
+    tnt__buf_append(b, buf, (size_t)(o - buf));
+}
+
+/* "2026-10-01T08:00:00.000Z" */
+static void iso_time(tnt__buf *b, int64_t ms)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    int msec = (int)(ms - secs * 1000);
+    /* days to civil date (Howard Hinnant's algorithm) */
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400, rem = secs - days * 86400;
+    days += 719468;
+    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    unsigned doe = (unsigned)(days - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    if (y < 0 || y > 9999) {
+        tnt__buf_puts(b, "\"0000-01-01T00:00:00.000Z\"");
+        return;
+    }
+    char buf[32], *o = buf;
+    *o++ = '"';
+    o = put_uint(o, (unsigned long long)y, 4);
+    *o++ = '-';
+    o = put_uint(o, m, 2);
+    *o++ = '-';
+    o = put_uint(o, d, 2);
+    *o++ = 'T';
+    o = put_uint(o, (unsigned long long)(rem / 3600), 2);
+    *o++ = ':';
+    o = put_uint(o, (unsigned long long)(rem / 60 % 60), 2);
+    *o++ = ':';
+    o = put_uint(o, (unsigned long long)(rem % 60), 2);
+    *o++ = '.';
+    o = put_uint(o, (unsigned long long)msec, 3);
+    *o++ = 'Z';
+    *o++ = '"';
+    tnt__buf_append(b, buf, (size_t)(o - buf));
+}
+
 static void time_member(tnt__buf *b, bool *first, const char *k, int64_t ms)
 {
-    char buf[40];
-    tnt__time t = {ms, 0, true};
-    tnt__time_format(buf, &t, true);
-    str(b, first, k, buf);
+    key(b, first, k);
+    iso_time(b, ms);
 }
 
 /* Plain words for a business step (the consumer page shows these). */
@@ -224,9 +299,9 @@ static void place(tnt__buf *b, bool *first, const char *k, const tnt__loc *l, co
         /* consumers see the city, not the site: coordinates to 0.1 degree */
         double lat = partner ? l->lat : round(l->lat * 10) / 10, lon = partner ? l->lon : round(l->lon * 10) / 10;
         key(b, &f, "latitude");
-        tnt__buf_printf(b, partner ? "%.6f" : "%.1f", lat);
+        fixed(b, lat, partner ? 6 : 1);
         key(b, &f, "longitude");
-        tnt__buf_printf(b, partner ? "%.6f" : "%.1f", lon);
+        fixed(b, lon, partner ? 6 : 1);
     }
     tnt__buf_putc(b, '}');
 }
@@ -320,11 +395,11 @@ tnt_status tnt_verdict_json(char **out, size_t *len_out, const tnt_verdict *v, u
     key(&b, &f, "message");
     message(&b, v);
     key(&b, &f, "confidence");
-    tnt__buf_printf(&b, "%.4f", v->confidence);
+    fixed(&b, v->confidence, 4);
     key(&b, &f, "evidence_level");
     tnt__buf_printf(&b, "%d", v->evidence);
     key(&b, &f, "probability_genuine");
-    tnt__buf_printf(&b, "%.4f", v->probability);
+    fixed(&b, v->probability, 4);
     str(&b, &f, "code", v->code);
     str(&b, &f, "id", v->id);
     str(&b, &f, "gtin", v->gtin);
@@ -343,8 +418,10 @@ tnt_status tnt_verdict_json(char **out, size_t *len_out, const tnt_verdict *v, u
         const tnt__reason *r = &v->reasons[i];
         tnt__buf_printf(&b, "%s{\"code\":\"%s\",\"severity\":\"%s\",\"text\":", i ? "," : "", r->code, r->severity);
         tnt__buf_json_str(&b, r->text);
-        if (r->llr != 0)
-            tnt__buf_printf(&b, ",\"llr\":%.2f", r->llr);
+        if (r->llr != 0) {
+            tnt__buf_puts(&b, ",\"llr\":");
+            fixed(&b, r->llr, 2);
+        }
         tnt__buf_putc(&b, '}');
     }
     tnt__buf_putc(&b, ']');
@@ -408,8 +485,10 @@ tnt_status tnt_verdict_json(char **out, size_t *len_out, const tnt_verdict *v, u
     char *text = tnt__buf_detach(&b, &n);
     if (!text)
         return tnt__error(TNT_E_NOMEM, "out of memory");
-    uint8_t sig[64];
-    tnt__auth_sign(sig, (const uint8_t *)text, n, v->sk);
+    /* Ed25519 over the SHA-256 of the signed bytes: the answer may be long */
+    uint8_t sig[64], digest[32];
+    SHA256((const uint8_t *)text, n, digest);
+    tnt__auth_sign(sig, digest, sizeof digest, v->sk);
     char b64[128];
     size_t blen = tnt__b64_encode(b64, sizeof b64, sig, 64);
     size_t total = n - 1 + sizeof SIG_MEMBER - 1 + blen + 2;
@@ -449,7 +528,9 @@ tnt_status tnt_verdict_verify(const char *json, size_t len, const char *public_k
         return tnt__error(TNT_E_NOMEM, "out of memory");
     memcpy(signed_text, json, body);
     signed_text[body] = '}';
-    bool ok = tnt__auth_verify(sig, (const uint8_t *)signed_text, body + 1, pk);
+    uint8_t digest[32];
+    SHA256((const uint8_t *)signed_text, body + 1, digest);
+    bool ok = tnt__auth_verify(sig, digest, sizeof digest, pk);
     tnt__free(signed_text);
     return ok ? TNT_OK : tnt__error(TNT_E_INVALID, "the signature does not verify with this key");
 }
