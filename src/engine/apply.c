@@ -529,10 +529,7 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
     for (size_t i = 0; i < b->nstaged; i++)
         if (memcmp(b->staged[i], fx->hash, 32) == 0)
             return *dup = true, TNT_OK;
-    void *have = NULL;
-    size_t have_len;
-    tnt_status st = tnt__store_get(b->e, &ek, &have, &have_len);
-    tnt_free(have);
+    tnt_status st = tnt__store_get(b->e, &ek, NULL, NULL); /* is it there? (no copy of the body) */
     if (st == TNT_OK)
         return *dup = true, TNT_OK;
     if (st != TNT_E_NOTFOUND)

@@ -106,10 +106,7 @@ static bool stored(tnt_engine *e, const uint8_t hash[32], tnt_status *st)
 {
     tnt__key k;
     tnt__key_event(&k, hash);
-    void *v = NULL;
-    size_t len;
-    *st = tnt__store_get(e, &k, &v, &len);
-    tnt_free(v);
+    *st = tnt__store_get(e, &k, NULL, NULL);
     if (*st == TNT_E_NOTFOUND) {
         *st = TNT_OK;
         return false;
