@@ -503,6 +503,28 @@ static void test_background_scans(void **state)
     assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U4", &s), TNT_E_INVALID);
 }
 
+/* A new service key: the seals fail until a replay seals the states again. */
+static void test_new_service_key(void **state)
+{
+    (void)state;
+    char *old = NULL, *now = NULL;
+    assert_int_equal(tnt_engine_service_key(&old, g_e), TNT_OK);
+    tnt_engine_close(g_e);
+    char path[300];
+    snprintf(path, sizeof path, "%s/service.key", g_dir);
+    assert_int_equal(remove(path), 0);
+    open_engine();
+    assert_int_equal(tnt_engine_service_key(&now, g_e), TNT_OK);
+    assert_string_not_equal(old, now);
+    tnt_scan s = consumer(0);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U2", &s, "HISTORY_HASH_MISMATCH"), TNT_VERDICT_UNVERIFIABLE);
+    size_t n = 0;
+    assert_int_equal(tnt_engine_replay(g_e, 0, &n), TNT_OK);
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U2", &s, NULL), TNT_VERDICT_GENUINE);
+    tnt_free(old);
+    tnt_free(now);
+}
+
 static void test_keys(void **state)
 {
     (void)state;
@@ -526,7 +548,8 @@ int main(void)
         cmocka_unit_test(test_signed_codes),   cmocka_unit_test(test_signed_answers),
         cmocka_unit_test(test_scans_and_custody), cmocka_unit_test(test_replay_keeps_scans),
         cmocka_unit_test(test_tampered_history), cmocka_unit_test(test_concurrent_scans),
-        cmocka_unit_test(test_background_scans), cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_background_scans), cmocka_unit_test(test_new_service_key),
+        cmocka_unit_test(test_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
