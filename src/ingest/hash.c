@@ -15,6 +15,7 @@
  * a time that rounds to 1000 ms, ...) it returns nothing; this port gives
  * the natural answer instead. docs/event-hash.md lists these choices. */
 #include <math.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -689,6 +690,45 @@ char *tnt__hash_prehash(const tnt_event *ev)
     return out;
 }
 
+/* OpenSSL 3's one-shot SHA256() fetches the algorithm and allocates a
+ * context on every call, a fifth of the cost of hashing a 1 KB string; a
+ * reader fetches it once and reuses one context. */
+struct tnt__sha256 {
+    EVP_MD *md;
+    EVP_MD_CTX *ctx;
+};
+
+tnt__sha256 *tnt__sha256_new(void)
+{
+    tnt__sha256 *s = tnt__malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    s->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    s->ctx = EVP_MD_CTX_new();
+    if (!s->md || !s->ctx) {
+        tnt__sha256_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void tnt__sha256_free(tnt__sha256 *s)
+{
+    if (!s)
+        return;
+    EVP_MD_CTX_free(s->ctx);
+    EVP_MD_free(s->md);
+    tnt__free(s);
+}
+
+static bool sha256(tnt__sha256 *s, const char *data, size_t n, unsigned char md[SHA256_DIGEST_LENGTH])
+{
+    if (!s)
+        return SHA256((const unsigned char *)data, n, md) != NULL;
+    return EVP_DigestInit_ex2(s->ctx, s->md, NULL) && EVP_DigestUpdate(s->ctx, data, n) &&
+           EVP_DigestFinal_ex(s->ctx, md, NULL);
+}
+
 bool tnt__hash(tnt_event *ev, const tnt__pipeline *p)
 {
     tnt__arena local, *a = p && p->scratch ? p->scratch : &local;
@@ -698,10 +738,9 @@ bool tnt__hash(tnt_event *ev, const tnt__pipeline *p)
     locale_t old = tnt__c_numeric_begin();
     char *s = prehash(&h, p);
     tnt__c_numeric_end(old);
-    bool ok = s && !h.oom;
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    bool ok = s && !h.oom && sha256(p ? p->sha : NULL, s, strlen(s), md);
     if (ok) {
-        unsigned char md[SHA256_DIGEST_LENGTH];
-        SHA256((const unsigned char *)s, strlen(s), md);
         static const char hex[] = "0123456789abcdef";
         char *o = stpcpy(ev->hash_id, "ni:///sha-256;");
         for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {

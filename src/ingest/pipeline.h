@@ -5,6 +5,11 @@
 #include "model/model.h"
 #include "tnt/document.h"
 
+/* SHA-256 kept ready across events (see hash.c). */
+typedef struct tnt__sha256 tnt__sha256;
+tnt__sha256 *tnt__sha256_new(void); /* NULL when OpenSSL has no SHA-256 to give */
+void tnt__sha256_free(tnt__sha256 *s);
+
 typedef struct tnt__pipeline {
     unsigned int flags;           /* TNT_READ_* */
     int64_t future_skew_ms;       /* < 0: no check */
@@ -15,6 +20,7 @@ typedef struct tnt__pipeline {
     tnt__arena *scratch;          /* reset after each use; may be NULL */
     const char **ignore;          /* the document's ignoreFields (hash only) */
     size_t nignore;
+    tnt__sha256 *sha;             /* may be NULL: a one-shot digest per event */
 } tnt__pipeline;
 
 /* Check the EPCIS 2.0 rules; errors are added to ev. False only on OOM. */

@@ -98,7 +98,7 @@ tnt_status tnt_reader_new(tnt_reader **out, const tnt_reader_options *opts)
         return tnt__error(TNT_E_NOMEM, "out of memory");
     r->opts = o;
     r->pipe = (tnt__pipeline){o.flags, o.future_skew_ms, o.now_ms, o.epc_format, o.id_options, NULL,
-                              &r->scratch, NULL, 0};
+                              &r->scratch, NULL, 0, NULL};
     tnt__jlimits lim = {o.max_event_bytes, o.max_depth, o.max_string_bytes, o.max_list_items, false};
     r->js = tnt__jstream_new(&lim);
     if (!r->js || tnt_id_new(&r->pipe.idp) != TNT_OK) {
@@ -106,6 +106,8 @@ tnt_status tnt_reader_new(tnt_reader **out, const tnt_reader_options *opts)
         tnt__free(r);
         return tnt__error(TNT_E_NOMEM, "out of memory");
     }
+    if (o.flags & TNT_READ_HASH)
+        r->pipe.sha = tnt__sha256_new(); /* without it, each hash sets up its own */
     tnt__arena_init(&r->ctx_arena, 0);
     tnt__arena_init(&r->pb_arena, 0);
     tnt__arena_init(&r->scratch, 0);
@@ -160,6 +162,7 @@ void tnt_reader_free(tnt_reader *r)
     tnt_reader_reset(r);
     tnt__jstream_free(r->js);
     tnt_id_free(r->pipe.idp);
+    tnt__sha256_free(r->pipe.sha);
     tnt__free(r->held);
     tnt__arena_destroy(&r->ctx_arena);
     tnt__arena_destroy(&r->pb_arena);
