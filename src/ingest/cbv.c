@@ -148,25 +148,40 @@ const char *tnt__cbv_name(int vocab_id) { return vocabs[vocab_id].name; }
 static bool alpha(unsigned char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
 static bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
 static bool hex(unsigned char c) { return digit(c) || ((c | 32) >= 'a' && (c | 32) <= 'f'); }
-static bool unreserved(unsigned char c) { return alpha(c) || digit(c) || (c && strchr("-._~", c)); }
-static bool sub_delim(unsigned char c) { return c && strchr("!$&'()*+,;=", c); }
 
-/* Length of one character of a class at p ('%' + two hex digits counts as
- * one), or 0. extra lists the class's characters beyond unreserved and
- * sub-delims. */
-static size_t uchar(const unsigned char *p, const char *extra)
-{
-    if (*p == '%')
-        return hex(p[1]) && hex(p[2]) ? 3 : 0;
-    return unreserved(*p) || sub_delim(*p) || (*p && strchr(extra, *p)) ? 1 : 0;
-}
+/* One table lookup per character, as URIs are checked for every value.
+ * Bit 1: unreserved and sub-delims; the rest are the characters each part
+ * of a URI adds to them ('%' is checked apart: it takes two hex digits). */
+enum { U_BASE = 1, U_COLON = 2, U_AT = 4, U_SLASH = 8, U_QMARK = 16 };
+enum {
+    HOST = U_BASE,                                /* reg-name */
+    USERINFO = U_BASE | U_COLON,
+    PATH = U_BASE | U_COLON | U_AT | U_SLASH,     /* pchar and '/' */
+    QUERY = PATH | U_QMARK                        /* query and fragment */
+};
+static const unsigned char uri_class[256] = {
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  1,  0,  0,  1,  0,  1,  1,  1,  1,  1,  1,  1,  1,  1,  8,
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  2,  1,  0,  1,  0, 16,
+     4,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  0,  0,  0,  0,  1,
+     0,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  0,  0,  0,  1,  0,
+};
 
-/* Skip a run of characters of one class; returns where it stops. */
-static const unsigned char *run(const unsigned char *p, const char *extra)
+/* Skip a run of characters of one class ('%' + two hex digits counts as
+ * one); returns where it stops. */
+static const unsigned char *run(const unsigned char *p, unsigned cls)
 {
-    for (size_t n; (n = uchar(p, extra)); p += n)
-        ;
-    return p;
+    for (;;) {
+        if (uri_class[*p] & cls)
+            p++;
+        else if (*p == '%' && hex(p[1]) && hex(p[2]))
+            p += 3;
+        else
+            return p;
+    }
 }
 
 /* dec-octet "." dec-octet "." dec-octet "." dec-octet, the whole of [p, end). */
@@ -230,7 +245,7 @@ static bool authority(const unsigned char *p, const unsigned char *end)
 {
     const unsigned char *at = memchr(p, '@', (size_t)(end - p));
     if (at) {
-        if (run(p, ":") != at)
+        if (run(p, USERINFO) != at)
             return false;
         p = at + 1;
     }
@@ -243,14 +258,14 @@ static bool authority(const unsigned char *p, const unsigned char *end)
             const unsigned char *h = ++a;
             while (a < close && hex(*a))
                 a++;
-            if (a == h || a >= close || *a++ != '.' || a == close || run(a, ":") != close)
+            if (a == h || a >= close || *a++ != '.' || a == close || run(a, USERINFO) != close)
                 return false;
         } else if (!ipv6(a, close)) {
             return false;
         }
         p = close + 1;
     } else {
-        p = run(p, "");
+        p = run(p, HOST);
     }
     if (p < end && *p == ':')
         for (p++; p < end && digit(*p); p++)
@@ -275,10 +290,10 @@ bool tnt__is_uri(const char *s)
             return false;
         p = end;
     }
-    p = run(p, ":@/");              /* path */
+    p = run(p, PATH);
     if (*p == '?')
-        p = run(p + 1, ":@/?");     /* query */
+        p = run(p + 1, QUERY);
     if (*p == '#')
-        p = run(p + 1, ":@/?");     /* fragment */
+        p = run(p + 1, QUERY); /* fragment */
     return *p == '\0';
 }
