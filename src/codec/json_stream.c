@@ -254,7 +254,6 @@ static bool header_limits(tnt__jstream *js, const frame *f, size_t len, const ch
     return true;
 }
 
-/* Attach a new node to the current container; handles the top-level roles. */
 /* yajl checks the shape of UTF-8 sequences only: overlong forms, surrogates
  * and code points past U+10FFFF get through, and would make invalid JSON
  * and protobuf on output. */
@@ -264,10 +263,22 @@ static int bad_utf8(tnt__jstream *js)
                 offset(js));
 }
 
+/* Valid UTF-8; *nul tells whether it holds U+0000. One pass in the usual
+ * case, as the check that refuses U+0000 also finds it. */
+static bool text_ok(const char *s, size_t len, bool *nul)
+{
+    if (tnt__utf8_valid(s, len, false))
+        return true;
+    *nul = memchr(s, '\0', len) != NULL;
+    return tnt__utf8_valid(s, len, true);
+}
+
+/* Attach a new node to the current container; handles the top-level roles. */
 static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len, bool container)
 {
     js->last_token = offset(js);
-    if (kind == TNT__N_STRING && !tnt__utf8_valid(str, len, true))
+    bool nul = false;
+    if (kind == TNT__N_STRING && !text_ok(str, len, &nul))
         return bad_utf8(js);
     if (js->cur && js->skip_depth) {
         if (container)
@@ -345,7 +356,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
     if (str) {
         if (!(s = tnt__arena_strndup(a, str, len)))
             return oom(js);
-        if (memchr(str, '\0', len))
+        if (nul)
             *(js->cur ? &js->cur->has_nul : &js->hdr_has_nul) = true;
     }
     tnt__node *n = tnt__node_new(a, kind, key, s);
@@ -404,7 +415,8 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
 {
     tnt__jstream *js = ctx;
     js->last_token = offset(js);
-    if (!tnt__utf8_valid((const char *)s, len, true))
+    bool nul = false;
+    if (!text_ok((const char *)s, len, &nul))
         return bad_utf8(js);
     if (js->cur && js->skip_depth)
         return 1;
@@ -416,7 +428,7 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
         return fail(js, TNT_E_TOOBIG, "at byte %zu: a member name longer than %zu bytes", offset(js),
                     js->lim.max_string_bytes);
     js->key = tnt__arena_strndup(cur_arena(js), (const char *)s, len);
-    if (js->key && memchr(s, '\0', len))
+    if (js->key && nul)
         *(js->cur ? &js->cur->has_nul : &js->hdr_has_nul) = true;
     return js->key ? 1 : oom(js);
 }

@@ -62,6 +62,18 @@ bool tnt__utf8_valid(const char *s, size_t n, bool allow_nul)
     static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        /* Most text is ASCII: eight bytes at a time while none has its high
+         * bit set (or is 0, when U+0000 is refused). */
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            uint64_t zero = allow_nul ? 0 : (w - 0x0101010101010101u) & ~w;
+            if ((w | zero) & 0x8080808080808080u)
+                break;
+            i += 8;
+        }
+        if (i == n)
+            break;
         unsigned c = p[i];
         size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
         if ((c == 0 && !allow_nul) || len == 0 || n - i < len)
