@@ -515,40 +515,81 @@ static int slot_cmp(const void *a, const void *b)
     return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
+/* Whether a later member of the same object has m's name. */
+static bool named_again(const tnt__node *m)
+{
+    for (const tnt__node *c = m->next; c; c = c->next)
+        if (c->key[0] == m->key[0] && strcmp(c->key, m->key) == 0)
+            return true;
+    return false;
+}
+
+/* Small objects (nearly all of them) are searched pair by pair, with no
+ * allocation; large ones are sorted, so that a member list of 100,000 stays
+ * O(n log n). */
+#define DEDUP_PAIRWISE 16
+
+static void dedup_small(tnt__node *n)
+{
+    tnt__node *c = n->child;
+    n->child = n->last = NULL;
+    n->count = 0;
+    while (c) {
+        tnt__node *next = c->next;
+        if (!named_again(c)) /* looks at the members not yet moved */
+            tnt__node_append(n, c);
+        c = next;
+    }
+}
+
+static bool any_named_again(const tnt__node *n)
+{
+    for (const tnt__node *c = n->child; c; c = c->next)
+        if (named_again(c))
+            return true;
+    return false;
+}
+
+static void dedup_sorted(dec *d, tnt__node *n)
+{
+    slot *v = tnt__malloc(n->count * sizeof *v);
+    bool *drop = tnt__calloc(n->count, sizeof *drop);
+    if (!v || !drop) {
+        tnt__free(v);
+        tnt__free(drop);
+        d->oom = true;
+        return;
+    }
+    size_t k = 0;
+    for (tnt__node *c = n->child; c; c = c->next, k++)
+        v[k] = (slot){c, k};
+    qsort(v, k, sizeof *v, slot_cmp);
+    for (size_t i = 1; i < k; i++)
+        if (strcmp(v[i - 1].node->key, v[i].node->key) == 0)
+            drop[v[i - 1].pos] = true;
+    tnt__node *c = n->child;
+    n->child = n->last = NULL;
+    n->count = 0;
+    for (size_t i = 0; c; i++) {
+        tnt__node *next = c->next;
+        if (!drop[i])
+            tnt__node_append(n, c);
+        c = next;
+    }
+    tnt__free(v);
+    tnt__free(drop);
+}
+
 /* Keep only the last of the members that share a name, in every object of
  * the tree. JSON leaves their meaning open; JavaScript and Python (and so
  * the reference event hash) keep the last, and GS1's own examples rely on it
  * (AssociationEvent-h has two eventIDs). */
 static void dedup(dec *d, tnt__node *n)
 {
-    if (n->kind == TNT__N_OBJECT && n->count > 1) {
-        slot *v = tnt__malloc(n->count * sizeof *v);
-        bool *drop = tnt__calloc(n->count, sizeof *drop);
-        if (!v || !drop) {
-            tnt__free(v);
-            tnt__free(drop);
-            d->oom = true;
-            return;
-        }
-        size_t k = 0;
-        for (tnt__node *c = n->child; c; c = c->next, k++)
-            v[k] = (slot){c, k};
-        qsort(v, k, sizeof *v, slot_cmp);
-        for (size_t i = 1; i < k; i++)
-            if (strcmp(v[i - 1].node->key, v[i].node->key) == 0)
-                drop[v[i - 1].pos] = true;
-        tnt__node *c = n->child;
-        n->child = n->last = NULL;
-        n->count = 0;
-        for (size_t i = 0; c; i++) {
-            tnt__node *next = c->next;
-            if (!drop[i])
-                tnt__node_append(n, c);
-            c = next;
-        }
-        tnt__free(v);
-        tnt__free(drop);
-    }
+    if (n->kind == TNT__N_OBJECT && n->count > DEDUP_PAIRWISE)
+        dedup_sorted(d, n);
+    else if (n->kind == TNT__N_OBJECT && n->count > 1 && any_named_again(n))
+        dedup_small(n);
     for (tnt__node *c = n->child; c && !d->oom; c = c->next)
         dedup(d, c);
 }
