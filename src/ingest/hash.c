@@ -28,6 +28,7 @@
 typedef struct H {
     tnt__arena *a;
     const tnt_event *ev;
+    const tnt__idmemo *ids_seen; /* identifiers validation parsed; may be NULL */
     bool oom;
 } H;
 
@@ -270,6 +271,10 @@ static char *canon(H *h, const char *s)
     if (number_text(num, sizeof num, s))
         return tnt__arena_strdup(h->a, num);
     if (strchr(s, '.') && (strncmp(s, "urn:epc:", 8) == 0 || strncmp(s, "http", 4) == 0)) {
+        /* A valid identifier has the same canonical form in this lenient parse. */
+        const char *known;
+        if (tnt__idmemo_get(h->ids_seen, s, &known) && known)
+            return (char *)known;
         char dl[TNT__ID_CANONICAL_CAP];
         if (tnt__id_canonical(dl, sizeof dl, s, strlen(s)))
             return tnt__arena_strdup(h->a, dl);
@@ -681,7 +686,7 @@ char *tnt__hash_prehash(const tnt_event *ev)
 {
     tnt__arena a;
     tnt__arena_init(&a, 0);
-    H h = {&a, ev, false};
+    H h = {&a, ev, NULL, false};
     locale_t old = tnt__c_numeric_begin();
     char *s = prehash(&h, NULL);
     tnt__c_numeric_end(old);
@@ -734,7 +739,7 @@ bool tnt__hash(tnt_event *ev, const tnt__pipeline *p)
     tnt__arena local, *a = p && p->scratch ? p->scratch : &local;
     if (a == &local)
         tnt__arena_init(&local, 0);
-    H h = {a, ev, false};
+    H h = {a, ev, p ? p->ids_seen : NULL, false};
     locale_t old = tnt__c_numeric_begin();
     char *s = prehash(&h, p);
     tnt__c_numeric_end(old);

@@ -51,6 +51,7 @@ struct tnt_reader {
     pbframe frame;
     tnt__arena pb_arena;        /* the current protobuf event */
     tnt__arena scratch;         /* the pipeline's working memory */
+    tnt__idmemo ids_seen;       /* the current event's identifiers */
     const char *ignore[32];     /* the document's ignoreFields */
     size_t header_members;      /* header size when ignore was read */
 
@@ -98,7 +99,7 @@ tnt_status tnt_reader_new(tnt_reader **out, const tnt_reader_options *opts)
         return tnt__error(TNT_E_NOMEM, "out of memory");
     r->opts = o;
     r->pipe = (tnt__pipeline){o.flags, o.future_skew_ms, o.now_ms, o.epc_format, o.id_options, NULL,
-                              &r->scratch, NULL, 0, NULL};
+                              &r->scratch, NULL, 0, NULL, &r->ids_seen};
     tnt__jlimits lim = {o.max_event_bytes, o.max_depth, o.max_string_bytes, o.max_list_items, false};
     r->js = tnt__jstream_new(&lim);
     if (!r->js || tnt_id_new(&r->pipe.idp) != TNT_OK) {
