@@ -105,26 +105,57 @@ bool tnt__time_parse(tnt__time *t, const char *s)
     return true;
 }
 
-void tnt__time_format(char *buf, const tnt__time *t, bool utc)
+/* Two digits of v (0..99). */
+static char *put2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+size_t tnt__time_format(char *buf, const tnt__time *t, bool utc)
 {
     if (t->ms < TNT__TIME_MIN_MS || t->ms > TNT__TIME_MAX_MS || t->off < -TNT__OFFSET_MAX ||
-        t->off > TNT__OFFSET_MAX) {
-        snprintf(buf, 32, "%s", "invalid"); /* no parser or decoder makes one */
-        return;
-    }
+        t->off > TNT__OFFSET_MAX)
+        return (size_t)(stpcpy(buf, "invalid") - buf); /* no parser or decoder makes one */
     int off = utc ? 0 : t->off;
     int64_t ms = t->ms + (int64_t)off * 60000;
     int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-    int64_t rem = ms - days * 86400000;
+    unsigned rem = (unsigned)(ms - days * 86400000);
     int y;
     unsigned mo, d;
     civil_from_days(days, &y, &mo, &d);
-    int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), sec = (int)(rem / 1000 % 60), milli = (int)(rem % 1000);
-    int n = snprintf(buf, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03d", y, mo, d, h, mi, sec, milli);
-    if (utc || off == 0)
-        snprintf(buf + n, 32 - (size_t)n, "Z");
-    else
-        snprintf(buf + n, 32 - (size_t)n, "%c%02d:%02d", off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
+    /* Written digit by digit: times are formatted for every event hash. The
+     * year is 0 to 10000 (an offset may move a time past either end). */
+    char *p = buf;
+    if (y >= 10000)
+        *p++ = (char)('0' + y / 10000);
+    p = put2(p, (unsigned)y / 100 % 100);
+    p = put2(p, (unsigned)y % 100);
+    *p++ = '-';
+    p = put2(p, mo);
+    *p++ = '-';
+    p = put2(p, d);
+    *p++ = 'T';
+    p = put2(p, rem / 3600000);
+    *p++ = ':';
+    p = put2(p, rem / 60000 % 60);
+    *p++ = ':';
+    p = put2(p, rem / 1000 % 60);
+    *p++ = '.';
+    *p++ = (char)('0' + rem % 1000 / 100);
+    p = put2(p, rem % 100);
+    if (utc || off == 0) {
+        *p++ = 'Z';
+    } else {
+        unsigned a = (unsigned)abs(off);
+        *p++ = off < 0 ? '-' : '+';
+        p = put2(p, a / 60);
+        *p++ = ':';
+        p = put2(p, a % 60);
+    }
+    *p = '\0';
+    return (size_t)(p - buf);
 }
 
 static _Atomic(locale_t) g_c_numeric; /* made once, kept for the life of the process */
