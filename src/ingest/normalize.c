@@ -82,8 +82,7 @@ static void report(norm *n, tnt__sreport *r)
     if (!r->type || !r->uom)
         return;
     const tnt__unit *u = tnt__unit_find(r->uom);
-    const char *canon = tnt__unit_canonical(r->type);
-    if (!u || !canon || strcmp(u->measure, r->type) != 0 || strcmp(u->code, canon) == 0)
+    if (!u || strcmp(u->measure, r->type) != 0 || strcmp(u->code, u->canon) == 0)
         return;
     double v[TNT__SR_NUMS];
     for (int i = 0; i < TNT__SR_NUMS; i++) {
@@ -96,7 +95,7 @@ static void report(norm *n, tnt__sreport *r)
             return; /* past a double in the canonical unit (1e307 t in kg): kept as sent */
     }
     memcpy(r->num, v, sizeof v);
-    r->uom = canon;
+    r->uom = u->canon;
 }
 
 bool tnt__normalize(tnt_event *ev, const tnt__pipeline *p)

@@ -280,7 +280,7 @@ static void sreport(val *v, const tnt__sreport *r, const tnt__path *rp)
         const tnt__unit *u = tnt__unit_find(r->uom);
         if (!tnt__unit_syntax(r->uom))
             err(v, "FORMAT", KEY(rp, "uom"), "'%.20s' is not a UN/CEFACT unit code (2-3 letters or digits)", r->uom);
-        else if (u && bare && tnt__unit_canonical(bare) && strcmp(u->measure, bare) != 0)
+        else if (u && bare && strcmp(u->measure, bare) != 0 && tnt__unit_canonical(bare))
             err(v, "UNIT", KEY(rp, "uom"), "'%s' measures %s, not %s", r->uom, u->measure, bare);
     }
     if (r->has_num && !r->uom && bare && tnt__unit_canonical(bare) && strcmp(bare, "Dimensionless") != 0)
