@@ -87,7 +87,7 @@ static void type_err(dec *d, const tnt__path *p, const char *want, const tnt__no
 }
 
 /* ---- member names ----
- * Every member is dispatched on its name; one lookup per member (the first
+ * Every member is dispatched on its name's id; the lookup (the first
  * character, then the length, then one memcmp) replaces a strcmp against
  * each candidate. */
 enum {
@@ -105,12 +105,13 @@ enum {
     K_DECLARATION_TIME, K_REASON, K_CORRECTIVE_EVENT_IDS, K_SET, K_UNSET
 };
 
-static int key_of(const char *s)
+int tnt__epcis_key(const char *s, size_t n, const char **name)
 {
-    size_t n = strlen(s);
 #define IS(lit, id)                                                                                                    \
     if (n == sizeof lit - 1 && memcmp(s, lit, sizeof lit - 1) == 0)                                                    \
-        return id;
+        return *name = lit, id;
+    if (n == 0)
+        return K_OTHER;
     switch (s[0]) {
     case '@': IS("@context", K_CONTEXT) break;
     case 'a': IS("action", K_ACTION) break;
@@ -161,6 +162,14 @@ static int key_of(const char *s)
     }
 #undef IS
     return K_OTHER;
+}
+
+/* A member's name id: the one the tree builder recorded, else looked up
+ * (nodes from elsewhere carry 0; so do extensions, which look again). */
+static int key_of(const tnt__node *m)
+{
+    const char *name;
+    return m->key_id ? m->key_id : tnt__epcis_key(m->key, strlen(m->key), &name);
 }
 
 /* ---- namespaces ---- */
@@ -336,7 +345,7 @@ static void qtys_of(dec *d, tnt__qtys *out, const tnt__node *n, const tnt__path 
         tnt__qty *q = &out->v[out->n++];
         for (tnt__node *m = k->child, *next; m; m = next) {
             next = m->next;
-            switch (key_of(m->key)) {
+            switch (key_of(m)) {
             case K_EPC_CLASS: q->epc_class = str_of(d, m, KEY(ip, m->key)); break;
             case K_QUANTITY: q->has_quantity = num_of(d, &q->quantity, m, KEY(ip, m->key)); break;
             case K_UOM: q->uom = str_of(d, m, KEY(ip, m->key)); break;
@@ -368,7 +377,7 @@ static void refs_of(dec *d, tnt__refs *out, const tnt__node *n, const tnt__path 
         tnt__ref *r = &out->v[out->n++];
         for (tnt__node *m = k->child, *next; m; m = next) {
             next = m->next;
-            int key = key_of(m->key);
+            int key = key_of(m);
             if (key == K_TYPE)
                 r->type = str_of(d, m, KEY(ip, m->key));
             else if (key == value_key)
@@ -388,7 +397,7 @@ static void place_of(dec *d, const char **id, tnt__node **ext, const tnt__node *
     }
     for (tnt__node *m = n->child, *next; m; m = next) {
         next = m->next;
-        if (key_of(m->key) == K_ID)
+        if (key_of(m) == K_ID)
             *id = str_of(d, m, KEY(p, "id"));
         else
             keep_ext(d, ext, m);
@@ -400,7 +409,7 @@ static void smeta_of(dec *d, tnt__smeta *s, const tnt__node *n, const tnt__path 
     for (tnt__node *m = n->child, *next; m; m = next) {
         next = m->next;
         const tnt__path *mp = KEY(p, m->key);
-        switch (key_of(m->key)) {
+        switch (key_of(m)) {
         case K_TIME: time_of(d, &s->time, m, mp); break;
         case K_START_TIME: time_of(d, &s->start_time, m, mp); break;
         case K_END_TIME: time_of(d, &s->end_time, m, mp); break;
@@ -458,7 +467,7 @@ static void sreport_of(dec *d, tnt__sreport *r, const tnt__node *n, const tnt__p
     for (tnt__node *m = n->child, *next; m; m = next) {
         next = m->next;
         const tnt__path *mp = KEY(p, m->key);
-        int k = key_of(m->key), ix = report_num(k);
+        int k = key_of(m), ix = report_num(k);
         const char **sf = report_str(r, k);
         if (sf) {
             *sf = str_of(d, m, mp);
@@ -501,7 +510,7 @@ static void sensors_of(dec *d, tnt_event *ev, const tnt__node *n, const tnt__pat
         for (tnt__node *m = k->child, *next; m; m = next) {
             next = m->next;
             const tnt__path *mp = KEY(ip, m->key);
-            int key = key_of(m->key);
+            int key = key_of(m);
             if (key == K_SENSOR_METADATA) {
                 if (m->kind == TNT__N_OBJECT) {
                     s->has_meta = true;
@@ -548,7 +557,7 @@ static void errdecl_of(dec *d, tnt_event *ev, const tnt__node *n, const tnt__pat
     for (tnt__node *m = n->child, *next; m; m = next) {
         next = m->next;
         const tnt__path *mp = KEY(p, m->key);
-        switch (key_of(m->key)) {
+        switch (key_of(m)) {
         case K_DECLARATION_TIME: time_of(d, &e->declaration_time, m, mp); break;
         case K_REASON: e->reason = str_of(d, m, mp); break;
         case K_CORRECTIVE_EVENT_IDS: strs_of(d, &e->corrective_ids, m, mp); break;
@@ -566,7 +575,7 @@ static void pd_of(dec *d, tnt_event *ev, tnt__node *n, const tnt__path *p)
     ev->has_pd = true;
     for (tnt__node *m = n->child, *next; m; m = next) {
         next = m->next;
-        int k = key_of(m->key);
+        int k = key_of(m);
         if (k == K_SET)
             strs_of(d, &ev->pd_set, m, KEY(p, "set"));
         else if (k == K_UNSET)
@@ -781,7 +790,7 @@ static void member(dec *d, tnt_event *ev, tnt__node *m, const tnt__path *ep)
 {
     const char *k = m->key;
     const tnt__path *mp = KEY(ep, k);
-    int key = key_of(k);
+    int key = key_of(m);
     const char **sf = string_member(ev, key);
     if (sf) {
         *sf = str_of(d, m, mp);
@@ -830,7 +839,7 @@ bool tnt__epcis_decode(tnt_event *ev, tnt__node *root, const char *path, const t
     /* The event's own @context and its type come first, wherever they are. */
     tnt__node *c = NULL, *t = NULL;
     for (tnt__node *m = root->child; m; m = m->next) {
-        int k = key_of(m->key);
+        int k = key_of(m);
         if (k == K_CONTEXT && !c)
             c = m;
         else if (k == K_TYPE && !t)

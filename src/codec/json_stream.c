@@ -4,6 +4,7 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
+#include "codec/epcis.h"
 #include "codec/json_stream.h"
 
 /* What an open container is. */
@@ -31,7 +32,8 @@ struct tnt__jstream {
 
     frame *stack;
     size_t depth, cap;
-    char *key;                  /* pending member name (in the current arena) */
+    const char *key;            /* pending member name (in the current arena, or static) */
+    int key_id;                 /* its tnt__epcis_key id */
 
     tnt__arena hdr_arena;
     tnt__node *header;          /* root object members other than events */
@@ -287,6 +289,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
     }
     frame *f = top(js);
     const char *key = js->key;
+    int key_id = key ? js->key_id : 0;
     js->key = NULL;
 
     /* Where does this value go? */
@@ -362,6 +365,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
     tnt__node *n = tnt__node_new(a, kind, key, s);
     if (!n)
         return oom(js);
+    n->key_id = (uint8_t)key_id;
     if (js->cur && js->depth == js->ev_depth) {
         js->cur->root = n; /* the event's root */
         if (!container)
@@ -415,8 +419,12 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
 {
     tnt__jstream *js = ctx;
     js->last_token = offset(js);
+    /* The names of the standard fields are neither checked nor copied: they
+     * are known ASCII, and the node points at their static spelling. */
+    const char *known = NULL;
+    int id = tnt__epcis_key((const char *)s, len, &known);
     bool nul = false;
-    if (!text_ok((const char *)s, len, &nul))
+    if (!id && !text_ok((const char *)s, len, &nul))
         return bad_utf8(js);
     if (js->cur && js->skip_depth)
         return 1;
@@ -427,7 +435,8 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
     if (!js->cur && len > js->lim.max_string_bytes)
         return fail(js, TNT_E_TOOBIG, "at byte %zu: a member name longer than %zu bytes", offset(js),
                     js->lim.max_string_bytes);
-    js->key = tnt__arena_strndup(cur_arena(js), (const char *)s, len);
+    js->key_id = id;
+    js->key = id ? known : tnt__arena_strndup(cur_arena(js), (const char *)s, len);
     if (js->key && nul)
         *(js->cur ? &js->cur->has_nul : &js->hdr_has_nul) = true;
     return js->key ? 1 : oom(js);

@@ -26,6 +26,7 @@ enum {
 typedef struct tnt__node tnt__node;
 struct tnt__node {
     uint8_t kind;
+    uint8_t key_id;     /* the key's tnt__epcis_key id when the JSON reader knew it, else 0 */
     uint32_t count;     /* number of children */
     const char *key;    /* member name as written; NULL for array items */
     const char *ns;     /* namespace IRI of a prefixed key, NULL if none/unknown */

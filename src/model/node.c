@@ -9,6 +9,7 @@ tnt__node *tnt__node_new(tnt__arena *a, uint8_t kind, const char *key, const cha
     if (!n)
         return NULL;
     n->kind = kind;
+    n->key_id = 0;
     n->count = 0;
     n->key = key;
     n->ns = NULL;
@@ -46,6 +47,7 @@ tnt__node *tnt__node_copy(tnt__arena *a, const tnt__node *n)
                                  n->str ? tnt__arena_strdup(a, n->str) : NULL);
     if (!c || (n->key && !c->key) || (n->str && !c->str))
         return NULL;
+    c->key_id = n->key_id;
     if (n->ns && !(c->ns = tnt__arena_strdup(a, n->ns)))
         return NULL;
     for (const tnt__node *k = n->child; k; k = k->next) {
