@@ -1,5 +1,6 @@
 /* CBV 2.0 vocabularies. The value lists are those of GS1's EPCIS 2.0 JSON
- * schema (EPCIS-JSON-Schema.json, definitions bizStep, disposition, ...). */
+ * schema (EPCIS-JSON-Schema.json, definitions bizStep, disposition, ...),
+ * each sorted in strcmp order: values are looked up by bisection. */
 #include <string.h>
 
 #include "ingest/cbv.h"
@@ -11,50 +12,51 @@ static const char *const bizsteps[] = {
     "creating_class_instance", "cycle_counting", "decommissioning", "departing", "destroying",
     "disassembling", "dispensing", "encoding", "entering_exiting", "holding", "inspecting",
     "installing", "killing", "loading", "other", "packing", "picking", "receiving", "removing",
-    "repackaging", "repairing", "replacing", "reserving", "retail_selling", "shipping",
-    "staging_outbound", "stock_taking", "stocking", "storing", "transporting", "unloading",
-    "unpacking", "void_shipping", "sensor_reporting", "sampling",
+    "repackaging", "repairing", "replacing", "reserving", "retail_selling", "sampling",
+    "sensor_reporting", "shipping", "staging_outbound", "stock_taking", "stocking", "storing",
+    "transporting", "unloading", "unpacking", "void_shipping",
 };
 static const char *const dispositions[] = {
-    "active", "container_closed", "damaged", "destroyed", "dispensed", "disposed", "encoded",
-    "expired", "in_progress", "in_transit", "inactive", "no_pedigree_match", "non_sellable_other",
-    "partially_dispensed", "recalled", "reserved", "retail_sold", "returned", "sellable_accessible",
-    "sellable_not_accessible", "stolen", "unknown", "available", "completeness_verified",
-    "completeness_inferred", "conformant", "container_open", "mismatch_instance", "mismatch_class",
-    "mismatch_quantity", "needs_replacement", "non_conformant", "unavailable",
+    "active", "available", "completeness_inferred", "completeness_verified", "conformant",
+    "container_closed", "container_open", "damaged", "destroyed", "dispensed", "disposed",
+    "encoded", "expired", "in_progress", "in_transit", "inactive", "mismatch_class",
+    "mismatch_instance", "mismatch_quantity", "needs_replacement", "no_pedigree_match",
+    "non_conformant", "non_sellable_other", "partially_dispensed", "recalled", "reserved",
+    "retail_sold", "returned", "sellable_accessible", "sellable_not_accessible", "stolen",
+    "unavailable", "unknown",
 };
 static const char *const btts[] = {
     "bol", "cert", "desadv", "inv", "pedigree", "po", "poc", "prodorder", "recadv", "rma",
     "testprd", "testres", "upevt",
 };
 static const char *const sdts[] = {
-    "owning_party", "possessing_party", "location",
+    "location", "owning_party", "possessing_party",
 };
 static const char *const ers[] = {
     "did_not_occur", "incorrect_data",
 };
 static const char *const measures[] = {
-    "AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate", "Acceleration", "Radioactivity",
-    "Altitude", "AmountOfSubstance", "AmountOfSubstancePerUnitVolume", "Angle",
-    "AngularAcceleration", "AngularMomentum", "AngularVelocity", "Area", "Capacitance",
-    "Conductance", "Conductivity", "Count", "Density", "Dimensionless", "DoseEquivalent",
-    "DoseEquivalentRate", "DynamicViscosity", "ElectricCharge", "ElectricCurrent",
-    "ElectricCurrentDensity", "ElectricFieldStrength", "Energy", "Exposure", "Force", "Frequency",
-    "Illuminance", "Inductance", "Irradiance", "KinematicViscosity", "Length", "LinearMomentum",
-    "Luminance", "LuminousFlux", "LuminousIntensity", "MagneticFlux", "MagneticFluxDensity",
+    "AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate", "Acceleration", "Altitude",
+    "AmountOfSubstance", "AmountOfSubstancePerUnitVolume", "Angle", "AngularAcceleration",
+    "AngularMomentum", "AngularVelocity", "Area", "Capacitance", "Conductance", "Conductivity",
+    "Count", "Density", "Dimensionless", "DoseEquivalent", "DoseEquivalentRate",
+    "DynamicViscosity", "ElectricCharge", "ElectricCurrent", "ElectricCurrentDensity",
+    "ElectricFieldStrength", "Energy", "Exposure", "Force", "Frequency", "Illuminance",
+    "Inductance", "Irradiance", "KinematicViscosity", "Length", "LinearMomentum", "Luminance",
+    "LuminousFlux", "LuminousIntensity", "MagneticFlux", "MagneticFluxDensity",
     "MagneticVectorPotential", "Mass", "MassConcentration", "MassFlowRate", "MassPerAreaTime",
     "MemoryCapacity", "MolalityOfSolute", "MolarEnergy", "MolarMass", "MolarVolume", "Power",
-    "Pressure", "RadiantFlux", "RadiantIntensity", "RelativeHumidity", "Resistance", "Resistivity",
-    "SolidAngle", "SpecificVolume", "Speed", "SurfaceDensity", "SurfaceTension", "Temperature",
-    "Time", "Torque", "Voltage", "Volume", "VolumeFlowRate", "VolumeFraction", "VolumetricFlux",
-    "Wavenumber",
+    "Pressure", "RadiantFlux", "RadiantIntensity", "Radioactivity", "RelativeHumidity",
+    "Resistance", "Resistivity", "SolidAngle", "SpecificVolume", "Speed", "SurfaceDensity",
+    "SurfaceTension", "Temperature", "Time", "Torque", "Voltage", "Volume", "VolumeFlowRate",
+    "VolumeFraction", "VolumetricFlux", "Wavenumber",
 };
 static const char *const alerts[] = {
     "ALARM_CONDITION", "ERROR_CONDITION",
 };
 static const char *const components[] = {
-    "x", "y", "z", "axial_distance", "azimuth", "height", "spherical_radius", "polar_angle",
-    "elevation_angle", "easting", "northing", "latitude", "longitude", "altitude",
+    "altitude", "axial_distance", "azimuth", "easting", "elevation_angle", "height", "latitude",
+    "longitude", "northing", "polar_angle", "spherical_radius", "x", "y", "z",
 };
 
 typedef struct vocab {
@@ -77,11 +79,22 @@ static const vocab vocabs[TNT__V_COUNT] = {
     [TNT__V_COMPONENT] = {"component", "https://ref.gs1.org/cbv/Comp-", "cbv:Comp-", "urn:epcglobal:cbv:comp:", components, N(components)},
 };
 
+/* The vocabulary's own spelling of name, or NULL. Most steps of the
+ * bisection are decided by the first character. */
 static const char *find(const vocab *v, const char *name)
 {
-    for (size_t i = 0; i < v->n; i++)
-        if (v->names[i][0] == name[0] && strcmp(v->names[i], name) == 0)
-            return v->names[i];
+    size_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *c = v->names[mid];
+        int d = (unsigned char)c[0] - (unsigned char)name[0];
+        if (d == 0 && (d = strcmp(c, name)) == 0)
+            return c;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
@@ -142,6 +155,12 @@ size_t tnt__cbv_web_uri(char *buf, size_t cap, int vocab_id, const char *bare)
 }
 
 const char *tnt__cbv_name(int vocab_id) { return vocabs[vocab_id].name; }
+
+const char *const *tnt__cbv_values(int vocab_id, size_t *n)
+{
+    *n = vocabs[vocab_id].n;
+    return vocabs[vocab_id].names;
+}
 
 /* ---- RFC 3986 URI syntax: the EPCIS JSON schema's "format": "uri" ---- */
 

@@ -144,6 +144,31 @@ static void test_unit_of_measure(void **state)
                   "FORMAT $.quantityList[0].uom\n");
 }
 
+/* Each vocabulary is sorted for bisection, and every bare name, its CURIE
+ * and its Web URI are found as the name itself. */
+static void test_vocabulary_tables(void **state)
+{
+    (void)state;
+    for (int voc = 0; voc < TNT__V_COUNT; voc++) {
+        size_t n;
+        const char *const *names = tnt__cbv_values(voc, &n);
+        for (size_t i = 0; i < n; i++) {
+            const char *bare = NULL;
+            char uri[160];
+            if (i)
+                assert_true(strcmp(names[i - 1], names[i]) < 0);
+            assert_int_equal(tnt__cbv_lookup(voc, names[i], &bare), TNT__CBV_STANDARD);
+            assert_ptr_equal(bare, names[i]);
+            assert_true(tnt__cbv_web_uri(uri, sizeof uri, voc, names[i]) > 0);
+            assert_int_equal(tnt__cbv_lookup(voc, uri, &bare), TNT__CBV_STANDARD);
+            assert_ptr_equal(bare, names[i]);
+        }
+        const char *bare = NULL;
+        assert_int_not_equal(tnt__cbv_lookup(voc, "zzz_not_a_value", &bare), TNT__CBV_STANDARD);
+        assert_int_not_equal(tnt__cbv_lookup(voc, "AAA", &bare), TNT__CBV_STANDARD);
+    }
+}
+
 /* The unit table is sorted for bisection, and each row names a canonical
  * unit of its own measurement type with factor 1 and offset 0. */
 static void test_unit_table(void **state)
@@ -376,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_future_event_time),
         cmocka_unit_test(test_hex_binary),
         cmocka_unit_test(test_unit_table),
+        cmocka_unit_test(test_vocabulary_tables),
         cmocka_unit_test(test_sensor_ranges),
         cmocka_unit_test(test_sensor_report_required),
     };
