@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Instructions per event of the full pipeline, counted by callgrind: the
-# figure to compare before and after a change, because it does not depend on
-# the load of a shared machine.
+# Instructions per event of the full pipeline, and per identifier parsed,
+# counted by callgrind: the figures to compare before and after a change,
+# because they do not depend on the load of a shared machine.
 #
 #   bench/callgrind.sh [BUILD_DIR] [EVENTS]     (defaults: build, 2000)
 #
@@ -22,3 +22,9 @@ for format in json protobuf; do
   total=$(callgrind_annotate "$out" | awk '/PROGRAM TOTALS/ && !done { done = 1; gsub(",", "", $1); print $1 }')
   printf '%-9s %12s instructions, %8d per event\n' "$format" "$total" $((total / (2 * events)))
 done
+# Identifier parsing: the bench_ids mix (21 identifiers in every form), 1,000 times.
+out=bench/out/callgrind.ids.out
+valgrind --tool=callgrind --toggle-collect='tnt_id_parse' --callgrind-out-file="$out" \
+  "$build/bench/bench_ids" --profile 1000 >/dev/null 2>&1
+total=$(callgrind_annotate "$out" | awk '/PROGRAM TOTALS/ && !done { done = 1; gsub(",", "", $1); print $1 }')
+printf '%-9s %12s instructions, %8d per identifier (bench_ids mix)\n' "ids" "$total" $((total / 21000))
