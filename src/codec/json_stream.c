@@ -193,7 +193,7 @@ static int begin_event(tnt__jstream *js, size_t taken)
     it->skip = TNT__SKIP_NONE;
     it->has_nul = false;
     it->index = js->next_index++;
-    it->path = tnt__arena_printf(it->arena, "%s[%zu]", parent_path(js), it->index);
+    it->path = tnt__arena_item_path(it->arena, parent_path(js), it->index);
     if (!it->path) {
         item_recycle(js, it);
         return oom(js);
@@ -223,7 +223,7 @@ static void skip_event(tnt__jstream *js, uint8_t why, size_t open)
     js->cur->skip = why;
     js->cur->root = NULL;
     tnt__arena_reset(js->cur->arena);
-    js->cur->path = tnt__arena_printf(js->cur->arena, "%s[%zu]", parent_path(js), js->cur->index);
+    js->cur->path = tnt__arena_item_path(js->cur->arena, parent_path(js), js->cur->index);
     js->skip_depth = open;
     js->depth = js->ev_depth; /* frames of the event are gone */
 }

@@ -543,8 +543,8 @@ static tnt_status pb_event(tnt_reader *r, const uint8_t *data, size_t len, uint3
         return fail(r, TNT_E_NOMEM, "out of memory");
     bool is_event = field == TNT__PB_BATCH_EVENTS;
     ev->index = r->index;
-    ev->source_path = tnt__arena_printf(&r->pb_arena, "$.%s[%zu]", is_event ? "events" : "reports",
-                                        r->pb_count[is_event ? 0 : 1]++);
+    ev->source_path = tnt__arena_item_path(&r->pb_arena, is_event ? "$.events" : "$.reports",
+                                           r->pb_count[is_event ? 0 : 1]++);
     bool ok = ev->source_path != NULL;
     if (ok && too_big) {
         ok = tnt__event_diag(ev, "TOO_BIG", ev->source_path, "message larger than %zu bytes", r->opts.max_event_bytes);
