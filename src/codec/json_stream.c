@@ -335,7 +335,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
     tnt__arena *a = cur_arena(js);
     if (js->cur) {
         size_t open = js->depth - js->ev_depth;
-        if (offset(js) - js->ev_start > js->lim.max_event_bytes) {
+        if (js->last_token - js->ev_start > js->lim.max_event_bytes) { /* last_token: this value's offset */
             skip_event(js, TNT__SKIP_TOO_BIG, open + (container ? 1 : 0));
             return js->skip_depth ? 1 : end_event(js);
         }
@@ -392,7 +392,7 @@ static int end_container(tnt__jstream *js)
         return fail(js, TNT_E_SYNTAX, "unbalanced brackets");
     frame f = js->stack[--js->depth];
     if (js->cur && js->depth == js->ev_depth) {
-        if (offset(js) - js->ev_start > js->lim.max_event_bytes)
+        if (js->last_token - js->ev_start > js->lim.max_event_bytes)
             skip_event(js, TNT__SKIP_TOO_BIG, 0); /* its last bytes (say, whitespace) were over */
         return end_event(js);
     }

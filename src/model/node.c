@@ -77,6 +77,12 @@ bool tnt__utf8_valid(const char *s, size_t n, bool allow_nul)
         if (i == n)
             break;
         unsigned c = p[i];
+        if (c < 0x80) { /* the ASCII tail of the text */
+            if (c == 0 && !allow_nul)
+                return false;
+            i++;
+            continue;
+        }
         size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
         if ((c == 0 && !allow_nul) || len == 0 || n - i < len)
             return false;
