@@ -32,7 +32,9 @@ static _Thread_local pbctx *t_ctx;
 static bool read_cb(pb_istream_t *s, pb_byte_t *buf, size_t count)
 {
     const pb_byte_t **at = s->state;
-    if (buf)
+    if (buf && count == 1) /* nanopb reads tags and lengths a byte at a time */
+        *buf = **at;
+    else if (buf)
         memcpy(buf, *at, count);
     *at += count;
     return true;
