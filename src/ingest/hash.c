@@ -620,22 +620,49 @@ static str container(H *h, str name, strs *fields, size_t nchildren, const tnt__
 {
     strs in = {0};
     split_ext(h, ext, nchildren, &in, leftover);
-    str body = join(h, NONE, fields, false);
-    str tail = join(h, NONE, &in, true);
     *left = leftover->n ? join(h, name, leftover, true) : NONE;
-    if (!body.s || !tail.s || (!body.n && !tail.n))
-        return NONE;
-    return cat3(h, name, body, tail);
+    if (in.n > 1)
+        sort(&in);
+    size_t len = 0; /* nothing when the fields and the extensions are all empty */
+    for (size_t i = 0; i < fields->n; i++)
+        len += fields->v[i].n;
+    for (size_t i = 0; i < in.n; i++) {
+        len += in.v[i].n;
+        push(h, fields, in.v[i]);
+    }
+    return len ? join(h, name, fields, false) : NONE;
 }
 
 /* ---- the ordered part ---- */
 
+/* list ⧺ the sorted item=value of the non-empty values. The items share
+ * their "item=", so the values sort as the items would, and each item is
+ * written once, into the list. */
 static str sorted_leaves(H *h, str list, str item, const tnt__strs *v)
 {
-    strs l = {0};
-    for (uint32_t i = 0; i < v->n; i++)
-        push(h, &l, leaf(h, item, v->v[i]));
-    return l.n ? join(h, list, &l, true) : NONE;
+    strs vals = {0};
+    size_t len = list.n;
+    for (uint32_t i = 0; i < v->n; i++) {
+        str x = v->v[i] ? value(h, v->v[i]) : NONE;
+        if (x.n) {
+            push(h, &vals, x);
+            len += item.n + 1 + x.n;
+        }
+    }
+    if (!vals.n)
+        return NONE;
+    sort(&vals);
+    char *s = room(h, len), *p = s;
+    if (!s)
+        return NONE;
+    p = (char *)memcpy(p, list.s, list.n) + list.n;
+    for (size_t i = 0; i < vals.n; i++) {
+        p = (char *)memcpy(p, item.s, item.n) + item.n;
+        *p++ = '=';
+        p = (char *)memcpy(p, vals.v[i].s, vals.v[i].n) + vals.v[i].n;
+    }
+    *p = '\0';
+    return (str){s, len};
 }
 
 static str qty_list(H *h, str list, const tnt__qtys *q, strs *remainder)
