@@ -64,16 +64,6 @@ void tnt__w_init(tnt__w *w, char *buf, size_t cap)
     w->over = cap == 0;
 }
 
-void tnt__w_put(tnt__w *w, const char *s, size_t n)
-{
-    if (w->over || n >= w->cap - w->len) {
-        w->over = true;
-        return;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-}
-
 void tnt__w_str(tnt__w *w, const char *s) { tnt__w_put(w, s, strlen(s)); }
 
 void tnt__w_pct(tnt__w *w, const char *s, size_t n)
