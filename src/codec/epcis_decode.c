@@ -597,12 +597,18 @@ static int slot_cmp(const void *a, const void *b)
     return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-/* Whether a later member of the same object has m's name. */
+/* Whether a later member of the same object has m's name. Two names the
+ * tree builder knew are the same exactly when their ids are. */
 static bool named_again(const tnt__node *m)
 {
-    for (const tnt__node *c = m->next; c; c = c->next)
-        if (c->key[0] == m->key[0] && strcmp(c->key, m->key) == 0)
+    for (const tnt__node *c = m->next; c; c = c->next) {
+        if (c->key_id && m->key_id) {
+            if (c->key_id == m->key_id)
+                return true;
+        } else if (c->key[0] == m->key[0] && strcmp(c->key, m->key) == 0) {
             return true;
+        }
+    }
     return false;
 }
 

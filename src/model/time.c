@@ -203,10 +203,41 @@ void tnt__num_format(char *buf, size_t cap, double v)
     tnt__c_numeric_end(old);
 }
 
+/* -?digits[.digits] with at most 15 digits: the integer m of its digits and
+ * 10^k for its k decimals are exact doubles, so m / 10^k is the one correct
+ * rounding strtod gives, without strtod (and the locale switch) for the
+ * readings of every event. False for any other text. */
+static bool num_parse_simple(double *out, const char *s)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    bool neg = *s == '-';
+    const char *p = s + neg;
+    uint64_t m = 0;
+    int digits = 0, decimals = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        m = m * 10 + (uint64_t)(*p - '0');
+    if (!digits)
+        return false;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++, decimals++)
+            m = m * 10 + (uint64_t)(*p - '0');
+        if (!decimals)
+            return false;
+    }
+    if (*p || digits > 15)
+        return false;
+    double v = (double)m / pow10[decimals];
+    *out = neg ? -v : v;
+    return true;
+}
+
 bool tnt__num_parse(double *out, const char *s)
 {
     if (!s || !*s)
         return false;
+    if (num_parse_simple(out, s))
+        return true;
     char *end;
     errno = 0;
     locale_t old = tnt__c_numeric_begin();
