@@ -98,10 +98,15 @@ static const char *find(const vocab *v, const char *name)
     return NULL;
 }
 
+/* What follows prefix in s, or NULL. Compared in place: most values differ
+ * from most prefixes at the first character. */
 static const char *after(const char *s, const char *prefix)
 {
-    size_t n = prefix ? strlen(prefix) : 0;
-    return n && strncmp(s, prefix, n) == 0 ? s + n : NULL;
+    if (!prefix)
+        return NULL;
+    while (*prefix && *s == *prefix)
+        s++, prefix++;
+    return *prefix ? NULL : s;
 }
 
 /* Namespaces reserved by the standard: anything else there is not a value. */

@@ -1,7 +1,7 @@
 /* Unit codes of UN/ECE Recommendation 20 used for sensor readings, each with
  * its measurement type and the conversion to that type's canonical unit
  * (the unit whose factor is 1 and offset 0). */
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ingest/units.h"
@@ -73,11 +73,32 @@ static const tnt__unit units[] = {
 
 #define NUNITS (sizeof units / sizeof units[0])
 
-static int by_code(const void *key, const void *row) { return strcmp(key, ((const tnt__unit *)row)->code); }
+/* A code of up to 4 characters as a number that sorts as the code does
+ * (big-endian, NUL-padded); 0 for a longer one. Unit codes have 2 or 3. */
+static uint32_t packed(const char *c)
+{
+    uint32_t v = 0;
+    size_t i = 0;
+    for (; i < 4 && c[i]; i++)
+        v |= (uint32_t)(unsigned char)c[i] << (24 - 8 * i);
+    return c[i] ? 0 : v;
+}
 
 const tnt__unit *tnt__unit_find(const char *code)
 {
-    return bsearch(code, units, NUNITS, sizeof units[0], by_code);
+    uint32_t key = packed(code);
+    size_t lo = 0, hi = NUNITS;
+    while (key && lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        uint32_t k = packed(units[mid].code);
+        if (k == key)
+            return &units[mid];
+        if (k < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 const char *tnt__unit_canonical(const char *measure)
