@@ -5,6 +5,12 @@
 #include "core/core.h"
 #include "model/model.h"
 
+/* The member names the decoder reads are looked up once, by the JSON tree
+ * builder as it meets them (tnt__node.key_id), so that decoding switches on
+ * a number. Returns the name's id (never 0) with its static spelling in
+ * *name, or 0 for any other name (*name untouched). */
+int tnt__epcis_key(const char *s, size_t n, const char **name);
+
 /* A JSON path to a value, built on the stack while walking a tree and
  * formatted only when an error needs it. */
 typedef struct tnt__path {

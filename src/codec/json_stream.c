@@ -4,6 +4,7 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
+#include "codec/epcis.h"
 #include "codec/json_stream.h"
 
 /* What an open container is. */
@@ -31,7 +32,8 @@ struct tnt__jstream {
 
     frame *stack;
     size_t depth, cap;
-    char *key;                  /* pending member name (in the current arena) */
+    const char *key;            /* pending member name (in the current arena, or static) */
+    int key_id;                 /* its tnt__epcis_key id */
 
     tnt__arena hdr_arena;
     tnt__node *header;          /* root object members other than events */
@@ -191,7 +193,7 @@ static int begin_event(tnt__jstream *js, size_t taken)
     it->skip = TNT__SKIP_NONE;
     it->has_nul = false;
     it->index = js->next_index++;
-    it->path = tnt__arena_printf(it->arena, "%s[%zu]", parent_path(js), it->index);
+    it->path = tnt__arena_item_path(it->arena, parent_path(js), it->index);
     if (!it->path) {
         item_recycle(js, it);
         return oom(js);
@@ -221,7 +223,7 @@ static void skip_event(tnt__jstream *js, uint8_t why, size_t open)
     js->cur->skip = why;
     js->cur->root = NULL;
     tnt__arena_reset(js->cur->arena);
-    js->cur->path = tnt__arena_printf(js->cur->arena, "%s[%zu]", parent_path(js), js->cur->index);
+    js->cur->path = tnt__arena_item_path(js->cur->arena, parent_path(js), js->cur->index);
     js->skip_depth = open;
     js->depth = js->ev_depth; /* frames of the event are gone */
 }
@@ -254,7 +256,6 @@ static bool header_limits(tnt__jstream *js, const frame *f, size_t len, const ch
     return true;
 }
 
-/* Attach a new node to the current container; handles the top-level roles. */
 /* yajl checks the shape of UTF-8 sequences only: overlong forms, surrogates
  * and code points past U+10FFFF get through, and would make invalid JSON
  * and protobuf on output. */
@@ -264,10 +265,22 @@ static int bad_utf8(tnt__jstream *js)
                 offset(js));
 }
 
+/* Valid UTF-8; *nul tells whether it holds U+0000. One pass in the usual
+ * case, as the check that refuses U+0000 also finds it. */
+static bool text_ok(const char *s, size_t len, bool *nul)
+{
+    if (tnt__utf8_valid(s, len, false))
+        return true;
+    *nul = memchr(s, '\0', len) != NULL;
+    return tnt__utf8_valid(s, len, true);
+}
+
+/* Attach a new node to the current container; handles the top-level roles. */
 static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len, bool container)
 {
     js->last_token = offset(js);
-    if (kind == TNT__N_STRING && !tnt__utf8_valid(str, len, true))
+    bool nul = false;
+    if (kind == TNT__N_STRING && !text_ok(str, len, &nul))
         return bad_utf8(js);
     if (js->cur && js->skip_depth) {
         if (container)
@@ -276,6 +289,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
     }
     frame *f = top(js);
     const char *key = js->key;
+    int key_id = key ? js->key_id : 0;
     js->key = NULL;
 
     /* Where does this value go? */
@@ -321,7 +335,7 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
     tnt__arena *a = cur_arena(js);
     if (js->cur) {
         size_t open = js->depth - js->ev_depth;
-        if (offset(js) - js->ev_start > js->lim.max_event_bytes) {
+        if (js->last_token - js->ev_start > js->lim.max_event_bytes) { /* last_token: this value's offset */
             skip_event(js, TNT__SKIP_TOO_BIG, open + (container ? 1 : 0));
             return js->skip_depth ? 1 : end_event(js);
         }
@@ -345,12 +359,13 @@ static int add_value(tnt__jstream *js, uint8_t kind, const char *str, size_t len
     if (str) {
         if (!(s = tnt__arena_strndup(a, str, len)))
             return oom(js);
-        if (memchr(str, '\0', len))
+        if (nul)
             *(js->cur ? &js->cur->has_nul : &js->hdr_has_nul) = true;
     }
     tnt__node *n = tnt__node_new(a, kind, key, s);
     if (!n)
         return oom(js);
+    n->key_id = (uint8_t)key_id;
     if (js->cur && js->depth == js->ev_depth) {
         js->cur->root = n; /* the event's root */
         if (!container)
@@ -377,7 +392,7 @@ static int end_container(tnt__jstream *js)
         return fail(js, TNT_E_SYNTAX, "unbalanced brackets");
     frame f = js->stack[--js->depth];
     if (js->cur && js->depth == js->ev_depth) {
-        if (offset(js) - js->ev_start > js->lim.max_event_bytes)
+        if (js->last_token - js->ev_start > js->lim.max_event_bytes)
             skip_event(js, TNT__SKIP_TOO_BIG, 0); /* its last bytes (say, whitespace) were over */
         return end_event(js);
     }
@@ -404,7 +419,12 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
 {
     tnt__jstream *js = ctx;
     js->last_token = offset(js);
-    if (!tnt__utf8_valid((const char *)s, len, true))
+    /* The names of the standard fields are neither checked nor copied: they
+     * are known ASCII, and the node points at their static spelling. */
+    const char *known = NULL;
+    int id = tnt__epcis_key((const char *)s, len, &known);
+    bool nul = false;
+    if (!id && !text_ok((const char *)s, len, &nul))
         return bad_utf8(js);
     if (js->cur && js->skip_depth)
         return 1;
@@ -415,8 +435,9 @@ static int cb_key(void *ctx, const unsigned char *s, size_t len)
     if (!js->cur && len > js->lim.max_string_bytes)
         return fail(js, TNT_E_TOOBIG, "at byte %zu: a member name longer than %zu bytes", offset(js),
                     js->lim.max_string_bytes);
-    js->key = tnt__arena_strndup(cur_arena(js), (const char *)s, len);
-    if (js->key && memchr(s, '\0', len))
+    js->key_id = id;
+    js->key = id ? known : tnt__arena_strndup(cur_arena(js), (const char *)s, len);
+    if (js->key && nul)
         *(js->cur ? &js->cur->has_nul : &js->hdr_has_nul) = true;
     return js->key ? 1 : oom(js);
 }

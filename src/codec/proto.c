@@ -32,7 +32,9 @@ static _Thread_local pbctx *t_ctx;
 static bool read_cb(pb_istream_t *s, pb_byte_t *buf, size_t count)
 {
     const pb_byte_t **at = s->state;
-    if (buf)
+    if (buf && count == 1) /* nanopb reads tags and lengths a byte at a time */
+        *buf = **at;
+    else if (buf)
         memcpy(buf, *at, count);
     *at += count;
     return true;
@@ -57,22 +59,46 @@ static bool dec_cb(pb_istream_t *s, const pb_field_iter_t *f, void **arg)
 
 static bool enc_cb(pb_ostream_t *s, const pb_field_iter_t *f, void *const *arg) { return encode_field(s, f, *arg); }
 
+/* Where each message keeps its callback fields, listed at compile time from
+ * nanopb's field lists: binding sets them directly instead of walking the
+ * message's descriptor, which cost as much as decoding the message. */
+typedef struct callbacks {
+    const pb_msgdesc_t *fields;
+    const uint16_t *off;
+    size_t n;
+} callbacks;
+
+#define CB_CALLBACK(msg, name) (uint16_t)offsetof(msg, name),
+#define CB_STATIC(msg, name)
+#define CB_FIELD(msg, atype, htype, ltype, name, tag) CB_##atype(msg, name)
+#define CALLBACKS(msg)                                                                                                 \
+    static const uint16_t msg##_cb_off[] = {msg##_FIELDLIST(CB_FIELD, msg)};                                           \
+    static const callbacks msg##_cb = {msg##_fields, msg##_cb_off, sizeof msg##_cb_off / sizeof msg##_cb_off[0]};
+
+CALLBACKS(tnt_v1_Node)
+CALLBACKS(tnt_v1_QuantityElement)
+CALLBACKS(tnt_v1_TypedRef)
+CALLBACKS(tnt_v1_SensorMetadata)
+CALLBACKS(tnt_v1_SensorReport)
+CALLBACKS(tnt_v1_SensorElement)
+CALLBACKS(tnt_v1_ErrorDeclaration)
+CALLBACKS(tnt_v1_PersistentDisposition)
+CALLBACKS(tnt_v1_Prefix)
+CALLBACKS(tnt_v1_Event)
+CALLBACKS(tnt_v1_Condition)
+CALLBACKS(tnt_v1_Report)
+
 /* Point every callback field of msg (not of its submessages) at obj. */
-static void bind(const pb_msgdesc_t *fields, void *msg, const void *obj, bool decoding)
+static void bind(const callbacks *cb, void *msg, const void *obj, bool decoding)
 {
-    pb_field_iter_t it;
-    if (!pb_field_iter_begin(&it, fields, msg))
-        return;
-    do {
-        if (PB_ATYPE(it.type) != PB_ATYPE_CALLBACK)
-            continue;
-        pb_callback_t *cb = it.pData;
+    for (size_t i = 0; i < cb->n; i++) {
+        pb_callback_t *f = (pb_callback_t *)((char *)msg + cb->off[i]);
         if (decoding)
-            cb->funcs.decode = dec_cb;
+            f->funcs.decode = dec_cb;
         else
-            cb->funcs.encode = enc_cb;
-        cb->arg = (void *)obj;
-    } while (pb_field_iter_next(&it));
+            f->funcs.encode = enc_cb;
+        f->arg = (void *)obj;
+    }
 }
 
 static bool read_str(pb_istream_t *s, const char **out)
@@ -184,17 +210,17 @@ static bool time_in(pb_istream_t *s, tnt__time *t, bool has, const tnt_v1_Timest
     return true;
 }
 
-/* Decode a submessage into dst with fields, then run fix to copy its static fields. */
-/* Decode a submessage into msg, its callback fields into dst. */
-static bool sub_decode(pb_istream_t *s, const pb_msgdesc_t *fields, void *msg, void *dst)
+/* Decode a submessage into msg (zeroed by the caller: nanopb need not set
+ * the defaults, which are zero in proto3), its callback fields into dst. */
+static bool sub_decode(pb_istream_t *s, const callbacks *cb, void *msg, void *dst)
 {
     if (t_ctx->depth >= TNT__MAX_DEPTH) {
         PB_SET_ERROR(s, "nesting too deep");
         return false;
     }
-    bind(fields, msg, dst, true);
+    bind(cb, msg, dst, true);
     t_ctx->depth++;
-    bool ok = pb_decode(s, fields, msg);
+    bool ok = pb_decode_ex(s, cb->fields, msg, PB_DECODE_NOINIT);
     t_ctx->depth--;
     return ok;
 }
@@ -226,7 +252,7 @@ static tnt__node *node_decode(pb_istream_t *s, tnt__node *parent)
     if (!n)
         return t_ctx->oom = true, NULL;
     tnt_v1_Node m = tnt_v1_Node_init_zero;
-    if (!sub_decode(s, tnt_v1_Node_fields, &m, n))
+    if (!sub_decode(s, &tnt_v1_Node_cb, &m, n))
         return NULL;
     if (m.kind > tnt_v1_Node_Kind_OBJECT) {
         PB_SET_ERROR(s, "unknown node kind");
@@ -264,7 +290,7 @@ static bool qty_decode(pb_istream_t *s, tnt__qtys *l)
     tnt__qty *q = &v[l->n++];
     memset(q, 0, sizeof *q);
     tnt_v1_QuantityElement m = tnt_v1_QuantityElement_init_zero;
-    if (!sub_decode(s, tnt_v1_QuantityElement_fields, &m, q) || (m.has_quantity && !finite_ok(s, m.quantity)))
+    if (!sub_decode(s, &tnt_v1_QuantityElement_cb, &m, q) || (m.has_quantity && !finite_ok(s, m.quantity)))
         return false;
     q->has_quantity = m.has_quantity;
     q->quantity = m.quantity;
@@ -280,7 +306,7 @@ static bool ref_decode(pb_istream_t *s, tnt__refs *l)
     tnt__ref *r = &v[l->n++];
     memset(r, 0, sizeof *r);
     tnt_v1_TypedRef m = tnt_v1_TypedRef_init_zero;
-    return sub_decode(s, tnt_v1_TypedRef_fields, &m, r);
+    return sub_decode(s, &tnt_v1_TypedRef_cb, &m, r);
 }
 
 static bool report_decode_sub(pb_istream_t *s, tnt__sensor *se)
@@ -293,7 +319,7 @@ static bool report_decode_sub(pb_istream_t *s, tnt__sensor *se)
     memset(r, 0, sizeof *r);
     r->boolean_value = -1;
     tnt_v1_SensorReport m = tnt_v1_SensorReport_init_zero;
-    if (!sub_decode(s, tnt_v1_SensorReport_fields, &m, r))
+    if (!sub_decode(s, &tnt_v1_SensorReport_cb, &m, r))
         return false;
     if (!time_in(s, &r->time, m.has_time, &m.time))
         return false;
@@ -322,8 +348,8 @@ static bool sensor_decode(pb_istream_t *s, tnt_event *ev)
     tnt__sensor *se = &v[ev->n_sensors++];
     memset(se, 0, sizeof *se);
     tnt_v1_SensorElement m = tnt_v1_SensorElement_init_zero;
-    bind(tnt_v1_SensorMetadata_fields, &m.metadata, &se->meta, true);
-    if (!sub_decode(s, tnt_v1_SensorElement_fields, &m, se))
+    bind(&tnt_v1_SensorMetadata_cb, &m.metadata, &se->meta, true);
+    if (!sub_decode(s, &tnt_v1_SensorElement_cb, &m, se))
         return false;
     se->has_meta = m.has_metadata;
     return time_in(s, &se->meta.time, m.metadata.has_time, &m.metadata.time) &&
@@ -335,7 +361,7 @@ static bool prefix_decode(pb_istream_t *s, tnt_event *ev)
 {
     tnt__prefix p = {NULL, NULL};
     tnt_v1_Prefix m = tnt_v1_Prefix_init_zero;
-    if (!sub_decode(s, tnt_v1_Prefix_fields, &m, &p))
+    if (!sub_decode(s, &tnt_v1_Prefix_cb, &m, &p))
         return false;
     if (!p.prefix || !p.iri)
         return true;
@@ -439,7 +465,7 @@ static bool dec_report(pb_istream_t *s, pb_size_t tag, tnt__report *r)
         tnt__cond *c = &v[r->n_conds++];
         memset(c, 0, sizeof *c);
         tnt_v1_Condition m = tnt_v1_Condition_init_zero;
-        if (!sub_decode(s, tnt_v1_Condition_fields, &m, c) || !finite_ok(s, m.value))
+        if (!sub_decode(s, &tnt_v1_Condition_cb, &m, c) || !finite_ok(s, m.value))
             return false;
         if (!c->type) {
             PB_SET_ERROR(s, "a condition has no type");
@@ -559,11 +585,10 @@ static bool enc_strs(pb_ostream_t *s, const pb_field_iter_t *f, const tnt__strs 
 }
 
 /* Encode msg as field f, its callback fields read from src. */
-static bool enc_sub(pb_ostream_t *s, const pb_field_iter_t *f, const pb_msgdesc_t *fields, void *msg,
-                    const void *src)
+static bool enc_sub(pb_ostream_t *s, const pb_field_iter_t *f, const callbacks *cb, void *msg, const void *src)
 {
-    bind(fields, msg, src, false);
-    return pb_encode_tag_for_field(s, f) && pb_encode_submessage(s, fields, msg);
+    bind(cb, msg, src, false);
+    return pb_encode_tag_for_field(s, f) && pb_encode_submessage(s, cb->fields, msg);
 }
 
 static tnt_v1_Timestamp ts_out(const tnt__time *t) { return (tnt_v1_Timestamp){t->ms, t->off}; }
@@ -572,7 +597,7 @@ static bool enc_node(pb_ostream_t *s, const pb_field_iter_t *f, const tnt__node 
 {
     tnt_v1_Node m = tnt_v1_Node_init_zero;
     m.kind = (tnt_v1_Node_Kind)n->kind;
-    return enc_sub(s, f, tnt_v1_Node_fields, &m, n);
+    return enc_sub(s, f, &tnt_v1_Node_cb, &m, n);
 }
 
 /* The members of an extension object, each as one repeated Node. */
@@ -590,7 +615,7 @@ static bool enc_qtys(pb_ostream_t *s, const pb_field_iter_t *f, const tnt__qtys 
         tnt_v1_QuantityElement m = tnt_v1_QuantityElement_init_zero;
         m.has_quantity = l->v[i].has_quantity;
         m.quantity = l->v[i].quantity;
-        if (!enc_sub(s, f, tnt_v1_QuantityElement_fields, &m, &l->v[i]))
+        if (!enc_sub(s, f, &tnt_v1_QuantityElement_cb, &m, &l->v[i]))
             return false;
     }
     return true;
@@ -600,7 +625,7 @@ static bool enc_refs(pb_ostream_t *s, const pb_field_iter_t *f, const tnt__refs 
 {
     for (uint32_t i = 0; i < l->n; i++) {
         tnt_v1_TypedRef m = tnt_v1_TypedRef_init_zero;
-        if (!enc_sub(s, f, tnt_v1_TypedRef_fields, &m, &l->v[i]))
+        if (!enc_sub(s, f, &tnt_v1_TypedRef_cb, &m, &l->v[i]))
             return false;
     }
     return true;
@@ -618,8 +643,8 @@ static bool enc_sensors(pb_ostream_t *s, const pb_field_iter_t *f, const tnt_eve
         m.metadata.start_time = ts_out(&se->meta.start_time);
         m.metadata.has_end_time = se->meta.end_time.set;
         m.metadata.end_time = ts_out(&se->meta.end_time);
-        bind(tnt_v1_SensorMetadata_fields, &m.metadata, &se->meta, false);
-        if (!enc_sub(s, f, tnt_v1_SensorElement_fields, &m, se))
+        bind(&tnt_v1_SensorMetadata_cb, &m.metadata, &se->meta, false);
+        if (!enc_sub(s, f, &tnt_v1_SensorElement_cb, &m, se))
             return false;
     }
     return true;
@@ -642,7 +667,7 @@ static bool enc_reports(pb_ostream_t *s, const pb_field_iter_t *f, const tnt__se
         }
         m.has_boolean_value = r->boolean_value >= 0;
         m.boolean_value = r->boolean_value == 1;
-        if (!enc_sub(s, f, tnt_v1_SensorReport_fields, &m, r))
+        if (!enc_sub(s, f, &tnt_v1_SensorReport_cb, &m, r))
             return false;
     }
     return true;
@@ -681,7 +706,7 @@ static bool enc_event(pb_ostream_t *s, const pb_field_iter_t *f, const tnt_event
     case tnt_v1_Event_prefixes_tag:
         for (uint32_t i = 0; i < ev->n_prefixes; i++) {
             tnt_v1_Prefix m = tnt_v1_Prefix_init_zero;
-            if (!enc_sub(s, f, tnt_v1_Prefix_fields, &m, &ev->prefixes[i]))
+            if (!enc_sub(s, f, &tnt_v1_Prefix_cb, &m, &ev->prefixes[i]))
                 return false;
         }
         return true;
@@ -810,7 +835,7 @@ static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f, const void *
             for (uint32_t i = 0; i < r->n_conds; i++) {
                 tnt_v1_Condition m = tnt_v1_Condition_init_zero;
                 m.value = r->conds[i].value;
-                if (!enc_sub(s, f, tnt_v1_Condition_fields, &m, &r->conds[i]))
+                if (!enc_sub(s, f, &tnt_v1_Condition_cb, &m, &r->conds[i]))
                     return false;
             }
             return true;
@@ -830,9 +855,10 @@ static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f, const void *
 
 /* ---- entry points ---- */
 
-static tnt_status encode(void **out, size_t *len, const pb_msgdesc_t *fields, void *msg, const void *src)
+static tnt_status encode(void **out, size_t *len, const callbacks *cb, void *msg, const void *src)
 {
-    bind(fields, msg, src, false);
+    const pb_msgdesc_t *fields = cb->fields;
+    bind(cb, msg, src, false);
     size_t size = 0;
     bool ok = pb_get_encoded_size(&size, fields, msg);
     uint8_t *buf = ok ? tnt__malloc(size ? size : 1) : NULL;
@@ -862,23 +888,22 @@ tnt_status tnt__proto_encode_event(void **out, size_t *len, const tnt_event *ev)
     if ((m.has_error_declaration = ev->error_decl != NULL)) {
         m.error_declaration.has_declaration_time = ev->error_decl->declaration_time.set;
         m.error_declaration.declaration_time = ts_out(&ev->error_decl->declaration_time);
-        bind(tnt_v1_ErrorDeclaration_fields, &m.error_declaration, ev->error_decl, false);
+        bind(&tnt_v1_ErrorDeclaration_cb, &m.error_declaration, ev->error_decl, false);
     }
     if ((m.has_persistent_disposition = ev->has_pd))
-        bind(tnt_v1_PersistentDisposition_fields, &m.persistent_disposition, ev, false);
-    return encode(out, len, tnt_v1_Event_fields, &m, ev);
+        bind(&tnt_v1_PersistentDisposition_cb, &m.persistent_disposition, ev, false);
+    return encode(out, len, &tnt_v1_Event_cb, &m, ev);
 }
 
-static tnt_status decode(const pb_msgdesc_t *fields, void *msg, tnt__arena *a, void *dst, const void *data,
-                         size_t len)
+static tnt_status decode(const callbacks *cb, void *msg, tnt__arena *a, void *dst, const void *data, size_t len)
 {
     pbctx c = {a, 0, false};
     pbctx *saved = t_ctx;
     t_ctx = &c;
-    bind(fields, msg, dst, true);
+    bind(cb, msg, dst, true);
     const pb_byte_t *at = data;
     pb_istream_t is = {read_cb, &at, len, NULL};
-    bool ok = pb_decode(&is, fields, msg);
+    bool ok = pb_decode_ex(&is, cb->fields, msg, PB_DECODE_NOINIT); /* msg is zeroed: see sub_decode */
     t_ctx = saved;
     if (c.oom)
         return tnt__error(TNT_E_NOMEM, "out of memory");
@@ -893,9 +918,9 @@ tnt_status tnt__proto_decode_event(tnt_event *ev, const void *data, size_t len)
     tnt__errdecl *e = tnt__arena_zalloc(ev->arena, sizeof *e); /* used if the message has one */
     if (!e)
         return tnt__error(TNT_E_NOMEM, "out of memory");
-    bind(tnt_v1_ErrorDeclaration_fields, &m.error_declaration, e, true);
-    bind(tnt_v1_PersistentDisposition_fields, &m.persistent_disposition, ev, true);
-    tnt_status st = decode(tnt_v1_Event_fields, &m, ev->arena, ev, data, len);
+    bind(&tnt_v1_ErrorDeclaration_cb, &m.error_declaration, e, true);
+    bind(&tnt_v1_PersistentDisposition_cb, &m.persistent_disposition, ev, true);
+    tnt_status st = decode(&tnt_v1_Event_cb, &m, ev->arena, ev, data, len);
     if (st != TNT_OK)
         return st;
     if (m.has_error_declaration) {
@@ -921,7 +946,7 @@ tnt_status tnt__proto_decode_report(tnt__report *r, tnt__arena *a, const void *d
 {
     tnt_v1_Report m = tnt_v1_Report_init_zero;
     memset(r, 0, sizeof *r);
-    tnt_status st = decode(tnt_v1_Report_fields, &m, a, r, data, len);
+    tnt_status st = decode(&tnt_v1_Report_cb, &m, a, r, data, len);
     if (st != TNT_OK)
         return st;
     if ((m.has_timestamp && !ts_ok(&m.timestamp)) || (m.has_latitude && m.latitude - m.latitude != 0) ||
@@ -942,5 +967,5 @@ tnt_status tnt__proto_encode_report(void **out, size_t *len, const tnt__report *
     m.has_latitude = m.has_longitude = r->has_latlon;
     m.latitude = r->lat;
     m.longitude = r->lon;
-    return encode(out, len, tnt_v1_Report_fields, &m, r);
+    return encode(out, len, &tnt_v1_Report_cb, &m, r);
 }

@@ -95,6 +95,25 @@ char *tnt__arena_printf(tnt__arena *a, const char *fmt, ...)
     return p;
 }
 
+char *tnt__arena_item_path(tnt__arena *a, const char *base, size_t index)
+{
+    char digits[24];
+    size_t nd = 0, nb = strlen(base);
+    do
+        digits[nd++] = (char)('0' + index % 10);
+    while (index /= 10);
+    char *p = tnt__arena_alloc(a, nb + nd + 3);
+    if (!p)
+        return NULL;
+    char *o = (char *)memcpy(p, base, nb) + nb;
+    *o++ = '[';
+    while (nd)
+        *o++ = digits[--nd];
+    *o++ = ']';
+    *o = '\0';
+    return p;
+}
+
 void tnt__arena_reset(tnt__arena *a)
 {
     if (!a->head)

@@ -48,6 +48,8 @@ void *tnt__arena_zalloc(tnt__arena *a, size_t size);
 char *tnt__arena_strndup(tnt__arena *a, const char *s, size_t len);
 char *tnt__arena_strdup(tnt__arena *a, const char *s);
 char *tnt__arena_printf(tnt__arena *a, const char *fmt, ...) TNT__PRINTF(2, 3);
+/* "base[index]", the JSON path of a list item: one per event, so not printf. */
+char *tnt__arena_item_path(tnt__arena *a, const char *base, size_t index);
 void tnt__arena_reset(tnt__arena *a);    /* keeps the first chunk */
 void tnt__arena_destroy(tnt__arena *a);
 

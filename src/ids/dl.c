@@ -32,6 +32,13 @@ static const char *alpha_ai(const char *s, size_t n)
     return NULL;
 }
 
+/* An AI row's code (NUL-padded char[5]) as one number, to compare codes. */
+static uint32_t row_key(const char *c)
+{
+    return (uint32_t)(unsigned char)c[0] << 24 | (uint32_t)(unsigned char)c[1] << 16 |
+           (uint32_t)(unsigned char)c[2] << 8 | (uint32_t)(unsigned char)c[3];
+}
+
 /* The AI a path segment names (digits or a short name), or NULL. Path
  * AIs are keys and qualifiers: single AIs, never rows of a range. */
 static const tnt__ai *segment_ai(const char *s, size_t n)
@@ -41,7 +48,7 @@ static const tnt__ai *segment_ai(const char *s, size_t n)
         const char *code = alpha_ai(s, n);
         ai = code ? tnt__ai_find(code, strlen(code)) : NULL;
     }
-    return ai && !memcmp(ai->first, ai->last, sizeof ai->first) ? ai : NULL;
+    return ai && row_key(ai->first) == row_key(ai->last) ? ai : NULL;
 }
 
 /* RFC 3986 characters (plus the " that GS1's grammar allows raw). */
@@ -60,8 +67,8 @@ static int hexval(char c)
 
 /* Percent-decode s[0..n) into the AI list under code (spec: its row,
  * when the caller has looked it up already). */
-static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, const tnt__ai *spec, const char *s, size_t n,
-                               size_t src)
+static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, size_t cn, const tnt__ai *spec, const char *s,
+                               size_t n, size_t src)
 {
     char ex[48];
     char *dst = tnt__id_reserve(p, n);
@@ -86,7 +93,6 @@ static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, const tnt__ai *spe
         dst[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
         i += 3;
     }
-    size_t cn = strlen(code);
     return spec ? tnt__id_push(p, spec, code, cn, o, src) : tnt__id_add_reserved(p, code, cn, o, src);
 }
 
@@ -113,6 +119,7 @@ static void widen_gtin(tnt__idp *p, tnt__id_ai *a)
 typedef struct pair {
     const tnt__ai *ai;
     const char *code; /* AI digits */
+    size_t code_len;
     unsigned num;     /* the same as a number */
     const char *v;    /* raw value */
     size_t n, src;
@@ -141,7 +148,8 @@ static size_t find_key(tnt__idp *p, const char *s, size_t start, size_t end, pai
         const tnt__ai *ai = segment_ai(s + cs + 1, vs - cs - 1);
         if (!ai)
             break;
-        rev[np++] = (pair){ai, ai->first, tnt__ai_num(ai->first, strlen(ai->first)), s + vs + 1, e - vs - 1, vs + 1};
+        size_t cn = ai->first[2] ? ai->first[3] ? 4 : 3 : 2; /* codes have 2 to 4 digits */
+        rev[np++] = (pair){ai, ai->first, cn, tnt__ai_num(ai->first, cn), s + vs + 1, e - vs - 1, vs + 1};
         if (ai->flags & TNT__AI_DLKEY) {
             for (size_t i = 0; i < np; i++)
                 out[i] = rev[np - 1 - i];
@@ -171,7 +179,7 @@ static void parse_path(tnt__idp *p, const char *s, size_t start, size_t end)
                      ai ? ai->title : "");
         return;
     }
-    tnt__id_ai *a = add_decoded(p, key, pr[0].ai, pr[0].v, pr[0].n, pr[0].src);
+    tnt__id_ai *a = add_decoded(p, key, pr[0].code_len, pr[0].ai, pr[0].v, pr[0].n, pr[0].src);
     if (!a)
         return;
     a->role = TNT__ROLE_KEY;
@@ -192,7 +200,7 @@ static void parse_path(tnt__idp *p, const char *s, size_t start, size_t end)
             return;
         }
         prev = pos;
-        a = add_decoded(p, pr[i].code, pr[i].ai, pr[i].v, pr[i].n, pr[i].src);
+        a = add_decoded(p, pr[i].code, pr[i].code_len, pr[i].ai, pr[i].v, pr[i].n, pr[i].src);
         if (!a)
             return;
         a->role = TNT__ROLE_QUALIFIER;
@@ -228,7 +236,7 @@ static void parse_query(tnt__idp *p, const char *s, size_t start, size_t end)
                 char code[5] = {0};
                 memcpy(code, s + i, kn);
                 size_t vo = (size_t)(eq + 1 - s);
-                add_decoded(p, code, NULL, eq + 1, j - vo, vo);
+                add_decoded(p, code, kn, NULL, eq + 1, j - vo, vo);
             }
         }
         i = j + 1;

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/core.h"
 #include "tnt/ids.h"
@@ -258,7 +259,16 @@ typedef struct tnt__w {
 } tnt__w;
 
 void tnt__w_init(tnt__w *w, char *buf, size_t cap);
-void tnt__w_put(tnt__w *w, const char *s, size_t n);
+/* Inline: the formatters put a few bytes at a time. */
+static inline void tnt__w_put(tnt__w *w, const char *s, size_t n)
+{
+    if (w->over || n >= w->cap - w->len) {
+        w->over = true;
+        return;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
 void tnt__w_str(tnt__w *w, const char *s);
 /* Percent-encoding as the canonical form uses it: every byte except
  * letters, digits and - . _ ' ; = is written %XX (the EPCIS event-hash

@@ -64,16 +64,6 @@ void tnt__w_init(tnt__w *w, char *buf, size_t cap)
     w->over = cap == 0;
 }
 
-void tnt__w_put(tnt__w *w, const char *s, size_t n)
-{
-    if (w->over || n >= w->cap - w->len) {
-        w->over = true;
-        return;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-}
-
 void tnt__w_str(tnt__w *w, const char *s) { tnt__w_put(w, s, strlen(s)); }
 
 void tnt__w_pct(tnt__w *w, const char *s, size_t n)
@@ -143,7 +133,8 @@ tnt__id_ai *tnt__id_push(tnt__idp *p, const tnt__ai *spec, const char *code, siz
         return NULL;
     }
     tnt__id_ai *a = &p->ais[p->nais++];
-    memcpy(a->code, code, code_len);
+    for (size_t i = 0; i < code_len; i++) /* 2 to 4 digits: no call to memcpy */
+        a->code[i] = code[i];
     a->code[code_len] = '\0';
     a->num = (uint16_t)num;
     a->spec = spec;
@@ -461,9 +452,9 @@ static void resolve_gcp(tnt__idp *p, int gcp_length, const tnt_gcp_table *gcp)
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-static bool prefix_ci(const char *s, size_t n, const char *lit)
+/* Whether s[0..n) starts with the lower-case literal lit of length k, in any case. */
+static bool prefix_ci(const char *s, size_t n, const char *lit, size_t k)
 {
-    size_t k = strlen(lit);
     if (n < k)
         return false;
     if (!memcmp(s, lit, k))
@@ -488,12 +479,14 @@ static bool is_plain(const char *s, size_t n)
     return d == n || is_space(s[d]);
 }
 
+#define PREFIX_CI(s, n, lit) prefix_ci(s, n, lit, sizeof lit - 1)
+
 static void parse_form(tnt__idp *p, const char *s, size_t n)
 {
     char c = s[0];
-    if ((c == 'u' || c == 'U') && prefix_ci(s, n, "urn:")) {
+    if ((c == 'u' || c == 'U') && PREFIX_CI(s, n, "urn:")) {
         tnt__id_parse_urn(p, s, n);
-    } else if ((c == 'h' || c == 'H') && (prefix_ci(s, n, "https://") || prefix_ci(s, n, "http://"))) {
+    } else if ((c == 'h' || c == 'H') && (PREFIX_CI(s, n, "https://") || PREFIX_CI(s, n, "http://"))) {
         tnt__id_parse_dl(p, s, n);
     } else if (s[0] == '(') {
         tnt__id_parse_element_string(p, s, n);

@@ -58,7 +58,7 @@ static const scheme *scheme_by_name(const char *s, size_t n)
 {
     for (size_t i = 0; i < sizeof g_schemes / sizeof g_schemes[0]; i++) {
         const char *name = g_schemes[i].name;
-        if (n >= 2 && name[0] == s[0] && name[1] == s[1] && strlen(name) == n && !memcmp(name, s, n))
+        if (n >= 2 && name[0] == s[0] && name[1] == s[1] && strncmp(name, s, n) == 0 && name[n] == '\0')
             return &g_schemes[i];
     }
     return NULL;
@@ -393,18 +393,21 @@ static tnt_id_level level_of(const scheme *sc, tnt_id_form form)
 
 void tnt__id_parse_urn(tnt__idp *p, const char *s, size_t n)
 {
+#define KIND(prefix, form) {prefix, sizeof prefix - 1, form}
     static const struct {
         const char *prefix;
+        size_t len;
         tnt_id_form form;
     } kinds[] = {
-        {"urn:epc:id:", TNT_ID_FORM_EPC_URN},
-        {"urn:epc:class:", TNT_ID_FORM_EPC_CLASS},
-        {"urn:epc:idpat:", TNT_ID_FORM_EPC_PATTERN},
+        KIND("urn:epc:id:", TNT_ID_FORM_EPC_URN),
+        KIND("urn:epc:class:", TNT_ID_FORM_EPC_CLASS),
+        KIND("urn:epc:idpat:", TNT_ID_FORM_EPC_PATTERN),
     };
+#undef KIND
     char ex[48];
     size_t i = 0, pre = 0;
     for (; i < 3; i++) {
-        pre = strlen(kinds[i].prefix);
+        pre = kinds[i].len;
         if (n >= pre && prefix_ci(s, kinds[i].prefix, pre))
             break;
     }

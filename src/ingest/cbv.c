@@ -1,5 +1,6 @@
 /* CBV 2.0 vocabularies. The value lists are those of GS1's EPCIS 2.0 JSON
- * schema (EPCIS-JSON-Schema.json, definitions bizStep, disposition, ...). */
+ * schema (EPCIS-JSON-Schema.json, definitions bizStep, disposition, ...),
+ * each sorted in strcmp order: values are looked up by bisection. */
 #include <string.h>
 
 #include "ingest/cbv.h"
@@ -11,50 +12,51 @@ static const char *const bizsteps[] = {
     "creating_class_instance", "cycle_counting", "decommissioning", "departing", "destroying",
     "disassembling", "dispensing", "encoding", "entering_exiting", "holding", "inspecting",
     "installing", "killing", "loading", "other", "packing", "picking", "receiving", "removing",
-    "repackaging", "repairing", "replacing", "reserving", "retail_selling", "shipping",
-    "staging_outbound", "stock_taking", "stocking", "storing", "transporting", "unloading",
-    "unpacking", "void_shipping", "sensor_reporting", "sampling",
+    "repackaging", "repairing", "replacing", "reserving", "retail_selling", "sampling",
+    "sensor_reporting", "shipping", "staging_outbound", "stock_taking", "stocking", "storing",
+    "transporting", "unloading", "unpacking", "void_shipping",
 };
 static const char *const dispositions[] = {
-    "active", "container_closed", "damaged", "destroyed", "dispensed", "disposed", "encoded",
-    "expired", "in_progress", "in_transit", "inactive", "no_pedigree_match", "non_sellable_other",
-    "partially_dispensed", "recalled", "reserved", "retail_sold", "returned", "sellable_accessible",
-    "sellable_not_accessible", "stolen", "unknown", "available", "completeness_verified",
-    "completeness_inferred", "conformant", "container_open", "mismatch_instance", "mismatch_class",
-    "mismatch_quantity", "needs_replacement", "non_conformant", "unavailable",
+    "active", "available", "completeness_inferred", "completeness_verified", "conformant",
+    "container_closed", "container_open", "damaged", "destroyed", "dispensed", "disposed",
+    "encoded", "expired", "in_progress", "in_transit", "inactive", "mismatch_class",
+    "mismatch_instance", "mismatch_quantity", "needs_replacement", "no_pedigree_match",
+    "non_conformant", "non_sellable_other", "partially_dispensed", "recalled", "reserved",
+    "retail_sold", "returned", "sellable_accessible", "sellable_not_accessible", "stolen",
+    "unavailable", "unknown",
 };
 static const char *const btts[] = {
     "bol", "cert", "desadv", "inv", "pedigree", "po", "poc", "prodorder", "recadv", "rma",
     "testprd", "testres", "upevt",
 };
 static const char *const sdts[] = {
-    "owning_party", "possessing_party", "location",
+    "location", "owning_party", "possessing_party",
 };
 static const char *const ers[] = {
     "did_not_occur", "incorrect_data",
 };
 static const char *const measures[] = {
-    "AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate", "Acceleration", "Radioactivity",
-    "Altitude", "AmountOfSubstance", "AmountOfSubstancePerUnitVolume", "Angle",
-    "AngularAcceleration", "AngularMomentum", "AngularVelocity", "Area", "Capacitance",
-    "Conductance", "Conductivity", "Count", "Density", "Dimensionless", "DoseEquivalent",
-    "DoseEquivalentRate", "DynamicViscosity", "ElectricCharge", "ElectricCurrent",
-    "ElectricCurrentDensity", "ElectricFieldStrength", "Energy", "Exposure", "Force", "Frequency",
-    "Illuminance", "Inductance", "Irradiance", "KinematicViscosity", "Length", "LinearMomentum",
-    "Luminance", "LuminousFlux", "LuminousIntensity", "MagneticFlux", "MagneticFluxDensity",
+    "AbsoluteHumidity", "AbsorbedDose", "AbsorbedDoseRate", "Acceleration", "Altitude",
+    "AmountOfSubstance", "AmountOfSubstancePerUnitVolume", "Angle", "AngularAcceleration",
+    "AngularMomentum", "AngularVelocity", "Area", "Capacitance", "Conductance", "Conductivity",
+    "Count", "Density", "Dimensionless", "DoseEquivalent", "DoseEquivalentRate",
+    "DynamicViscosity", "ElectricCharge", "ElectricCurrent", "ElectricCurrentDensity",
+    "ElectricFieldStrength", "Energy", "Exposure", "Force", "Frequency", "Illuminance",
+    "Inductance", "Irradiance", "KinematicViscosity", "Length", "LinearMomentum", "Luminance",
+    "LuminousFlux", "LuminousIntensity", "MagneticFlux", "MagneticFluxDensity",
     "MagneticVectorPotential", "Mass", "MassConcentration", "MassFlowRate", "MassPerAreaTime",
     "MemoryCapacity", "MolalityOfSolute", "MolarEnergy", "MolarMass", "MolarVolume", "Power",
-    "Pressure", "RadiantFlux", "RadiantIntensity", "RelativeHumidity", "Resistance", "Resistivity",
-    "SolidAngle", "SpecificVolume", "Speed", "SurfaceDensity", "SurfaceTension", "Temperature",
-    "Time", "Torque", "Voltage", "Volume", "VolumeFlowRate", "VolumeFraction", "VolumetricFlux",
-    "Wavenumber",
+    "Pressure", "RadiantFlux", "RadiantIntensity", "Radioactivity", "RelativeHumidity",
+    "Resistance", "Resistivity", "SolidAngle", "SpecificVolume", "Speed", "SurfaceDensity",
+    "SurfaceTension", "Temperature", "Time", "Torque", "Voltage", "Volume", "VolumeFlowRate",
+    "VolumeFraction", "VolumetricFlux", "Wavenumber",
 };
 static const char *const alerts[] = {
     "ALARM_CONDITION", "ERROR_CONDITION",
 };
 static const char *const components[] = {
-    "x", "y", "z", "axial_distance", "azimuth", "height", "spherical_radius", "polar_angle",
-    "elevation_angle", "easting", "northing", "latitude", "longitude", "altitude",
+    "altitude", "axial_distance", "azimuth", "easting", "elevation_angle", "height", "latitude",
+    "longitude", "northing", "polar_angle", "spherical_radius", "x", "y", "z",
 };
 
 typedef struct vocab {
@@ -77,18 +79,34 @@ static const vocab vocabs[TNT__V_COUNT] = {
     [TNT__V_COMPONENT] = {"component", "https://ref.gs1.org/cbv/Comp-", "cbv:Comp-", "urn:epcglobal:cbv:comp:", components, N(components)},
 };
 
+/* The vocabulary's own spelling of name, or NULL. Most steps of the
+ * bisection are decided by the first character. */
 static const char *find(const vocab *v, const char *name)
 {
-    for (size_t i = 0; i < v->n; i++)
-        if (v->names[i][0] == name[0] && strcmp(v->names[i], name) == 0)
-            return v->names[i];
+    size_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *c = v->names[mid];
+        int d = (unsigned char)c[0] - (unsigned char)name[0];
+        if (d == 0 && (d = strcmp(c, name)) == 0)
+            return c;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
+/* What follows prefix in s, or NULL. Compared in place: most values differ
+ * from most prefixes at the first character. */
 static const char *after(const char *s, const char *prefix)
 {
-    size_t n = prefix ? strlen(prefix) : 0;
-    return n && strncmp(s, prefix, n) == 0 ? s + n : NULL;
+    if (!prefix)
+        return NULL;
+    while (*prefix && *s == *prefix)
+        s++, prefix++;
+    return *prefix ? NULL : s;
 }
 
 /* Namespaces reserved by the standard: anything else there is not a value. */
@@ -143,30 +161,51 @@ size_t tnt__cbv_web_uri(char *buf, size_t cap, int vocab_id, const char *bare)
 
 const char *tnt__cbv_name(int vocab_id) { return vocabs[vocab_id].name; }
 
+const char *const *tnt__cbv_values(int vocab_id, size_t *n)
+{
+    *n = vocabs[vocab_id].n;
+    return vocabs[vocab_id].names;
+}
+
 /* ---- RFC 3986 URI syntax: the EPCIS JSON schema's "format": "uri" ---- */
 
 static bool alpha(unsigned char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
 static bool digit(unsigned char c) { return c >= '0' && c <= '9'; }
 static bool hex(unsigned char c) { return digit(c) || ((c | 32) >= 'a' && (c | 32) <= 'f'); }
-static bool unreserved(unsigned char c) { return alpha(c) || digit(c) || (c && strchr("-._~", c)); }
-static bool sub_delim(unsigned char c) { return c && strchr("!$&'()*+,;=", c); }
 
-/* Length of one character of a class at p ('%' + two hex digits counts as
- * one), or 0. extra lists the class's characters beyond unreserved and
- * sub-delims. */
-static size_t uchar(const unsigned char *p, const char *extra)
-{
-    if (*p == '%')
-        return hex(p[1]) && hex(p[2]) ? 3 : 0;
-    return unreserved(*p) || sub_delim(*p) || (*p && strchr(extra, *p)) ? 1 : 0;
-}
+/* One table lookup per character, as URIs are checked for every value.
+ * Bit 1: unreserved and sub-delims; the rest are the characters each part
+ * of a URI adds to them ('%' is checked apart: it takes two hex digits). */
+enum { U_BASE = 1, U_COLON = 2, U_AT = 4, U_SLASH = 8, U_QMARK = 16 };
+enum {
+    HOST = U_BASE,                                /* reg-name */
+    USERINFO = U_BASE | U_COLON,
+    PATH = U_BASE | U_COLON | U_AT | U_SLASH,     /* pchar and '/' */
+    QUERY = PATH | U_QMARK                        /* query and fragment */
+};
+static const unsigned char uri_class[256] = {
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  1,  0,  0,  1,  0,  1,  1,  1,  1,  1,  1,  1,  1,  1,  8,
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  2,  1,  0,  1,  0, 16,
+     4,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  0,  0,  0,  0,  1,
+     0,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,
+     1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  0,  0,  0,  1,  0,
+};
 
-/* Skip a run of characters of one class; returns where it stops. */
-static const unsigned char *run(const unsigned char *p, const char *extra)
+/* Skip a run of characters of one class ('%' + two hex digits counts as
+ * one); returns where it stops. */
+static const unsigned char *run(const unsigned char *p, unsigned cls)
 {
-    for (size_t n; (n = uchar(p, extra)); p += n)
-        ;
-    return p;
+    for (;;) {
+        if (uri_class[*p] & cls)
+            p++;
+        else if (*p == '%' && hex(p[1]) && hex(p[2]))
+            p += 3;
+        else
+            return p;
+    }
 }
 
 /* dec-octet "." dec-octet "." dec-octet "." dec-octet, the whole of [p, end). */
@@ -230,7 +269,7 @@ static bool authority(const unsigned char *p, const unsigned char *end)
 {
     const unsigned char *at = memchr(p, '@', (size_t)(end - p));
     if (at) {
-        if (run(p, ":") != at)
+        if (run(p, USERINFO) != at)
             return false;
         p = at + 1;
     }
@@ -243,14 +282,14 @@ static bool authority(const unsigned char *p, const unsigned char *end)
             const unsigned char *h = ++a;
             while (a < close && hex(*a))
                 a++;
-            if (a == h || a >= close || *a++ != '.' || a == close || run(a, ":") != close)
+            if (a == h || a >= close || *a++ != '.' || a == close || run(a, USERINFO) != close)
                 return false;
         } else if (!ipv6(a, close)) {
             return false;
         }
         p = close + 1;
     } else {
-        p = run(p, "");
+        p = run(p, HOST);
     }
     if (p < end && *p == ':')
         for (p++; p < end && digit(*p); p++)
@@ -275,10 +314,10 @@ bool tnt__is_uri(const char *s)
             return false;
         p = end;
     }
-    p = run(p, ":@/");              /* path */
+    p = run(p, PATH);
     if (*p == '?')
-        p = run(p + 1, ":@/?");     /* query */
+        p = run(p + 1, QUERY);
     if (*p == '#')
-        p = run(p + 1, ":@/?");     /* fragment */
+        p = run(p + 1, QUERY); /* fragment */
     return *p == '\0';
 }

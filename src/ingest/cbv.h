@@ -33,6 +33,8 @@ bool tnt__cbv_json_form(int vocab, const char *value);
 size_t tnt__cbv_web_uri(char *buf, size_t cap, int vocab, const char *bare);
 /* Human name of a vocabulary ("bizStep"). */
 const char *tnt__cbv_name(int vocab);
+/* The bare names of a vocabulary, sorted (for tests). */
+const char *const *tnt__cbv_values(int vocab, size_t *n);
 
 /* An absolute URI by the grammar of RFC 3986 (ASCII only: an IRI is not a
  * URI), as the EPCIS JSON schema's "format": "uri" requires. */

@@ -17,16 +17,25 @@ typedef struct norm {
     bool oom;
 } norm;
 
+/* A GS1 identifier to its canonical form; anything else (or an invalid
+ * identifier, which validation reports) stays as it is. */
 static void id(norm *n, const char **s)
 {
-    if (!*s || !n->p->idp || tnt_id_parse(n->p->idp, *s, strlen(*s), n->p->ids) != TNT_OK)
-        return; /* not a GS1 identifier (or an invalid one, which validation reports) */
-    const char *canon = tnt_id_canonical(n->p->idp);
+    const tnt__pipeline *p = n->p;
+    if (!*s || !p->idp)
+        return;
+    const char *canon = NULL;
     char *urn = NULL;
-    if (n->p->epc_format == TNT_EPC_FORMAT_URN && tnt_id_epc_urn(&urn, n->p->idp) == TNT_OK)
-        canon = urn;
-    if (canon && strcmp(canon, *s) != 0) {
-        const char *copy = tnt__arena_strdup(n->ev->arena, canon);
+    bool in_arena = false;
+    if (p->epc_format != TNT_EPC_FORMAT_URN && tnt__idmemo_get(p->ids_seen, *s, &canon)) {
+        in_arena = true; /* validation parsed it */
+    } else if (tnt_id_parse(p->idp, *s, strlen(*s), p->ids) == TNT_OK) {
+        canon = tnt_id_canonical(p->idp);
+        if (p->epc_format == TNT_EPC_FORMAT_URN && tnt_id_epc_urn(&urn, p->idp) == TNT_OK)
+            canon = urn;
+    }
+    if (canon && canon != *s && strcmp(canon, *s) != 0) {
+        const char *copy = in_arena ? canon : tnt__arena_strdup(n->ev->arena, canon);
         if (copy)
             *s = copy;
         else
@@ -73,8 +82,7 @@ static void report(norm *n, tnt__sreport *r)
     if (!r->type || !r->uom)
         return;
     const tnt__unit *u = tnt__unit_find(r->uom);
-    const char *canon = tnt__unit_canonical(r->type);
-    if (!u || !canon || strcmp(u->measure, r->type) != 0 || strcmp(u->code, canon) == 0)
+    if (!u || strcmp(u->measure, r->type) != 0 || strcmp(u->code, u->canon) == 0)
         return;
     double v[TNT__SR_NUMS];
     for (int i = 0; i < TNT__SR_NUMS; i++) {
@@ -87,7 +95,7 @@ static void report(norm *n, tnt__sreport *r)
             return; /* past a double in the canonical unit (1e307 t in kg): kept as sent */
     }
     memcpy(r->num, v, sizeof v);
-    r->uom = canon;
+    r->uom = u->canon;
 }
 
 bool tnt__normalize(tnt_event *ev, const tnt__pipeline *p)
@@ -134,6 +142,7 @@ bool tnt__pipeline_run(tnt_event *ev, const tnt__pipeline *p)
 {
     /* The hash is the event's identity as its sender wrote it: computed before
      * normalisation changes units (it canonicalises identifiers itself). */
+    tnt__idmemo_clear(p->ids_seen);
     if ((p->flags & TNT_READ_VALIDATE) && !tnt__validate(ev, p))
         return false;
     if ((p->flags & TNT_READ_HASH) && ev->type != TNT_EVENT_UNKNOWN && !tnt__hash(ev, p))

@@ -51,6 +51,7 @@ struct tnt_reader {
     pbframe frame;
     tnt__arena pb_arena;        /* the current protobuf event */
     tnt__arena scratch;         /* the pipeline's working memory */
+    tnt__idmemo ids_seen;       /* the current event's identifiers */
     const char *ignore[32];     /* the document's ignoreFields */
     size_t header_members;      /* header size when ignore was read */
 
@@ -98,7 +99,7 @@ tnt_status tnt_reader_new(tnt_reader **out, const tnt_reader_options *opts)
         return tnt__error(TNT_E_NOMEM, "out of memory");
     r->opts = o;
     r->pipe = (tnt__pipeline){o.flags, o.future_skew_ms, o.now_ms, o.epc_format, o.id_options, NULL,
-                              &r->scratch, NULL, 0};
+                              &r->scratch, NULL, 0, NULL, &r->ids_seen};
     tnt__jlimits lim = {o.max_event_bytes, o.max_depth, o.max_string_bytes, o.max_list_items, false};
     r->js = tnt__jstream_new(&lim);
     if (!r->js || tnt_id_new(&r->pipe.idp) != TNT_OK) {
@@ -106,6 +107,8 @@ tnt_status tnt_reader_new(tnt_reader **out, const tnt_reader_options *opts)
         tnt__free(r);
         return tnt__error(TNT_E_NOMEM, "out of memory");
     }
+    if (o.flags & TNT_READ_HASH)
+        r->pipe.sha = tnt__sha256_new(); /* without it, each hash sets up its own */
     tnt__arena_init(&r->ctx_arena, 0);
     tnt__arena_init(&r->pb_arena, 0);
     tnt__arena_init(&r->scratch, 0);
@@ -160,6 +163,7 @@ void tnt_reader_free(tnt_reader *r)
     tnt_reader_reset(r);
     tnt__jstream_free(r->js);
     tnt_id_free(r->pipe.idp);
+    tnt__sha256_free(r->pipe.sha);
     tnt__free(r->held);
     tnt__arena_destroy(&r->ctx_arena);
     tnt__arena_destroy(&r->pb_arena);
@@ -539,8 +543,8 @@ static tnt_status pb_event(tnt_reader *r, const uint8_t *data, size_t len, uint3
         return fail(r, TNT_E_NOMEM, "out of memory");
     bool is_event = field == TNT__PB_BATCH_EVENTS;
     ev->index = r->index;
-    ev->source_path = tnt__arena_printf(&r->pb_arena, "$.%s[%zu]", is_event ? "events" : "reports",
-                                        r->pb_count[is_event ? 0 : 1]++);
+    ev->source_path = tnt__arena_item_path(&r->pb_arena, is_event ? "$.events" : "$.reports",
+                                           r->pb_count[is_event ? 0 : 1]++);
     bool ok = ev->source_path != NULL;
     if (ok && too_big) {
         ok = tnt__event_diag(ev, "TOO_BIG", ev->source_path, "message larger than %zu bytes", r->opts.max_event_bytes);

@@ -68,12 +68,26 @@ static bool gs1_form(const char *s)
     return strncmp(s, "urn:epc:", 8) == 0 || strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
 }
 
+/* Remember what s parsed to, for the hash and normalisation: its
+ * canonical form, or NULL when the parse failed. */
+static void remember(val *v, const char *s, bool ok)
+{
+    const char *canon = ok ? tnt_id_canonical(v->id) : NULL;
+    if (canon && strcmp(canon, s) == 0)
+        canon = s;
+    else if (canon && !(canon = tnt__arena_strdup(v->ev->arena, canon)))
+        v->oom = true;
+    if (!tnt__idmemo_put(v->p->ids_seen, v->ev->arena, s, canon))
+        v->oom = true;
+}
+
 /* A URI that is a GS1 identifier must be a valid one, at the expected level. */
 static void identifier(val *v, const char *s, const tnt__path *path, bool want_class)
 {
     if (!uri(v, s, path) || !gs1_form(s) || !v->id)
         return;
     tnt_status st = tnt_id_parse(v->id, s, strlen(s), v->p->ids);
+    remember(v, s, st == TNT_OK);
     if (st != TNT_OK) {
         const char *code = "", *msg = tnt_error_last();
         tnt_id_error_at(&code, &msg, v->id, 0);
@@ -266,7 +280,7 @@ static void sreport(val *v, const tnt__sreport *r, const tnt__path *rp)
         const tnt__unit *u = tnt__unit_find(r->uom);
         if (!tnt__unit_syntax(r->uom))
             err(v, "FORMAT", KEY(rp, "uom"), "'%.20s' is not a UN/CEFACT unit code (2-3 letters or digits)", r->uom);
-        else if (u && bare && tnt__unit_canonical(bare) && strcmp(u->measure, bare) != 0)
+        else if (u && bare && strcmp(u->measure, bare) != 0 && tnt__unit_canonical(bare))
             err(v, "UNIT", KEY(rp, "uom"), "'%s' measures %s, not %s", r->uom, u->measure, bare);
     }
     if (r->has_num && !r->uom && bare && tnt__unit_canonical(bare) && strcmp(bare, "Dimensionless") != 0)

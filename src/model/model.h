@@ -26,6 +26,7 @@ enum {
 typedef struct tnt__node tnt__node;
 struct tnt__node {
     uint8_t kind;
+    uint8_t key_id;     /* the key's tnt__epcis_key id when the JSON reader knew it, else 0 */
     uint32_t count;     /* number of children */
     const char *key;    /* member name as written; NULL for array items */
     const char *ns;     /* namespace IRI of a prefixed key, NULL if none/unknown */
@@ -256,8 +257,9 @@ bool tnt__event_add_prefix(tnt_event *ev, const char *prefix, const char *iri);
  * beyond milliseconds are rounded half to even on the microsecond count,
  * as the GS1 event hash's reference implementation does. */
 bool tnt__time_parse(tnt__time *t, const char *s);
-/* Format as 2020-03-04T10:00:30.000Z (utc) or with the stored offset. buf >= 32. */
-void tnt__time_format(char *buf, const tnt__time *t, bool utc);
+/* Format as 2020-03-04T10:00:30.000Z (utc) or with the stored offset. buf >= 32.
+ * Returns the length. */
+size_t tnt__time_format(char *buf, const tnt__time *t, bool utc);
 /* Parse an offset "+hh:mm" / "-hh:mm" / "Z" into minutes. */
 bool tnt__offset_parse(int16_t *minutes, const char *s);
 

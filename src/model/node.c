@@ -9,6 +9,7 @@ tnt__node *tnt__node_new(tnt__arena *a, uint8_t kind, const char *key, const cha
     if (!n)
         return NULL;
     n->kind = kind;
+    n->key_id = 0;
     n->count = 0;
     n->key = key;
     n->ns = NULL;
@@ -46,6 +47,7 @@ tnt__node *tnt__node_copy(tnt__arena *a, const tnt__node *n)
                                  n->str ? tnt__arena_strdup(a, n->str) : NULL);
     if (!c || (n->key && !c->key) || (n->str && !c->str))
         return NULL;
+    c->key_id = n->key_id;
     if (n->ns && !(c->ns = tnt__arena_strdup(a, n->ns)))
         return NULL;
     for (const tnt__node *k = n->child; k; k = k->next) {
@@ -62,7 +64,25 @@ bool tnt__utf8_valid(const char *s, size_t n, bool allow_nul)
     static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        /* Most text is ASCII: eight bytes at a time while none has its high
+         * bit set (or is 0, when U+0000 is refused). */
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            uint64_t zero = allow_nul ? 0 : (w - 0x0101010101010101u) & ~w;
+            if ((w | zero) & 0x8080808080808080u)
+                break;
+            i += 8;
+        }
+        if (i == n)
+            break;
         unsigned c = p[i];
+        if (c < 0x80) { /* the ASCII tail of the text */
+            if (c == 0 && !allow_nul)
+                return false;
+            i++;
+            continue;
+        }
         size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
         if ((c == 0 && !allow_nul) || len == 0 || n - i < len)
             return false;

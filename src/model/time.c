@@ -105,26 +105,57 @@ bool tnt__time_parse(tnt__time *t, const char *s)
     return true;
 }
 
-void tnt__time_format(char *buf, const tnt__time *t, bool utc)
+/* Two digits of v (0..99). */
+static char *put2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+size_t tnt__time_format(char *buf, const tnt__time *t, bool utc)
 {
     if (t->ms < TNT__TIME_MIN_MS || t->ms > TNT__TIME_MAX_MS || t->off < -TNT__OFFSET_MAX ||
-        t->off > TNT__OFFSET_MAX) {
-        snprintf(buf, 32, "%s", "invalid"); /* no parser or decoder makes one */
-        return;
-    }
+        t->off > TNT__OFFSET_MAX)
+        return (size_t)(stpcpy(buf, "invalid") - buf); /* no parser or decoder makes one */
     int off = utc ? 0 : t->off;
     int64_t ms = t->ms + (int64_t)off * 60000;
     int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-    int64_t rem = ms - days * 86400000;
+    unsigned rem = (unsigned)(ms - days * 86400000);
     int y;
     unsigned mo, d;
     civil_from_days(days, &y, &mo, &d);
-    int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), sec = (int)(rem / 1000 % 60), milli = (int)(rem % 1000);
-    int n = snprintf(buf, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03d", y, mo, d, h, mi, sec, milli);
-    if (utc || off == 0)
-        snprintf(buf + n, 32 - (size_t)n, "Z");
-    else
-        snprintf(buf + n, 32 - (size_t)n, "%c%02d:%02d", off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
+    /* Written digit by digit: times are formatted for every event hash. The
+     * year is 0 to 10000 (an offset may move a time past either end). */
+    char *p = buf;
+    if (y >= 10000)
+        *p++ = (char)('0' + y / 10000);
+    p = put2(p, (unsigned)y / 100 % 100);
+    p = put2(p, (unsigned)y % 100);
+    *p++ = '-';
+    p = put2(p, mo);
+    *p++ = '-';
+    p = put2(p, d);
+    *p++ = 'T';
+    p = put2(p, rem / 3600000);
+    *p++ = ':';
+    p = put2(p, rem / 60000 % 60);
+    *p++ = ':';
+    p = put2(p, rem / 1000 % 60);
+    *p++ = '.';
+    *p++ = (char)('0' + rem % 1000 / 100);
+    p = put2(p, rem % 100);
+    if (utc || off == 0) {
+        *p++ = 'Z';
+    } else {
+        unsigned a = (unsigned)abs(off);
+        *p++ = off < 0 ? '-' : '+';
+        p = put2(p, a / 60);
+        *p++ = ':';
+        p = put2(p, a % 60);
+    }
+    *p = '\0';
+    return (size_t)(p - buf);
 }
 
 static _Atomic(locale_t) g_c_numeric; /* made once, kept for the life of the process */
@@ -172,10 +203,41 @@ void tnt__num_format(char *buf, size_t cap, double v)
     tnt__c_numeric_end(old);
 }
 
+/* -?digits[.digits] with at most 15 digits: the integer m of its digits and
+ * 10^k for its k decimals are exact doubles, so m / 10^k is the one correct
+ * rounding strtod gives, without strtod (and the locale switch) for the
+ * readings of every event. False for any other text. */
+static bool num_parse_simple(double *out, const char *s)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                   1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    bool neg = *s == '-';
+    const char *p = s + neg;
+    uint64_t m = 0;
+    int digits = 0, decimals = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        m = m * 10 + (uint64_t)(*p - '0');
+    if (!digits)
+        return false;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++, decimals++)
+            m = m * 10 + (uint64_t)(*p - '0');
+        if (!decimals)
+            return false;
+    }
+    if (*p || digits > 15)
+        return false;
+    double v = (double)m / pow10[decimals];
+    *out = neg ? -v : v;
+    return true;
+}
+
 bool tnt__num_parse(double *out, const char *s)
 {
     if (!s || !*s)
         return false;
+    if (num_parse_simple(out, s))
+        return true;
     char *end;
     errno = 0;
     locale_t old = tnt__c_numeric_begin();

@@ -144,6 +144,52 @@ static void test_unit_of_measure(void **state)
                   "FORMAT $.quantityList[0].uom\n");
 }
 
+/* Each vocabulary is sorted for bisection, and every bare name, its CURIE
+ * and its Web URI are found as the name itself. */
+static void test_vocabulary_tables(void **state)
+{
+    (void)state;
+    for (int voc = 0; voc < TNT__V_COUNT; voc++) {
+        size_t n;
+        const char *const *names = tnt__cbv_values(voc, &n);
+        for (size_t i = 0; i < n; i++) {
+            const char *bare = NULL;
+            char uri[160];
+            if (i)
+                assert_true(strcmp(names[i - 1], names[i]) < 0);
+            assert_int_equal(tnt__cbv_lookup(voc, names[i], &bare), TNT__CBV_STANDARD);
+            assert_ptr_equal(bare, names[i]);
+            assert_true(tnt__cbv_web_uri(uri, sizeof uri, voc, names[i]) > 0);
+            assert_int_equal(tnt__cbv_lookup(voc, uri, &bare), TNT__CBV_STANDARD);
+            assert_ptr_equal(bare, names[i]);
+        }
+        const char *bare = NULL;
+        assert_int_not_equal(tnt__cbv_lookup(voc, "zzz_not_a_value", &bare), TNT__CBV_STANDARD);
+        assert_int_not_equal(tnt__cbv_lookup(voc, "AAA", &bare), TNT__CBV_STANDARD);
+    }
+}
+
+/* The unit table is sorted for bisection, and each row names a canonical
+ * unit of its own measurement type with factor 1 and offset 0. */
+static void test_unit_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < tnt__unit_count(); i++) {
+        const tnt__unit *u = tnt__unit_row(i), *c = tnt__unit_find(u->canon);
+        if (i)
+            assert_true(strcmp(tnt__unit_row(i - 1)->code, u->code) < 0);
+        assert_ptr_equal(tnt__unit_find(u->code), u);
+        assert_non_null(c);
+        assert_string_equal(c->measure, u->measure);
+        assert_string_equal(c->canon, c->code);
+        assert_true(c->factor == 1 && c->offset == 0);
+        assert_string_equal(tnt__unit_canonical(u->measure), u->canon);
+    }
+    assert_null(tnt__unit_find("XYZ"));
+    assert_null(tnt__unit_find("0"));
+    assert_null(tnt__unit_canonical("Bogus"));
+}
+
 /* ---- the event's members ---- */
 
 /* Extension members are named by a URI; @context only on the event itself. */
@@ -354,6 +400,8 @@ int main(void)
         cmocka_unit_test(test_malformed_time_once),
         cmocka_unit_test(test_future_event_time),
         cmocka_unit_test(test_hex_binary),
+        cmocka_unit_test(test_unit_table),
+        cmocka_unit_test(test_vocabulary_tables),
         cmocka_unit_test(test_sensor_ranges),
         cmocka_unit_test(test_sensor_report_required),
     };
