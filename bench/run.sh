@@ -46,6 +46,17 @@ run reference bench/bench_reference.sh
 run ids "$build/bench/bench_ids"
 run engine "$build/bench/bench_engine" ${TNT_BENCH_ENGINE_EVENTS:-}
 [ -x "$build/bench/bench_storage" ] && run storage "$build/bench/bench_storage"
+[ -x "$build/bench/bench_auth" ] && run auth "$build/bench/bench_auth"
+if [ -f "$build/stage/lib/pkgconfig/libtnt.pc" ]; then
+  run server env TNT_PREFIX="$build/stage" bench/bench_server.sh
+else
+  echo "=== server: skipped, no installed library in $build/stage (scripts/test.sh installs it there)"
+fi
+if python3 -c 'import tnt' 2>/dev/null; then
+  run python python3 bench/bench_python.py
+else
+  echo "=== python: skipped, the tnt package is not installed (pip install ./bindings/python)"
+fi
 
 echo "=== summary ($(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-58s | %-52s | %s\n' "measure" "figure" "target"

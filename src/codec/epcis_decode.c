@@ -187,7 +187,7 @@ static const tnt__prefix defaults[] = {
 static const char *find_prefix(const tnt__prefix *v, size_t n, const char *p, size_t len)
 {
     for (size_t i = n; i-- > 0;) /* later declarations win */
-        if (strncmp(v[i].prefix, p, len) == 0 && v[i].prefix[len] == '\0')
+        if (tnt__streq_n(v[i].prefix, p, len))
             return v[i].iri;
     return NULL;
 }

@@ -80,4 +80,11 @@ static inline bool tnt__streq(const char *a, const char *b)
     return a == b || (a && b && __builtin_strcmp(a, b) == 0);
 }
 
+/* Is the NUL-terminated z exactly the n bytes at s? s need not be terminated
+ * and may hold NUL bytes. */
+static inline bool tnt__streq_n(const char *z, const char *s, size_t n)
+{
+    return __builtin_strnlen(z, n + 1) == n && __builtin_memcmp(z, s, n) == 0;
+}
+
 #endif /* TNT_CORE_H */

@@ -58,7 +58,7 @@ static const scheme *scheme_by_name(const char *s, size_t n)
 {
     for (size_t i = 0; i < sizeof g_schemes / sizeof g_schemes[0]; i++) {
         const char *name = g_schemes[i].name;
-        if (n >= 2 && name[0] == s[0] && name[1] == s[1] && strncmp(name, s, n) == 0 && name[n] == '\0')
+        if (n >= 2 && name[0] == s[0] && name[1] == s[1] && tnt__streq_n(name, s, n))
             return &g_schemes[i];
     }
     return NULL;

@@ -433,7 +433,7 @@ static str canon(H *h, str s)
 static const char *declared(const H *h, const char *s, size_t len)
 {
     for (uint32_t i = h->ev->n_prefixes; i-- > 0;)
-        if (strncmp(h->ev->prefixes[i].prefix, s, len) == 0 && h->ev->prefixes[i].prefix[len] == '\0')
+        if (tnt__streq_n(h->ev->prefixes[i].prefix, s, len))
             return h->ev->prefixes[i].iri;
     return NULL;
 }

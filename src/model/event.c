@@ -305,7 +305,7 @@ static tnt_status walk(const tnt__node **out, const tnt__node *n, const char *pa
         const tnt__node *c = NULL;
         if (n->kind == TNT__N_OBJECT)
             for (c = n->child; c; c = c->next)
-                if (strncmp(c->key, p, len) == 0 && c->key[len] == '\0')
+                if (tnt__streq_n(c->key, p, len))
                     break;
         if (!c)
             return path_error(TNT_E_NOTFOUND, path, p, "no such member");

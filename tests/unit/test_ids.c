@@ -605,6 +605,12 @@ static void test_limits(void **state)
     assert_int_equal(tnt__id_canonical(out, sizeof out, s, huge), 0);
     free(s);
 
+    /* NUL bytes inside the given length: a scheme name followed by NULs is
+     * not that scheme (and nothing past the name is read). */
+    static const char nul[] = "urn:epc:idpat:itip\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0:40123/5.01";
+    assert_int_equal(tnt_id_parse(g_id, nul, sizeof nul - 1, NULL), TNT_E_INVALID);
+    assert_int_equal(tnt_id_parse(g_id, "urn:epc:id:sgtin\0.0614141.812345.6789", 38, NULL), TNT_E_INVALID);
+
     /* NULL arguments. */
     assert_int_equal(tnt_id_parse(g_id, NULL, 0, NULL), TNT_E_INVALID);
     assert_string_equal(first_error(), "ID_EMPTY");
