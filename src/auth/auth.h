@@ -64,6 +64,12 @@ typedef struct tnt__product {
 typedef struct tnt__auth_cache tnt__auth_cache;
 tnt__auth_cache *tnt__auth_cache_new(void);
 void tnt__auth_cache_free(tnt__auth_cache *c);
+/* tnt__auth_verify() that remembers the signatures it found valid (by a
+ * digest of key, signature and message), so that a code verified again does
+ * not pay for Ed25519 again. Only the cryptography is remembered: key
+ * windows and revocations are judged on every call. */
+bool tnt__auth_verify_cached(tnt__auth_cache *c, const uint8_t sig[64], const uint8_t *msg, size_t len,
+                             const uint8_t pk[32]);
 
 /* Copies of master records (false on a store error; unknown keys give known = false). */
 bool tnt__master_location(tnt_engine *e, const char *location_uri, tnt__loc *out);

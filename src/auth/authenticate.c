@@ -641,7 +641,7 @@ static void check_signature(ctx *c, const tnt__idp *p, const char *sig_b64, int6
     bool any = false, in_window = false;
     for (size_t i = 0; i < v->brand.nkeys && !in_window; i++) {
         const tnt__brand_key *k = &v->brand.keys[i];
-        if (!mlen || !tnt__auth_verify(sig, (const uint8_t *)msg, mlen, k->pk))
+        if (!mlen || !tnt__auth_verify_cached(c->e->auth_cache, sig, (const uint8_t *)msg, mlen, k->pk))
             continue;
         any = true;
         in_window = (!k->valid_from || ref_ms >= k->valid_from) && (!k->valid_until || ref_ms <= k->valid_until) &&

@@ -3,6 +3,7 @@
  * (valid while the product's chain is unchanged, for a bounded time). */
 #include <math.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #define MASTER_SLOTS 4096u
 #define VIEW_SLOTS 8192u
+#define SIG_SLOTS 16384u /* 512 KiB of digests of valid signatures */
 
 typedef struct mslot {
     char key[40]; /* "<kind>:<key>"; "" when empty */
@@ -28,6 +30,8 @@ struct tnt__auth_cache {
     mslot *master;
     pthread_mutex_t vlock;
     tnt__view **views;
+    pthread_mutex_t slock;
+    uint8_t (*sigs)[32];
 };
 
 tnt__auth_cache *tnt__auth_cache_new(void)
@@ -37,14 +41,17 @@ tnt__auth_cache *tnt__auth_cache_new(void)
         return NULL;
     c->master = tnt__calloc(MASTER_SLOTS, sizeof *c->master);
     c->views = tnt__calloc(VIEW_SLOTS, sizeof *c->views);
-    if (!c->master || !c->views) {
+    c->sigs = tnt__calloc(SIG_SLOTS, sizeof *c->sigs);
+    if (!c->master || !c->views || !c->sigs) {
         tnt__free(c->master);
         tnt__free(c->views);
+        tnt__free(c->sigs);
         tnt__free(c);
         return NULL;
     }
     pthread_rwlock_init(&c->mlock, NULL);
     pthread_mutex_init(&c->vlock, NULL);
+    pthread_mutex_init(&c->slock, NULL);
     return c;
 }
 
@@ -56,8 +63,10 @@ void tnt__auth_cache_free(tnt__auth_cache *c)
         tnt__view_release(c->views[i]);
     pthread_rwlock_destroy(&c->mlock);
     pthread_mutex_destroy(&c->vlock);
+    pthread_mutex_destroy(&c->slock);
     tnt__free(c->master);
     tnt__free(c->views);
+    tnt__free(c->sigs);
     tnt__free(c);
 }
 
@@ -67,6 +76,35 @@ static uint32_t fnv(const char *s)
     for (; *s; s++)
         h = (h ^ (uint8_t)*s) * 16777619u;
     return h;
+}
+
+/* ---- valid signatures ---- */
+
+bool tnt__auth_verify_cached(tnt__auth_cache *c, const uint8_t sig[64], const uint8_t *msg, size_t len,
+                             const uint8_t pk[32])
+{
+    if (!c || !tnt__sodium_ready())
+        return tnt__auth_verify(sig, msg, len, pk);
+    /* BLAKE2b-256 of key || signature || message: equal digests, equal inputs */
+    uint8_t d[32];
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, sizeof d);
+    crypto_generichash_update(&h, pk, 32);
+    crypto_generichash_update(&h, sig, 64);
+    crypto_generichash_update(&h, msg, len);
+    crypto_generichash_final(&h, d, sizeof d);
+    uint32_t slot = ((uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16) % SIG_SLOTS;
+    pthread_mutex_lock(&c->slock);
+    bool known = memcmp(c->sigs[slot], d, sizeof d) == 0;
+    pthread_mutex_unlock(&c->slock);
+    if (known)
+        return true;
+    if (!tnt__auth_verify(sig, msg, len, pk))
+        return false; /* invalid ones are not kept: they cannot evict valid ones */
+    pthread_mutex_lock(&c->slock);
+    memcpy(c->sigs[slot], d, sizeof d);
+    pthread_mutex_unlock(&c->slock);
+    return true;
 }
 
 /* ---- master records ---- */

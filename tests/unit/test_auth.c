@@ -241,6 +241,15 @@ static void test_signed_codes(void **state)
     char *lot = strstr(alt, "/10/L1");
     lot[5] = '7';
     assert_int_equal(verdict_of(alt, &s, "SIG_INVALID"), TNT_VERDICT_COUNTERFEIT);
+    /* verified again (the valid signature is remembered): still valid; one
+     * character of the signature changed: not */
+    assert_int_equal(verdict_of(dl, &s, "SIG_VALID"), TNT_VERDICT_GENUINE);
+    char *flip = strdup(dl);
+    char *sc = strstr(flip, "8030=") + 5 + 10;
+    *sc = *sc == 'A' ? 'B' : 'A';
+    assert_int_equal(verdict_of(flip, &s, "SIG_INVALID"), TNT_VERDICT_COUNTERFEIT);
+    assert_int_equal(verdict_of(dl, &s, "SIG_VALID"), TNT_VERDICT_GENUINE);
+    free(flip);
     /* signed by someone else */
     char *pub2, *sec2, *dl2 = NULL;
     tnt_keygen(&pub2, &sec2);
