@@ -316,9 +316,9 @@ TNT_EXTERN tnt_status tnt_query_init(tnt_query *query, unsigned int version);
  * Events matching a query, one page, read with the tnt_history_* accessors
  * (tnt_history_json() gives {"id":null,...}). With MATCH_epc or MATCH_anyEPC
  * the histories of those identifiers are read (archived events included),
- * in (eventTime, hash) order; without, the event log is scanned partition
- * by partition, in capture order, and events already moved to the cold
- * archive are not seen.
+ * in (eventTime, hash) order; without, each partition's archived segments
+ * and then its event log are scanned, in capture order (events past the
+ * retention are gone).
  * @param[out] out caller owns; free with tnt_history_free()
  * @return TNT_OK (possibly no events); TNT_E_INVALID (a malformed value or page token, named in the message)
  * Thread-safety: safe. @since 1.0

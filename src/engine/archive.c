@@ -379,6 +379,17 @@ static tnt_status archive_partition(tnt_engine *e, int p, int64_t cutoff, size_t
             tnt__arena_destroy(&r.a);
             r_events = r.events;
         }
+        /* where the archived prefix ends, kept after its segments expire:
+         * a log that keeps records longer (its active file, Kafka's retention)
+         * must not bring expired events back */
+        if (st == TNT_OK) {
+            char mark[64], end[24];
+            snprintf(mark, sizeof mark, "mark/%04d/%020" PRId64, p, s.end);
+            int n = snprintf(end, sizeof end, "%" PRId64, s.end);
+            st = e->archive->methods->put(e->archive, mark, end, (size_t)n);
+            if (st == TNT_E_EXISTS)
+                st = TNT_OK;
+        }
         if (st == TNT_OK)
             st = e->log->methods->truncate_before(e->log, p, s.end);
         if (st == TNT_OK)
@@ -624,8 +635,62 @@ static int64_t segment_newest(const char *key)
     return dash ? strtoll(dash + 1, NULL, 10) : INT64_MAX;
 }
 
-/* The end offset of what a partition has archived: the log goes on from there. */
+/* The end offset of what a partition has archived (its segments, and the
+ * marks that outlive them): the log goes on from there. */
 static tnt_status archived_end(tnt_engine *e, int p, int64_t *end)
+{
+    *end = 0;
+    tnt_status st = TNT_OK;
+    for (int pass = 0; pass < 2 && st == TNT_OK; pass++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, pass ? "mark/%04d/" : "log/%04d/", p);
+        seglist l = {NULL, 0, 0, TNT_OK};
+        st = e->archive->methods->list(e->archive, prefix, list_one, &l);
+        if (st == TNT_OK)
+            st = l.st;
+        for (size_t i = 0; st == TNT_OK && i < l.n; i++) {
+            const char *name = l.keys[i] + strlen(prefix), *dash = strchr(name, '-');
+            int64_t v = pass ? strtoll(name, NULL, 10) : dash ? strtoll(dash + 1, NULL, 10) : 0;
+            if (v > *end)
+                *end = v;
+        }
+        seglist_free(&l);
+    }
+    return st;
+}
+
+/* ---- reading the archived log, for queries ---- */
+
+typedef struct aread {
+    int p;
+    int64_t from;
+    tnt_log_read_fn fn;
+    void *ud;
+    bool stopped;
+} aread;
+
+static tnt_status aread_record(void *ud, int64_t offset, const void *rec, size_t len, uint32_t item)
+{
+    (void)item;
+    aread *r = ud;
+    if (offset < r->from)
+        return TNT_OK;
+    if (r->fn(r->ud, r->p, offset, 0, NULL, 0, rec, len) != 0) {
+        r->stopped = true;
+        return TNT_AGAIN; /* stop the walk; not an error */
+    }
+    return TNT_OK;
+}
+
+static tnt_status aread_frame(void *ud, uint64_t off, const uint8_t *z, size_t zlen, uint32_t unused,
+                              const void *plain, size_t plen)
+{
+    (void)off, (void)z, (void)zlen, (void)unused;
+    return each_record(plain, plen, aread_record, ud);
+}
+
+tnt_status tnt__archive_read(tnt_engine *e, int p, int64_t from, tnt_log_read_fn fn, void *ud, int64_t *end_out,
+                             bool *stopped)
 {
     char prefix[32];
     snprintf(prefix, sizeof prefix, "log/%04d/", p);
@@ -633,14 +698,26 @@ static tnt_status archived_end(tnt_engine *e, int p, int64_t *end)
     tnt_status st = e->archive->methods->list(e->archive, prefix, list_one, &l);
     if (st == TNT_OK)
         st = l.st;
-    *end = 0;
-    for (size_t i = 0; st == TNT_OK && i < l.n; i++) {
-        const char *dash = strchr(l.keys[i] + strlen(prefix), '-');
-        int64_t v = dash ? strtoll(dash + 1, NULL, 10) : 0;
-        if (v > *end)
-            *end = v;
+    aread r = {p, from, fn, ud, false};
+    if (st == TNT_OK)
+        st = archived_end(e, p, end_out);
+    for (size_t i = 0; st == TNT_OK && i < l.n && !r.stopped; i++) {
+        /* log/pppp/<first>-<end>-<newest>.zst: skip what ends before `from` */
+        const char *first = l.keys[i] + strlen(prefix), *dash = strchr(first, '-');
+        int64_t end = dash ? strtoll(dash + 1, NULL, 10) : 0;
+        if (dash && end <= from)
+            continue;
+        void *data = NULL;
+        size_t len = 0;
+        if ((st = e->archive->methods->get(e->archive, l.keys[i], 0, 0, &data, &len)) != TNT_OK)
+            break;
+        st = each_frame(data, len, aread_frame, &r);
+        tnt_free(data);
+        if (st == TNT_AGAIN && r.stopped)
+            st = TNT_OK;
     }
     seglist_free(&l);
+    *stopped = r.stopped;
     return st;
 }
 

@@ -165,6 +165,12 @@ size_t tnt__replayer_free(tnt__replayer *r);
 tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *where, tnt__arena *a, tnt_event **ev);
 /* Read the event stored under a hash: in the store, or in the archive. */
 tnt_status tnt__event_load(tnt_engine *e, const uint8_t hash[32], tnt__arena *a, tnt_event **ev);
+/* Read partition p's archived log records with offsets from `from` on, in
+ * offset order, through the log's read callback (time_ms 0, no key); a
+ * non-zero return of fn stops the walk. *end_out: the offset the live log
+ * goes on from. */
+tnt_status tnt__archive_read(tnt_engine *e, int p, int64_t from, tnt_log_read_fn fn, void *ud, int64_t *end_out,
+                             bool *stopped);
 
 /* ---- the store, with retries of throttling ---- */
 tnt_status tnt__store_get(tnt_engine *e, const tnt__key *k, void **value, size_t *len);

@@ -464,7 +464,15 @@ static tnt_status query_log(qctx *c, int part, int64_t off)
 {
     tnt_status st = TNT_OK;
     for (int p = part; p < c->e->partitions && st == TNT_OK && !c->full; p++) {
-        st = c->e->log->methods->read(c->e->log, p, p == part ? off : 0, qlog_one, c);
+        /* the archived records of the partition first, then the live log */
+        int64_t from = p == part ? off : 0, end = 0;
+        bool stopped = false;
+        st = tnt__archive_read(c->e, p, from, qlog_one, c, &end, &stopped);
+        if (st == TNT_OK)
+            st = c->st;
+        if (st != TNT_OK || stopped)
+            break;
+        st = c->e->log->methods->read(c->e->log, p, from > end ? from : end, qlog_one, c);
         if (st == TNT_OK)
             st = c->st;
     }

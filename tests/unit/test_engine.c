@@ -492,6 +492,17 @@ static void test_archive(void **state)
     const char *loc = "{\"gln\":\"" SHOP "\",\"name\":\"Shop Mitte\"}";
     assert_int_equal(tnt_engine_master_put(e, TNT_MASTER_LOCATION, loc, strlen(loc)), TNT_OK);
     tnt_history *h;
+    /* a query without identifiers, before and after archiving */
+    tnt_query q;
+    assert_int_equal(tnt_query_init(&q, TNT_QUERY_VERSION), TNT_OK);
+    const char *ship[] = {"urn:epcglobal:cbv:bizstep:shipping"};
+    size_t pages = 0, all_live = query_all(e, &q, &pages);
+    assert_int_equal(all_live, 54);
+    q.biz_steps = ship;
+    q.biz_step_count = 1;
+    size_t shipped_live = query_all(e, &q, &pages);
+    assert_true(shipped_live > 0 && shipped_live < all_live);
+    q.biz_step_count = 0;
     assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
     char *before = NULL;
     tnt_history_json(&before, NULL, h);
@@ -505,6 +516,14 @@ static void test_archive(void **state)
     assert_int_equal(tnt_engine_archive(e, later, &archived, &expired), TNT_OK);
     assert_int_equal(archived, 54); /* events: the master record is archived too, not counted */
     assert_int_equal(expired, 0);
+    /* the query reads the archive too, page by page (a page may end inside a segment) */
+    q.limit = 7;
+    assert_int_equal(query_all(e, &q, &pages), all_live);
+    assert_true(pages >= 8);
+    q.biz_step_count = 1;
+    assert_int_equal(query_all(e, &q, &pages), shipped_live);
+    q.biz_step_count = 0;
+    q.limit = 0;
     assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
     char *after = NULL;
     tnt_history_json(&after, NULL, h);
@@ -542,12 +561,20 @@ static void test_archive(void **state)
     assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
     assert_int_equal(tnt_history_count(h), 0);
     tnt_history_free(h);
+    assert_int_equal(query_all(e, &q, &pages), 0);
     /* master data is no history: it outlives the retention, and a replay restores it */
     assert_int_equal(tnt_engine_replay(e, 0, &n), TNT_OK);
     char *m = NULL;
     assert_int_equal(tnt_engine_master_get(&m, e, TNT_MASTER_LOCATION, SHOP), TNT_OK);
     assert_non_null(strstr(m, "Shop Mitte"));
     tnt_free(m);
+    /* ... and brings no expired event back, though the log's active file still holds them;
+     * nor does the next archive run */
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_E_NOTFOUND); /* no event of it is left */
+    assert_int_equal(query_all(e, &q, &pages), 0);
+    assert_int_equal(tnt_engine_archive(e, later + 500 * day, &archived, &expired), TNT_OK);
+    assert_int_equal(archived, 0);
+    assert_int_equal(query_all(e, &q, &pages), 0);
     tnt_engine_close(e);
 }
 
