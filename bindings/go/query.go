@@ -68,9 +68,9 @@ func ms(t time.Time) C.int64_t {
 
 // Query returns one page of the events that match q. With MatchEPCs or
 // MatchAnyEPCs the histories of those identifiers are read (archived events
-// included), in event time order; without, the event log is scanned in
-// capture order, and archived events are not seen. ErrInvalid: a malformed
-// value or page token.
+// included), in event time order; without, the archived segments and then
+// the event log are scanned in capture order. ErrInvalid: a malformed value
+// or page token.
 func (e *Engine) Query(ctx context.Context, q Query) (*HistoryPage, error) {
 	h, err := e.enter(ctx)
 	if err != nil {
