@@ -452,7 +452,7 @@ class Engine:
         ``biz_locations`` (EQ_...), ``epcs`` (MATCH_epc) and ``any_epcs``
         (MATCH_anyEPC). With ``epcs`` or ``any_epcs`` the identifiers'
         histories are read, archive included, in event-time order; without,
-        the event log is scanned in capture order (archived events are not seen).
+        the archived segments and then the event log are scanned in capture order.
         """
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
             raise ValueError("limit must be a non-negative int")
