@@ -404,7 +404,8 @@ func (e *Engine) Journey(ctx context.Context, id string, fn func(*Event) error) 
 	}
 }
 
-// Event returns one stored event by its hash ID ("ni:///sha-256;…?ver=CBV2.0").
+// Event returns one stored event by its hash ID ("ni:///sha-256;…?ver=CBV2.0"),
+// or by the eventID its sender gave it (the first event stored with it).
 func (e *Engine) Event(ctx context.Context, hashID string) (*Event, error) {
 	h, err := e.enter(ctx)
 	if err != nil {

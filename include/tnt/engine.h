@@ -264,9 +264,10 @@ TNT_EXTERN const char *tnt_history_next_token(const tnt_history *history);
 TNT_EXTERN tnt_status tnt_history_json(char **out, size_t *len_out, const tnt_history *history);
 
 /**
- * One stored event by its hash ID.
+ * One stored event by its hash ID, or by the eventID its sender gave it
+ * (the first event stored with that eventID).
  * @param[out] out caller owns; free with tnt_event_free()
- * @return TNT_OK or TNT_E_NOTFOUND
+ * @return TNT_OK, TNT_E_NOTFOUND, or TNT_E_INVALID (empty, or too long to be an eventID)
  * Thread-safety: safe. @since 1.0
  */
 TNT_EXTERN tnt_status tnt_engine_event(tnt_event **out, tnt_engine *engine, const char *hash_id);

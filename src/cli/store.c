@@ -3,7 +3,7 @@
  *   tnt ingest FILE...            per document: {"file","events","accepted","duplicates","rejected"}
  *   tnt track ID                  the current state, as JSON
  *   tnt history ID                the journey, as JSON (--limit N, --page TOKEN)
- *   tnt event HASH                one stored event
+ *   tnt event ID                  one stored event (hash ID or eventID)
  *   tnt replay                    rebuild the state from the event log (--from TIME)
  *   tnt archive                   move old events to the cold archive (--now MS)
  *   tnt master load FILE...       load products, locations, parties

@@ -35,7 +35,7 @@ static int usage(FILE *f)
                "  ingest FILE...       store the events of documents (durably; duplicates once)\n"
                "  track ID             where a unit, case or pallet is, and in what condition\n"
                "  history ID           its journey, oldest first (--limit N, --page TOKEN)\n"
-               "  event HASH           one stored event by its hash ID\n"
+               "  event ID             one stored event by its hash ID or its sender's eventID\n"
                "  replay               rebuild the state from the event log (--from TIME)\n"
                "  archive              move old events to the cold archive (--now MS)\n"
                "  master load FILE...  load products, locations and parties (JSON or CSV)\n"

@@ -63,7 +63,7 @@ tnt_status tnt__state_get(tnt_engine *e, const char *id, tnt_v1_ProductState *st
         return s;
     *st = (tnt_v1_ProductState)tnt_v1_ProductState_init_zero;
     pb_istream_t is = pb_istream_from_buffer(v, len);
-    bool ok = pb_decode(&is, tnt_v1_ProductState_fields, st);
+    bool ok = pb_decode_ex(&is, tnt_v1_ProductState_fields, st, PB_DECODE_NOINIT); /* zeroed above */
     tnt_free(v);
     return ok ? TNT_OK : tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: %s", id, PB_GET_ERROR(&is));
 }
@@ -86,6 +86,8 @@ typedef struct batch {
     tnt_status err;
     uint8_t staged[1024][32];   /* hashes of the events staged so far */
     size_t nstaged;
+    const char *staged_ids[1024]; /* their eventIDs, where they have one */
+    size_t nstaged_ids;
 } batch;
 
 static void add(batch *b, const tnt__key *k, const void *value, size_t len)
@@ -405,7 +407,7 @@ static tnt_status rechain_after(tnt_engine *e, batch *b)
     for (size_t i = 0; i < b->nslots; i++) {
         if (!b->slots[i].dirty)
             continue;
-        batch again = {e, b->a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0};
+        batch again = {e, b->a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0, {0}, 0};
         slot *s = &b->slots[i];
         tnt_status st = rechain(&again, s);
         if (st != TNT_OK)
@@ -555,6 +557,29 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
             add(b, &k, v, len);
     }
     aggregate(b, fx);
+    /* Its sender's eventID, so that it is found by that too: the first event
+     * stored with an eventID keeps it (in this batch, or before). */
+    tnt__key xk;
+    if (fx->event_id && tnt__key_event_id(&xk, fx->event_id)) {
+        bool taken = false;
+        for (size_t i = 0; i < b->nstaged_ids && !taken; i++)
+            taken = strcmp(b->staged_ids[i], fx->event_id) == 0;
+        if (!taken) {
+            tnt_status xs = tnt__store_get(b->e, &xk, NULL, NULL);
+            if (xs != TNT_OK && xs != TNT_E_NOTFOUND)
+                return xs;
+            taken = xs == TNT_OK;
+        }
+        if (!taken) {
+            uint8_t *h = tnt__arena_alloc(b->a, 32);
+            if (!h)
+                return TNT_E_NOMEM;
+            memcpy(h, fx->hash, 32);
+            add(b, &xk, h, 32);
+            if (b->nstaged_ids < sizeof b->staged_ids / sizeof b->staged_ids[0])
+                b->staged_ids[b->nstaged_ids++] = fx->event_id;
+        }
+    }
     /* The event itself: its body, or where the archive keeps it. */
     const void *body = fx->event_pb;
     size_t body_len = fx->event_pb_len;
@@ -585,7 +610,7 @@ static tnt_status apply_each(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup
         dup[i] = false;
         if (fx[i].log_status != TNT_OK)
             continue;
-        batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0};
+        batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0, {0}, 0};
         if ((st = stage(&b, &fx[i], &dup[i])) == TNT_OK && (st = flush_states(&b)) == TNT_OK &&
             (st = write_marked(e, &b, fx[i].partition, fx[i].offset)) == TNT_OK)
             st = rechain_after(e, &b);
@@ -622,7 +647,7 @@ static void water_free(tnt__water *w, int partitions)
 /* The whole batch in one transaction: states merged in memory first. */
 static tnt_status apply_batch(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup, tnt__arena *a)
 {
-    batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0};
+    batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0, {0}, 0};
     tnt__water *w = water_copy(e);
     if (!w)
         return tnt__error(TNT_E_NOMEM, "out of memory");
@@ -761,7 +786,7 @@ tnt_status tnt__apply_master(tnt_engine *e, const tnt_v1_MasterRecord *m)
 {
     tnt__arena a;
     tnt__arena_init(&a, 0);
-    batch b = {e, &a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0};
+    batch b = {e, &a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0, {0}, 0};
     tnt__key k;
     tnt__key_master(&k, (int)m->kind, m->key);
     size_t len;

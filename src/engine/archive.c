@@ -569,10 +569,29 @@ static tnt_status forget_record(void *ud, int64_t offset, const void *rec, size_
         return st != TNT_OK ? st : tnt__error(TNT_E_CORRUPT, "archive: an event without a hash");
     for (uint32_t i = 0; i < fx.nids; i++)
         touched(x, fx.ids[i]);
-    tnt_store_item *items = tnt__arena_alloc(&x->a, (fx.nids + 1) * sizeof *items);
+    tnt_store_item *items = tnt__arena_alloc(&x->a, (fx.nids + 2) * sizeof *items);
     if (!items)
         return TNT_E_NOMEM;
     size_t k = 0;
+    /* its sender's eventID goes with it, if it named this event */
+    tnt__key xk;
+    if (fx.event_id && tnt__key_event_id(&xk, fx.event_id)) {
+        void *v = NULL;
+        size_t vlen = 0;
+        st = tnt__store_get(x->e, &xk, &v, &vlen);
+        bool ours = st == TNT_OK && vlen == 32 && memcmp(v, fx.hash, 32) == 0;
+        tnt_free(v);
+        if (st != TNT_OK && st != TNT_E_NOTFOUND)
+            return st;
+        char *kb = ours ? tnt__arena_alloc(&x->a, xk.pk_len + xk.sk_len) : NULL;
+        if (ours && !kb)
+            return TNT_E_NOMEM;
+        if (ours) {
+            memcpy(kb, xk.pk, xk.pk_len);
+            memcpy(kb + xk.pk_len, xk.sk, xk.sk_len);
+            items[k++] = (tnt_store_item){kb, xk.pk_len, kb + xk.pk_len, xk.sk_len, NULL, 0, TNT_STORE_ANY};
+        }
+    }
     for (uint32_t i = 0; i <= fx.nids; i++) {
         tnt__key key;
         if (i < fx.nids)

@@ -245,6 +245,7 @@ static bool effect(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
     fx->biz_location = cp(a, ev->biz_location, &ok);
     fx->biz_step = cp(a, ev->biz_step, &ok);
     fx->disposition = cp(a, ev->disposition, &ok);
+    fx->event_id = ev->event_id && *ev->event_id ? cp(a, ev->event_id, &ok) : NULL;
     fx->owner = cp(a, party(&ev->destinations, "owning_party"), &ok);
     fx->possessor = cp(a, party(&ev->destinations, "possessing_party"), &ok);
     if (ev->action == TNT_ACTION_ADD) {

@@ -56,6 +56,7 @@ struct tnt_engine {
  *   p:<id> / h:<time><hash>         its history, in time order (IndexEntry)
  *   p:<id> / c:<child>              what a container holds (child's id)
  *   e:<hash> / e                    an event: 'E' + tnt.v1.Event, or 'A' + IndexEntry once archived
+ *   x:<eventID> / x                 the hash of the first event stored with that eventID (32 bytes)
  *   m:<kind>:<key> / m              master data (MasterRecord)
  *   _meta / applied:<partition>     log offset the state holds up to */
 #define TNT__KEY_MAX 640
@@ -71,6 +72,8 @@ void tnt__key_state(tnt__key *k, const char *id);
 void tnt__key_index(tnt__key *k, const char *id, int64_t time_ms, const uint8_t hash[32]);
 void tnt__key_child(tnt__key *k, const char *parent, const char *child);
 void tnt__key_event(tnt__key *k, const uint8_t hash[32]);
+/* false when the eventID is too long to be a key (it is then not indexed) */
+bool tnt__key_event_id(tnt__key *k, const char *event_id);
 void tnt__key_master(tnt__key *k, int kind, const char *key);
 void tnt__key_applied(tnt__key *k, int partition);
 /*   p:<id> / v:<time><device><role,intent>   a verification scan (tnt.v1.Scan)
@@ -114,6 +117,7 @@ typedef struct tnt__effect {
     tnt_status log_status;
     uint8_t digest[32];         /* SHA-256 of event_pb (tnt__body_digest) */
     const char *lot, *expiry;   /* ILMD lotNumber / itemExpirationDate */
+    const char *event_id;       /* the eventID its sender gave it, if any */
     const tnt_v1_IndexEntry *where;     /* replaying an archived record: where it is */
     const tnt_v1_MasterRecord *master;  /* a master-data record instead of an event */
     const tnt_v1_Scan *scan;            /* a verification scan instead of an event */

@@ -201,26 +201,49 @@ tnt_status tnt_history_json(char **out, size_t *len, const tnt_history *h)
     return *out ? TNT_OK : tnt__error(TNT_E_NOMEM, "out of memory");
 }
 
+/* The hash of the event stored under a sender's eventID. */
+static tnt_status hash_of_event_id(tnt_engine *e, const char *event_id, uint8_t hash[32])
+{
+    tnt__key k;
+    if (!tnt__key_event_id(&k, event_id))
+        return TNT_E_NOTFOUND;
+    void *v = NULL;
+    size_t len = 0;
+    tnt_status st = tnt__store_get(e, &k, &v, &len);
+    if (st == TNT_OK && len != 32)
+        st = tnt__error(TNT_E_CORRUPT, "the eventID index entry of '%.100s' is corrupt", event_id);
+    if (st == TNT_OK)
+        memcpy(hash, v, 32);
+    tnt_free(v);
+    return st;
+}
+
 tnt_status tnt_engine_event(tnt_event **out, tnt_engine *e, const char *hash_id)
 {
     if (!out || !e || !hash_id)
         return TNT_E_MISUSE;
     *out = NULL;
     atomic_fetch_add(&e->n.event_calls, 1);
+    size_t n = strnlen(hash_id, TNT__KEY_MAX + 1);
+    if (n == 0 || n > TNT__KEY_MAX)
+        return tnt__error(TNT_E_INVALID, "an event is named by its hash ID (ni:///sha-256;<64 hex>?ver=CBV2.0) or "
+                                         "the eventID its sender gave it, of at most %d bytes",
+                          TNT__KEY_MAX - 2);
     uint8_t hash[32];
-    if (!tnt__hash_bytes(hash, hash_id))
-        return tnt__error(TNT_E_INVALID, "'%.100s' is not an event hash ID (ni:///sha-256;<64 hex>?ver=CBV2.0)",
-                          hash_id);
+    bool is_hash = tnt__hash_bytes(hash, hash_id);
     tnt__arena a;
     tnt__arena_init(&a, 0);
     tnt_event *ev = NULL;
     pthread_rwlock_rdlock(&e->replay_lock);
-    tnt_status st = tnt__event_load(e, hash, &a, &ev);
+    tnt_status st = is_hash ? tnt__event_load(e, hash, &a, &ev) : TNT_E_NOTFOUND;
+    /* not a hash ID of ours: the eventID a sender gave (which may be a hash ID of its own) */
+    if (st == TNT_E_NOTFOUND && (st = hash_of_event_id(e, hash_id, hash)) == TNT_OK)
+        st = tnt__event_load(e, hash, &a, &ev);
     pthread_rwlock_unlock(&e->replay_lock);
     if (st == TNT_OK)
         st = tnt_event_clone(out, ev);
     else if (st == TNT_E_NOTFOUND)
-        st = tnt__error(st, "no event %s", hash_id);
+        st = tnt__error(st, "no event %.200s", hash_id);
     tnt__arena_destroy(&a);
     return st;
 }

@@ -56,6 +56,17 @@ void tnt__key_event(tnt__key *k, const uint8_t hash[32])
     k->sk_len = put(k->sk, 0, "e", 1);
 }
 
+bool tnt__key_event_id(tnt__key *k, const char *event_id)
+{
+    size_t n = strlen(event_id);
+    if (n + 2 > TNT__KEY_MAX)
+        return false;
+    k->pk_len = put(k->pk, 0, "x:", 2);
+    k->pk_len = put(k->pk, k->pk_len, event_id, n);
+    k->sk_len = put(k->sk, 0, "x", 1);
+    return true;
+}
+
 void tnt__key_master(tnt__key *k, int kind, const char *key)
 {
     char head[16];

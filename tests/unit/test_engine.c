@@ -481,6 +481,102 @@ static void test_replay_equal(void **state)
     snap_equal(before, snapshot("replay"));
 }
 
+/* ---- events found by the eventID their sender gave them ---- */
+
+#define EV_DOC_HEAD                                                                                                    \
+    "{\"@context\":[\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\"],"                              \
+    "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"2024-01-01T00:00:00Z\","                  \
+    "\"epcisBody\":{\"eventList\":["
+#define EV(id, time, step)                                                                                             \
+    "{\"type\":\"ObjectEvent\",\"eventID\":\"" id "\",\"eventTime\":\"" time "\",\"eventTimeZoneOffset\":\"+00:00\","   \
+    "\"action\":\"OBSERVE\",\"bizStep\":\"" step "\",\"epcList\":[\"urn:epc:id:sgtin:9506000.013435.E1\"]}"
+
+static const char *event_step(tnt_engine *e, const char *name, char *buf, size_t cap)
+{
+    tnt_event *ev = NULL;
+    tnt_status st = tnt_engine_event(&ev, e, name);
+    if (st != TNT_OK)
+        return tnt_status_name(st);
+    const char *step = tnt_event_get_string(ev, TNT_FIELD_BIZ_STEP);
+    snprintf(buf, cap, "%s", step ? step : "");
+    tnt_event_free(ev);
+    return buf;
+}
+
+static void test_event_ids(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("eventids", 0, 0);
+    /* the second event reuses the first's eventID: the first keeps it */
+    ingest_str(e,
+               EV_DOC_HEAD EV("urn:uuid:6f1c9e2a-0000-4000-8000-000000000001", "2024-01-01T10:00:00Z", "shipping") ","
+               EV("urn:uuid:6f1c9e2a-0000-4000-8000-000000000001", "2024-01-01T11:00:00Z", "receiving") ","
+               EV("ni:///sha-256;0000000000000000000000000000000000000000000000000000000000000000?ver=CBV2.0",
+                  "2024-01-01T12:00:00Z", "storing") "]}}",
+               3, 0, 0);
+    char buf[128];
+    assert_string_equal(event_step(e, "urn:uuid:6f1c9e2a-0000-4000-8000-000000000001", buf, sizeof buf),
+                        "shipping");
+    /* a sender's own hash ID that is not ours */
+    assert_string_equal(event_step(e, "ni:///sha-256;0000000000000000000000000000000000000000000000000000000000000000"
+                                      "?ver=CBV2.0", buf, sizeof buf),
+                        "storing");
+    /* and in a later document too */
+    ingest_str(e, EV_DOC_HEAD EV("urn:uuid:6f1c9e2a-0000-4000-8000-000000000001", "2024-01-02T10:00:00Z",
+                                 "arriving") "]}}",
+               1, 0, 0);
+    assert_string_equal(event_step(e, "urn:uuid:6f1c9e2a-0000-4000-8000-000000000001", buf, sizeof buf),
+                        "shipping");
+    /* by our hash ID, as before */
+    tnt_history *h = NULL;
+    assert_int_equal(tnt_engine_history(&h, e, "urn:epc:id:sgtin:9506000.013435.E1", NULL, 0), TNT_OK);
+    assert_int_equal(tnt_history_count(h), 4);
+    const char *hash = tnt_event_get_string(tnt_history_event(h, 1), TNT_FIELD_HASH_ID);
+    assert_string_equal(event_step(e, hash, buf, sizeof buf), "receiving");
+    tnt_history_free(h);
+    /* unknown, empty, too long */
+    assert_string_equal(event_step(e, "urn:uuid:nobody", buf, sizeof buf), "TNT_E_NOTFOUND");
+    assert_string_equal(event_step(e, "", buf, sizeof buf), "TNT_E_INVALID");
+    char *huge = malloc(5000);
+    memset(huge, 'x', 4999);
+    huge[4999] = '\0';
+    assert_string_equal(event_step(e, huge, buf, sizeof buf), "TNT_E_INVALID");
+    free(huge);
+    tnt_engine_close(e);
+    /* a replay rebuilds the index as it was: two eventIDs indexed ("x:" is 783a) */
+    snap before = snapshot("eventids");
+    size_t xkeys = 0;
+    for (size_t i = 0; i < before.n; i++)
+        xkeys += strncmp(before.items[i], "783a", 4) == 0;
+    assert_int_equal(xkeys, 2);
+    e = open_in("eventids", 0, 0);
+    size_t n = 0;
+    assert_int_equal(tnt_engine_replay(e, 0, &n), TNT_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(event_step(e, "urn:uuid:6f1c9e2a-0000-4000-8000-000000000001", buf, sizeof buf),
+                        "shipping");
+    tnt_engine_close(e);
+    snap_equal(before, snapshot("eventids"));
+    /* archived, it is still found by its eventID; expired, the eventID goes with it */
+    const int64_t day = 86400000, later = 1714521600000; /* 2024-05-01 */
+    e = open_in("eventids", 30 * day, 400 * day);
+    size_t archived = 0, expired = 0;
+    assert_int_equal(tnt_engine_archive(e, later, &archived, &expired), TNT_OK);
+    assert_int_equal(archived, 4);
+    assert_string_equal(event_step(e, "urn:uuid:6f1c9e2a-0000-4000-8000-000000000001", buf, sizeof buf), "shipping");
+    assert_int_equal(tnt_engine_archive(e, later + 500 * day, &archived, &expired), TNT_OK);
+    assert_int_equal(expired, 4);
+    assert_string_equal(event_step(e, "urn:uuid:6f1c9e2a-0000-4000-8000-000000000001", buf, sizeof buf),
+                        "TNT_E_NOTFOUND");
+    tnt_engine_close(e);
+    snap gone = snapshot("eventids");
+    for (size_t i = 0; i < gone.n; i++) {
+        assert_int_not_equal(strncmp(gone.items[i], "783a", 4), 0);
+        free(gone.items[i]);
+    }
+    free(gone.items);
+}
+
 /* ---- archive: history and replay still read archived events ---- */
 
 static void test_archive(void **state)
@@ -693,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_history_pages),
         cmocka_unit_test(test_master_data),
         cmocka_unit_test(test_replay_equal),
+        cmocka_unit_test(test_event_ids),
         cmocka_unit_test(test_archive),
         cmocka_unit_test(test_concurrency),
         cmocka_unit_test(test_config_errors),

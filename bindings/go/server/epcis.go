@@ -228,15 +228,15 @@ func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner
 	writeJSON(w, http.StatusCreated, map[string]string{"eventID": c.events[0].ID(), "hash": res.Hash, "location": loc})
 }
 
-// event returns one event by its hash ID (eventIDs given by the sender are
-// kept in the event, but events are found by hash).
+// event returns one event by its hash ID, or by the eventID its sender gave
+// it (the first event stored with that eventID).
 func (s *Server) event(w http.ResponseWriter, r *http.Request, p *Partner) {
 	gs1Headers(w)
 	id := r.PathValue("id")
 	ev, err := s.eng.Event(r.Context(), id)
 	if errors.Is(err, tnt.ErrInvalid) || errors.Is(err, tnt.ErrNotFound) {
 		writeProblem(w, r, problem("not-found", http.StatusNotFound,
-			"no event "+strconv.Quote(id)+" is known to you (events are found by their hash ID, ni:///sha-256;…?ver=CBV2.0)"))
+			"no event "+strconv.Quote(id)+" is known to you (events are found by their hash ID, ni:///sha-256;…?ver=CBV2.0, or by the eventID they were sent with)"))
 		return
 	}
 	if err != nil {

@@ -464,7 +464,8 @@ class Engine:
         return _Pages(lambda token: h.query(q + (token, limit)), None, page)
 
     def event(self, hash_id: str) -> Event:
-        """One stored event by its hash ID (:class:`tnt.NotFound` if unknown)."""
+        """One stored event by its hash ID, or by the eventID its sender gave it
+        (the first event stored with it); :class:`tnt.NotFound` if unknown."""
         return Event(self._h.event(hash_id))
 
     def authenticate(self, code: Union[str, bytes], *, time: Union[None, int, datetime] = None,
