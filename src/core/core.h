@@ -84,7 +84,8 @@ static inline bool tnt__streq(const char *a, const char *b)
  * and may hold NUL bytes. */
 static inline bool tnt__streq_n(const char *z, const char *s, size_t n)
 {
-    return __builtin_strnlen(z, n + 1) == n && __builtin_memcmp(z, s, n) == 0;
+    /* memchr stops at the first NUL, so it never reads past z's end */
+    return __builtin_memchr(z, 0, n + 1) == (const void *)(z + n) && __builtin_memcmp(z, s, n) == 0;
 }
 
 #endif /* TNT_CORE_H */

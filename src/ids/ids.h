@@ -247,7 +247,7 @@ bool tnt__id_is_key(unsigned key);
 int tnt__id_qpos(unsigned key, unsigned q);
 /* The same for AI codes as strings. */
 int tnt__id_qualifier_pos(const char *key, const char *code);
-/* An AI code of 2 to 4 digits as a number. */
+/* An AI code of 2 to 4 digits as a number, one per code ("0010" is not "10"). */
 unsigned tnt__ai_num(const char *code, size_t n);
 
 /* A bounded writer for the formatters: output past cap is dropped and

@@ -378,6 +378,12 @@ static void test_conversions(void **state)
     assert_int_equal(parse_opts("(01)09506000134352(89)X", 0, TNT_ID_F_PERMIT_UNKNOWN_AIS), TNT_OK);
     assert_string_equal(tnt_id_get_ai(g_id, "89"), "X");
     assert_int_equal(parse_opts("https://id.gs1.org/01/09506000134352?89=X", 0, TNT_ID_F_PERMIT_UNKNOWN_AIS), TNT_OK);
+    /* An unknown (0010) is not (10), the batch: a GTIN, with no qualifier in its path */
+    assert_int_equal(parse_opts("(01)09506000134352(0010)09535", 0, TNT_ID_F_PERMIT_UNKNOWN_AIS), TNT_OK);
+    assert_int_equal(tnt_id_get_type(g_id), TNT_ID_GTIN);
+    assert_string_equal(tnt_id_canonical(g_id), "https://id.gs1.org/01/09506000134352");
+    assert_string_equal(tnt_id_get_ai(g_id, "0010"), "09535");
+    assert_null(tnt_id_get_ai(g_id, "10"));
     /* In raw data an unknown AI needs a known length for its first two
      * digits: 71x AIs have three digits; nothing starts with 89. */
     assert_int_equal(parse_opts("010950600013435271990X", 0, TNT_ID_F_PERMIT_UNKNOWN_AIS), TNT_OK);
