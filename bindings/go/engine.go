@@ -235,18 +235,18 @@ type Reading struct {
 
 // Track is the current state of a unit, case or pallet.
 type Track struct {
-	ID           string    // canonical identifier
-	ReadPoint    string    // last read point
-	BizLocation  string    // last business location (its container's, when that moved since)
-	BizStep      string    // last business step
-	Disposition  string    // last disposition
-	Parent       string    // the case or pallet it is in
-	Owner        string    // last owning party
-	Possessor    string    // last possessing party
-	LastEvent    string    // hash ID of the last event
-	LastTime     time.Time // time of the last event
-	EventCount   int       // events recorded for it
-	Readings     []Reading // latest readings, one per measurement type
+	ID          string    // canonical identifier
+	ReadPoint   string    // last read point
+	BizLocation string    // last business location (its container's, when that moved since)
+	BizStep     string    // last business step
+	Disposition string    // last disposition
+	Parent      string    // the case or pallet it is in
+	Owner       string    // last owning party
+	Possessor   string    // last possessing party
+	LastEvent   string    // hash ID of the last event
+	LastTime    time.Time // time of the last event
+	EventCount  int       // events recorded for it
+	Readings    []Reading // latest readings, one per measurement type
 
 	// JSON is the library's JSON form of the track, with the location's
 	// coordinates and names from master data.
@@ -296,15 +296,15 @@ func (e *Engine) Track(ctx context.Context, id string) (*Track, error) {
 	t := (*C.tnt_track)(r.ptr)
 	defer C.tnt_track_free(t)
 	out := &Track{
-		ID:           gostr(C.tnt_track_get(t, C.TNT_TRACK_ID)),
-		ReadPoint:    gostr(C.tnt_track_get(t, C.TNT_TRACK_READ_POINT)),
-		BizLocation:  gostr(C.tnt_track_get(t, C.TNT_TRACK_BIZ_LOCATION)),
-		BizStep:      gostr(C.tnt_track_get(t, C.TNT_TRACK_BIZ_STEP)),
-		Disposition:  gostr(C.tnt_track_get(t, C.TNT_TRACK_DISPOSITION)),
-		Parent:       gostr(C.tnt_track_get(t, C.TNT_TRACK_PARENT)),
-		Owner:        gostr(C.tnt_track_get(t, C.TNT_TRACK_OWNER)),
-		Possessor:    gostr(C.tnt_track_get(t, C.TNT_TRACK_POSSESSOR)),
-		LastEvent:    gostr(C.tnt_track_get(t, C.TNT_TRACK_LAST_EVENT)),
+		ID:          gostr(C.tnt_track_get(t, C.TNT_TRACK_ID)),
+		ReadPoint:   gostr(C.tnt_track_get(t, C.TNT_TRACK_READ_POINT)),
+		BizLocation: gostr(C.tnt_track_get(t, C.TNT_TRACK_BIZ_LOCATION)),
+		BizStep:     gostr(C.tnt_track_get(t, C.TNT_TRACK_BIZ_STEP)),
+		Disposition: gostr(C.tnt_track_get(t, C.TNT_TRACK_DISPOSITION)),
+		Parent:      gostr(C.tnt_track_get(t, C.TNT_TRACK_PARENT)),
+		Owner:       gostr(C.tnt_track_get(t, C.TNT_TRACK_OWNER)),
+		Possessor:   gostr(C.tnt_track_get(t, C.TNT_TRACK_POSSESSOR)),
+		LastEvent:   gostr(C.tnt_track_get(t, C.TNT_TRACK_LAST_EVENT)),
 	}
 	times := C.tntgo_track_times(t)
 	out.LastTime, out.EventCount = msTime(times.time_ms), int(times.count)

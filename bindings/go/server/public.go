@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -26,9 +27,17 @@ func (s *Server) publicRoutes() {
 	// The Digital Link of a pack: /01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]?17=…&8030=…
 	s.mux.HandleFunc("GET /01/{rest...}", s.publicOnly(func(w http.ResponseWriter, r *http.Request) {
 		code := s.cfg.PublicURL + r.URL.EscapedPath()
-		if r.URL.RawQuery != "" {
+		if q := r.URL.Query(); q.Has("linkType") {
+			if q = withoutLinkType(q); len(q) > 0 {
+				code += "?" + q.Encode()
+			}
+		} else if r.URL.RawQuery != "" {
 			code += "?" + r.URL.RawQuery
 		}
+		if s.resolve(w, r, code) {
+			return
+		}
+		w.Header().Add("Link", "<"+linksetURL(code)+`>; rel="linkset"; type="application/linkset+json"`)
 		s.authenticate(w, r, code)
 	}))
 	// A code typed in by hand, from the home page's form.
@@ -41,6 +50,88 @@ func (s *Server) publicRoutes() {
 		s.authenticate(w, r, code)
 	}))
 	s.mux.HandleFunc("GET /{$}", s.publicOnly(s.home))
+}
+
+// ---- GS1 Digital Link resolution: the links of a pack ----
+
+const gs1voc = "https://gs1.org/voc/"
+
+// withoutLinkType: the query of a Digital Link less the resolver's own
+// parameters (the code's attributes, 17, 10, 8030, …, stay).
+func withoutLinkType(q url.Values) url.Values {
+	q.Del("linkType")
+	return q
+}
+
+func linksetURL(code string) string {
+	if strings.Contains(code, "?") {
+		return code + "&linkType=all"
+	}
+	return code + "?linkType=all"
+}
+
+type link struct {
+	Href  string `json:"href"`
+	Title string `json:"title"`
+	Type  string `json:"type"`
+}
+
+// links: what this server offers for a code (the GS1 Web Vocabulary's link
+// types), in a fixed order.
+func (s *Server) links(code, id string) ([]string, map[string]link) {
+	order := []string{"defaultLink", "verificationService", "traceability", "epcis"}
+	return order, map[string]link{
+		"defaultLink": {code, "Is it genuine? The verification page", "text/html"},
+		"verificationService": {s.cfg.PublicURL + "/api/v1/authenticate/" + url.PathEscape(code),
+			"Is it genuine? The signed answer", "application/json"},
+		"traceability": {s.cfg.PublicURL + "/api/v1/track/" + url.PathEscape(id),
+			"Where it is and in what condition (supply-chain partners)", "application/json"},
+		"epcis": {s.cfg.PublicURL + "/events?MATCH_epc=" + url.QueryEscape(id),
+			"Its EPCIS events (supply-chain partners)", "application/ld+json"},
+	}
+}
+
+// resolve answers a Digital Link the way a GS1 resolver does, and reports
+// whether it did: linkType=all (or Accept: application/linkset+json) gives
+// the linkset (RFC 9264) of the code; a link type this server has other
+// than the default redirects to it (307). Anything else (no linkType, the
+// default, a type it has not) is the verification itself. A linkset is no
+// verification: no scan is recorded.
+func (s *Server) resolve(w http.ResponseWriter, r *http.Request, code string) bool {
+	lt := r.URL.Query().Get("linkType")
+	if lt == "" && strings.Contains(r.Header.Get("Accept"), "application/linkset+json") {
+		lt = "all"
+	}
+	if lt == "" {
+		return false
+	}
+	name := strings.TrimPrefix(strings.TrimPrefix(lt, "gs1:"), gs1voc)
+	if name == "defaultLink" {
+		return false
+	}
+	id, err := tnt.NormalizeID(code)
+	if err != nil {
+		writeProblem(w, r, errorProblem(err))
+		return true
+	}
+	order, links := s.links(code, id)
+	if name == "all" {
+		entry := map[string]any{"anchor": code}
+		for _, k := range order {
+			entry[gs1voc+k] = []link{links[k]}
+		}
+		body, _ := json.Marshal(map[string]any{"linkset": []any{entry}})
+		w.Header().Set("Vary", "Accept")
+		w.Header().Set("Cache-Control", "max-age=300")
+		writeRaw(w, http.StatusOK, "application/linkset+json", body)
+		return true
+	}
+	if l, ok := links[name]; ok {
+		w.Header().Set("Vary", "Accept")
+		http.Redirect(w, r, l.Href, http.StatusTemporaryRedirect)
+		return true
+	}
+	return false
 }
 
 // wantsHTML: the client prefers text/html to JSON (a browser), or asked

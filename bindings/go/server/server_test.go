@@ -752,3 +752,75 @@ func sha256sum(s string) []byte {
 	d := sha256Sum([]byte(s))
 	return d[:]
 }
+
+func TestDigitalLinkResolver(t *testing.T) {
+	f := newFixture(t, nil)
+	f.journey("L1")
+	dl := "/01/09506000134352/21/L1"
+	code := f.srv.cfg.PublicURL + dl
+
+	// linkType=all, or asking for a linkset: the links of the code, no verification
+	for _, r := range []resp{
+		f.do("GET", dl+"?linkType=all", "", "", nil),
+		f.do("GET", dl, "", "", nil, "Accept", "application/linkset+json"),
+	} {
+		if r.status != 200 || r.header.Get("Content-Type") != "application/linkset+json" {
+			t.Fatalf("linkset: %d %s %s", r.status, r.header.Get("Content-Type"), r.body)
+		}
+		var ls struct {
+			Linkset []map[string]json.RawMessage `json:"linkset"`
+		}
+		r.json(t, &ls)
+		if len(ls.Linkset) != 1 {
+			t.Fatalf("linkset: %s", r.body)
+		}
+		var anchor string
+		json.Unmarshal(ls.Linkset[0]["anchor"], &anchor)
+		if anchor != code {
+			t.Fatalf("anchor %q, want %q", anchor, code)
+		}
+		var vs []link
+		json.Unmarshal(ls.Linkset[0]["https://gs1.org/voc/verificationService"], &vs)
+		if len(vs) != 1 || vs[0].Href != f.srv.cfg.PublicURL+"/api/v1/authenticate/"+url.PathEscape(code) || vs[0].Type != "application/json" {
+			t.Fatalf("verificationService: %s", r.body)
+		}
+		for _, k := range []string{"defaultLink", "traceability", "epcis"} {
+			if _, ok := ls.Linkset[0]["https://gs1.org/voc/"+k]; !ok {
+				t.Fatalf("no %s in %s", k, r.body)
+			}
+		}
+	}
+
+	// one link type: a redirect to it (the code's attributes kept, linkType dropped)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(f.ts.URL + dl + "?17=270630&linkType=gs1:verificationService")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	want := f.srv.cfg.PublicURL + "/api/v1/authenticate/" + url.PathEscape(code+"?17=270630")
+	if res.StatusCode != http.StatusTemporaryRedirect || res.Header.Get("Location") != want {
+		t.Fatalf("redirect: %d %q, want %q", res.StatusCode, res.Header.Get("Location"), want)
+	}
+
+	// none of that was a verification: the first one has seen no scan before it
+	var v struct {
+		Verdict string `json:"verdict"`
+		Scans   struct {
+			Before int `json:"before"`
+		} `json:"scans"`
+	}
+	r := f.do("GET", dl+"?linkType=gs1:pip", "", "", nil) // a type this server has not: the default, a verification
+	r.json(t, &v)
+	if r.status != 200 || v.Verdict == "" || v.Scans.Before != 0 {
+		t.Fatalf("default link: %d %s", r.status, r.body)
+	}
+	if l := r.header.Get("Link"); !strings.Contains(l, `rel="linkset"`) || !strings.Contains(l, "linkType=all") {
+		t.Fatalf("Link header %q", l)
+	}
+
+	// an invalid code: a problem, not a linkset
+	if r := f.do("GET", "/01/123/21/X?linkType=all", "", "", nil); r.status != 400 {
+		t.Fatalf("invalid code: %d %s", r.status, r.body)
+	}
+}
