@@ -99,8 +99,8 @@ typedef struct tnt__view {
     int destroyed, stolen, decommissioned, recalled, expired, damaged, sold; /* journey index + 1, or 0 */
     int after_terminal;         /* an event after destruction/decommissioning: journey index + 1 */
     /* plausibility */
-    int order_violations, ship_mismatches, travel_violations;
-    const char *order_text, *ship_text, *travel_text;
+    int order_violations, ship_mismatches, travel_violations, container_conflicts;
+    const char *order_text, *ship_text, *travel_text, *container_text;
     /* the custody anchor: where the recorded custody chain says it is */
     int anchor;                 /* journey index + 1 of the last located checkpoint, or 0 */
 } tnt__view;

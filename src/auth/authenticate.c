@@ -249,7 +249,10 @@ static const char *destination(const tnt_event *ev)
 typedef struct interval {
     const char *parent;
     int64_t from, to;
+    const char *where; /* the packing's location (its GLN, when it has one) */
 } interval;
+
+#define AT_ONCE_MS 60000 /* two packings this close in time are one moment */
 
 static tnt_status walk(builder *b, const char *id, int64_t from_ms, int64_t to_ms, const char *via, int depth);
 
@@ -296,9 +299,28 @@ static tnt_status walk(builder *b, const char *id, int64_t from_ms, int64_t to_m
             for (uint32_t j = 0; j < ev->child_epcs.n && !child; j++)
                 child = is(ev->child_epcs.v[j], id);
             if (child && ev->action == TNT_ACTION_ADD) {
+                const char *loc = ev->biz_location ? ev->biz_location : ev->read_point;
+                char g[32];
+                const char *gln = loc ? gln_of(loc, g, sizeof g) : NULL;
+                /* A unit is in one container at a time: packed into another,
+                 * it left the one before (an unpacking not recorded is a
+                 * missed read, not a fault) — unless both packings are one
+                 * moment at two places. */
+                for (size_t j = 0; j < niv; j++) {
+                    if (iv[j].to != to_ms || is(iv[j].parent, ev->parent_id))
+                        continue;
+                    bool at_once = ev->event_time.ms - iv[j].from <= AT_ONCE_MS && gln && iv[j].where &&
+                                   strcmp(gln, iv[j].where) != 0;
+                    if (at_once && !b->v->container_conflicts++)
+                        b->v->container_text = tnt__arena_printf(
+                            &b->v->a, "packed into %s and into %s within a minute, at two places", iv[j].parent,
+                            ev->parent_id);
+                    iv[j].to = ev->event_time.ms + 1;
+                }
                 iv[niv].parent = keep(b->v, ev->parent_id);
                 iv[niv].from = ev->event_time.ms;
                 iv[niv].to = to_ms;
+                iv[niv].where = gln ? keep(b->v, gln) : NULL;
                 niv++;
             } else if (child && ev->action == TNT_ACTION_DELETE) {
                 for (size_t j = niv; j-- > 0;)
@@ -1246,6 +1268,8 @@ static tnt_status authenticate(ctx *c, const char *code)
     if (view->travel_violations)
         soft(c, "TRANSIT_TOO_FAST", -4.0, "The recorded journey moves faster than any transport: %s.",
              view->travel_text);
+    if (view->container_conflicts)
+        soft(c, "TWO_CONTAINERS_AT_ONCE", -2.0, "It was recorded in two containers at once: %s.", view->container_text);
     if (v->product.nmarkets && view->anchor) {
         const tnt__loc *l = &view->journey[view->anchor - 1].loc;
         bool in = !l->country[0];

@@ -41,6 +41,7 @@ static const tnt__reason_def reasons[] = {
     {"JOURNEY_ORDER_VIOLATION", "warn"},
     {"SHIP_RECEIVE_MISMATCH", "warn"},
     {"TRANSIT_TOO_FAST", "warn"},
+    {"TWO_CONTAINERS_AT_ONCE", "warn"},
     {"OUT_OF_MARKET", "warn"},
     {"IMPOSSIBLE_TRAVEL", "warn"},
     {"POST_SALE_FAR_SCAN", "warn"},

@@ -170,6 +170,46 @@ static void test_rules(void **state)
     assert_int_equal(verdict_of("(01)" GTIN "(21)U2", &s, "SOLD"), TNT_VERDICT_GENUINE);
 }
 
+/* One container at a time: a repack with its unpacking missed is no fault
+ * (and the old case's later moves are not the unit's); two packings at two
+ * places in one moment are. */
+static void test_containers(void **state)
+{
+    (void)state;
+    ingest("["
+           "{\"product_id\":\"(01)" GTIN "(21)C1\",\"event_type\":\"commission\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T08:00:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)C1\",\"event_type\":\"pack\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T09:00:00Z\",\"container\":\"(00)095060001000000012\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)C1\",\"event_type\":\"pack\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T12:00:00Z\",\"container\":\"(00)095060001000000029\"},"
+           "{\"product_id\":\"(00)095060001000000012\",\"event_type\":\"ship\",\"location\":\"" SHOP
+           "\",\"timestamp\":\"2026-01-01T12:30:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)C2\",\"event_type\":\"commission\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T08:00:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)C2\",\"event_type\":\"pack\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T09:00:00Z\",\"container\":\"(00)095060001000000036\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)C2\",\"event_type\":\"pack\",\"location\":\"" SHOP
+           "\",\"timestamp\":\"2026-01-01T09:00:30Z\",\"container\":\"(00)095060001000000043\"}"
+           "]");
+    tnt_scan s = consumer(0);
+    s.latitude = 45.76; /* at the factory */
+    s.longitude = 4.84;
+    tnt_verdict *v = NULL;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)C1", &s), TNT_OK);
+    assert_int_equal(tnt_verdict_get(v), TNT_VERDICT_GENUINE);
+    char *j = NULL;
+    assert_int_equal(tnt_verdict_json(&j, NULL, v, TNT_VERDICT_JSON_PARTNER), TNT_OK);
+    assert_null(strstr(j, "TWO_CONTAINERS_AT_ONCE"));
+    assert_null(strstr(j, "TRANSIT_TOO_FAST"));
+    assert_null(strstr(j, "Paris")); /* the first case went to Paris without it */
+    tnt_free(j);
+    tnt_verdict_free(v);
+    /* (its journey also moves 390 km in 30 s: amber or red, never green) */
+    tnt_verdict_kind k = verdict_of("(01)" GTIN "(21)C2", &s, "TWO_CONTAINERS_AT_ONCE");
+    assert_true(k == TNT_VERDICT_GENUINE_CAUTION || k == TNT_VERDICT_SUSPECT);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -553,7 +593,8 @@ static void test_keys(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rules),          cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_rules),          cmocka_unit_test(test_containers),
+        cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_signed_codes),   cmocka_unit_test(test_signed_answers),
         cmocka_unit_test(test_scans_and_custody), cmocka_unit_test(test_replay_keeps_scans),
         cmocka_unit_test(test_tampered_history), cmocka_unit_test(test_concurrent_scans),
