@@ -28,6 +28,9 @@ type Config struct {
 	LogLevel    string `yaml:"log_level"`    // debug, info, warn, error; default info
 	CaptureMax  int    `yaml:"capture_max"`  // events per capture request (GS1-EPCIS-Capture-Limit); default 10000
 	CaptureJobs int    `yaml:"capture_jobs"` // capture jobs remembered for GET /capture/{id}; default 10000
+	// JobsDir keeps the capture jobs across restarts; tnt-server defaults it
+	// to <data dir>/capture-jobs. Empty: in memory only.
+	JobsDir string `yaml:"capture_jobs_dir"`
 
 	Timeouts struct {
 		ReadHeader Duration `yaml:"read_header"` // default 5s

@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,28 +51,90 @@ type captureJob struct {
 	partner               string
 }
 
-// captureJobs remembers the latest jobs (in memory: a restart forgets them;
-// the events themselves are durable).
+// captureJobs remembers the latest jobs: in memory, and one JSON file per
+// job in dir (when set), so that a restart does not forget them.
 type captureJobs struct {
 	mu    sync.Mutex
 	byID  map[string]*captureJob
 	order []string
 	max   int
+	dir   string
+	log   *slog.Logger
 }
 
-func newCaptureJobs(max int) *captureJobs {
-	return &captureJobs{byID: map[string]*captureJob{}, max: max}
+// storedJob is a job's file.
+type storedJob struct {
+	Partner string      `json:"partner"`
+	Job     *captureJob `json:"job"`
+}
+
+func newCaptureJobs(max int, dir string, log *slog.Logger) (*captureJobs, error) {
+	c := &captureJobs{byID: map[string]*captureJob{}, max: max, dir: dir, log: log}
+	if dir == "" {
+		return c, nil
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("capture jobs: %w", err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("capture jobs: %w", err)
+	}
+	var jobs []*captureJob
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		var sj storedJob
+		if err == nil {
+			err = json.Unmarshal(b, &sj)
+		}
+		if err != nil || sj.Job == nil || sj.Job.CaptureID+".json" != filepath.Base(f) {
+			log.Warn("capture jobs: skipping an unreadable job file", "file", f, "error", err)
+			continue
+		}
+		sj.Job.partner = sj.Partner
+		jobs = append(jobs, sj.Job)
+	}
+	sort.Slice(jobs, func(i, j int) bool { return jobs[i].CreatedAt.Before(jobs[j].CreatedAt) })
+	for _, j := range jobs {
+		c.remember(j)
+	}
+	return c, nil
+}
+
+// remember keeps j, forgetting the oldest job beyond max; the caller holds
+// mu or is the constructor.
+func (c *captureJobs) remember(j *captureJob) {
+	if len(c.order) >= c.max {
+		old := c.order[0]
+		delete(c.byID, old)
+		c.order = c.order[1:]
+		if c.dir != "" {
+			os.Remove(filepath.Join(c.dir, old+".json"))
+		}
+	}
+	c.byID[j.CaptureID] = j
+	c.order = append(c.order, j.CaptureID)
 }
 
 func (c *captureJobs) add(j *captureJob) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.order) >= c.max {
-		delete(c.byID, c.order[0])
-		c.order = c.order[1:]
+	c.remember(j)
+	if c.dir == "" {
+		return
 	}
-	c.byID[j.CaptureID] = j
-	c.order = append(c.order, j.CaptureID)
+	// written whole, then renamed: a crash leaves the old file or the new one
+	b, err := json.Marshal(storedJob{Partner: j.partner, Job: j})
+	path := filepath.Join(c.dir, j.CaptureID+".json")
+	if err == nil {
+		err = os.WriteFile(path+".tmp", b, 0o640)
+	}
+	if err == nil {
+		err = os.Rename(path+".tmp", path)
+	}
+	if err != nil {
+		c.log.Warn("capture jobs: a job is kept in memory only", "capture", j.CaptureID, "error", err)
+	}
 }
 
 func (c *captureJobs) get(id, partner string) *captureJob {

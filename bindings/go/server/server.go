@@ -47,11 +47,15 @@ func New(cfg *Config, eng *tnt.Engine, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	jobs, err := newCaptureJobs(cfg.CaptureJobs, cfg.JobsDir, log)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg: cfg, eng: eng, log: log, partners: ps,
 		public: newLimiter(cfg.RateLimit.Public), partner: newLimiter(cfg.RateLimit.Partner),
 		handled:  handledCache{size: 1 << 20},
-		jobs:     newCaptureJobs(cfg.CaptureJobs),
+		jobs:     jobs,
 		registry: prometheus.NewRegistry(),
 		mux:      http.NewServeMux(),
 	}

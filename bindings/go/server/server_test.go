@@ -824,3 +824,73 @@ func TestDigitalLinkResolver(t *testing.T) {
 		t.Fatalf("invalid code: %d %s", r.status, r.body)
 	}
 }
+
+// Capture jobs outlive the server: a new one on the same directory answers
+// GET /capture/{id} as the old one did, for the same partner only, and keeps
+// at most capture_jobs of them.
+func TestCaptureJobsPersist(t *testing.T) {
+	cfg := testConfig(t, "  capture_jobs: 2\n")
+	cfg.JobsDir = filepath.Join(t.TempDir(), "jobs")
+	f := newFixture(t, cfg)
+	doc := func(serial string) []byte {
+		return []byte(`{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2024-01-01T00:00:00Z","epcisBody":{"eventList":[` +
+			fmt.Sprintf(`{"type":"ObjectEvent","eventTime":%q,"eventTimeZoneOffset":"+00:00","epcList":["https://id.gs1.org/01/09506000134352/21/%s"],"action":"ADD","bizStep":"commissioning","bizLocation":{"id":"https://id.gs1.org/414/%s"}}`,
+				t0.UTC().Format(time.RFC3339), serial, factory) + `]}}`)
+	}
+	var locs []string
+	var first []byte
+	for _, serial := range []string{"J1", "J2", "J3"} {
+		r := f.do("POST", "/capture", brandKey, "application/ld+json", doc(serial))
+		if r.status != 202 {
+			t.Fatalf("capture: %d %s", r.status, r.body)
+		}
+		locs = append(locs, r.header.Get("Location"))
+		if serial == "J2" {
+			first = f.do("GET", r.header.Get("Location"), brandKey, "", nil).body
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(cfg.JobsDir, "*.json"))
+	if len(files) != 2 {
+		t.Fatalf("%d job files, want 2 (capture_jobs)", len(files))
+	}
+
+	// a new server on the same directory (the engine is the same store)
+	srv, err := New(cfg, f.eng, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetReady(true)
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	get := func(path, key string) (int, []byte) {
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		req.Header.Set("X-API-Key", key)
+		res, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
+	}
+	if st, b := get(locs[1], brandKey); st != 200 || !bytes.Equal(b, first) {
+		t.Fatalf("job after restart: %d %s, want %s", st, b, first)
+	}
+	if st, _ := get(locs[0], brandKey); st != 404 {
+		t.Fatalf("the oldest job was forgotten: %d", st)
+	}
+	if st, _ := get(locs[2], dcKey); st != 404 {
+		t.Fatalf("another partner's job: %d", st)
+	}
+	var jobs []captureJob
+	if st, b := get("/capture", brandKey); st != 200 || json.Unmarshal(b, &jobs) != nil || len(jobs) != 2 ||
+		"/capture/"+jobs[0].CaptureID != locs[2] || jobs[0].Report == nil || jobs[0].Report.Accepted != 1 {
+		t.Fatalf("jobs after restart: %d %s", st, b)
+	}
+
+	// an unreadable file is skipped, not fatal
+	os.WriteFile(filepath.Join(cfg.JobsDir, "garbage.json"), []byte("{"), 0o640)
+	if _, err := New(cfg, f.eng, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+}

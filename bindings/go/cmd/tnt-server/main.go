@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -92,6 +93,15 @@ func serve(configPath, dataDir, listen, publicURL string) error {
 	eng, err := tnt.Open(tnt.Config{DataDir: dataDir, ConfigPath: configPath})
 	if err != nil {
 		return err
+	}
+	if cfg.JobsDir == "" { // beside the embedded store
+		dir := dataDir
+		if dir == "" {
+			if dir = os.Getenv("TNT_DATA"); dir == "" {
+				dir = "tnt-data"
+			}
+		}
+		cfg.JobsDir = filepath.Join(dir, "capture-jobs")
 	}
 	defer func() {
 		eng.Close()
