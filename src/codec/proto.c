@@ -584,11 +584,38 @@ static bool enc_strs(pb_ostream_t *s, const pb_field_iter_t *f, const tnt__strs 
     return true;
 }
 
-/* Encode msg as field f, its callback fields read from src. */
+/* A stream into a growable buffer. */
+static bool buf_write(pb_ostream_t *s, const pb_byte_t *data, size_t n)
+{
+    tnt__buf *b = s->state;
+    tnt__buf_append(b, data, n);
+    if (b->oom)
+        PB_SET_ERROR(s, "out of memory");
+    return !b->oom;
+}
+
+/* Encode msg as field f, its callback fields read from src. nanopb's
+ * pb_encode_submessage() runs a message twice (once to size it, once to
+ * write it), so nested callback messages would run 2^depth times: the
+ * message is written once into a buffer instead, then copied with its
+ * length. A sizing stream (nanopb sizing a static submessage around this
+ * one) takes the message as nanopb does. */
 static bool enc_sub(pb_ostream_t *s, const pb_field_iter_t *f, const callbacks *cb, void *msg, const void *src)
 {
     bind(cb, msg, src, false);
-    return pb_encode_tag_for_field(s, f) && pb_encode_submessage(s, cb->fields, msg);
+    if (!pb_encode_tag_for_field(s, f))
+        return false;
+    if (!s->callback)
+        return pb_encode_submessage(s, cb->fields, msg);
+    tnt__buf b;
+    tnt__buf_init(&b);
+    pb_ostream_t os = {.callback = buf_write, .state = &b, .max_size = SIZE_MAX};
+    bool ok = pb_encode(&os, cb->fields, msg);
+    if (!ok)
+        PB_SET_ERROR(s, PB_GET_ERROR(&os));
+    ok = ok && pb_encode_varint(s, b.len) && pb_write(s, (const pb_byte_t *)b.data, b.len);
+    tnt__buf_free(&b);
+    return ok;
 }
 
 static tnt_v1_Timestamp ts_out(const tnt__time *t) { return (tnt_v1_Timestamp){t->ms, t->off}; }
@@ -855,24 +882,23 @@ static bool encode_field(pb_ostream_t *s, const pb_field_iter_t *f, const void *
 
 /* ---- entry points ---- */
 
+/* One pass into a growable buffer (no sizing pass first). */
 static tnt_status encode(void **out, size_t *len, const callbacks *cb, void *msg, const void *src)
 {
-    const pb_msgdesc_t *fields = cb->fields;
     bind(cb, msg, src, false);
-    size_t size = 0;
-    bool ok = pb_get_encoded_size(&size, fields, msg);
-    uint8_t *buf = ok ? tnt__malloc(size ? size : 1) : NULL;
-    if (buf) {
-        pb_ostream_t os = pb_ostream_from_buffer(buf, size);
-        ok = pb_encode(&os, fields, msg);
-        *len = os.bytes_written;
+    tnt__buf b;
+    tnt__buf_init(&b);
+    tnt__buf_reserve(&b, 1024);
+    pb_ostream_t os = {.callback = buf_write, .state = &b, .max_size = SIZE_MAX};
+    bool ok = pb_encode(&os, cb->fields, msg);
+    if (!ok || b.oom) {
+        bool oom = b.oom;
+        tnt__buf_free(&b);
+        return oom ? tnt__error(TNT_E_NOMEM, "out of memory")
+                   : tnt__error(TNT_E_INVALID, "protobuf encoding failed: %s", PB_GET_ERROR(&os));
     }
-    if (!ok || !buf) {
-        tnt__free(buf);
-        return tnt__error(buf || !ok ? TNT_E_INVALID : TNT_E_NOMEM, "protobuf encoding failed");
-    }
-    *out = buf;
-    return TNT_OK;
+    *out = tnt__buf_detach(&b, len);
+    return *out ? TNT_OK : tnt__error(TNT_E_NOMEM, "out of memory");
 }
 
 tnt_status tnt__proto_encode_event(void **out, size_t *len, const tnt_event *ev)
