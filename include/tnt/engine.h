@@ -102,6 +102,9 @@ typedef struct tnt_ingest_report tnt_ingest_report;
  * @return TNT_OK (see the report for each event), or a document-level error
  *         (TNT_E_SYNTAX, TNT_E_TOOBIG, ...: events before the error stand and
  *         are in the report), TNT_E_BACKEND / TNT_E_IO when storing failed
+ *         (the events of the failed write are then reported rejected with
+ *         the code NOT_STORED: send them again; one that did reach the log
+ *         is then a duplicate)
  * Thread-safety: safe. @since 1.0
  */
 TNT_EXTERN tnt_status tnt_engine_ingest(tnt_ingest_report **report_out, tnt_engine *engine, const void *data,
@@ -114,6 +117,23 @@ TNT_EXTERN tnt_status tnt_engine_ingest(tnt_ingest_report **report_out, tnt_engi
  */
 TNT_EXTERN tnt_status tnt_engine_ingest_file(tnt_ingest_report **report_out, tnt_engine *engine, const char *path,
                                              unsigned int flags);
+
+/**
+ * Reads the next bytes of a document for tnt_engine_ingest_stream(): up to
+ * @p capacity bytes into @p buffer. Returns how many (a short read is not
+ * the end), 0 at the end, or a negative value on a failure.
+ */
+typedef int64_t (*tnt_read_fn)(void *userdata, void *buffer, size_t capacity);
+
+/**
+ * Ingest a document read through a callback (a socket, a pipe, a
+ * decompressor): streamed in constant memory, in 64 KB reads. Same results
+ * as tnt_engine_ingest(); a failing read ends the document with TNT_E_IO,
+ * and the events read before it stand.
+ * Thread-safety: safe (the callback runs on the calling thread). @since 1.0
+ */
+TNT_EXTERN tnt_status tnt_engine_ingest_stream(tnt_ingest_report **report_out, tnt_engine *engine, tnt_read_fn read,
+                                               void *userdata, unsigned int flags);
 
 /** Free a report; NULL is a no-op. @since 1.0 */
 TNT_EXTERN void tnt_ingest_report_free(tnt_ingest_report *report);

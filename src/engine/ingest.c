@@ -83,11 +83,51 @@ static void set_status(tnt_engine *e, tnt_ingest_report *r, size_t idx, uint8_t 
         r->ev[idx].status = status;
 }
 
+/* Events the report counted as accepted that never reached the log (the
+ * log failed, or the call stopped before writing them): the report says so. */
+static void not_stored(tnt_engine *e, pending *p, tnt_ingest_report *r, size_t i, const char *why)
+{
+    r->accepted--;
+    r->rejected++;
+    atomic_fetch_sub(&e->n.accepted, 1);
+    atomic_fetch_add(&e->n.rejected, 1);
+    size_t idx = p->rep[i];
+    if (idx == SIZE_MAX || idx >= r->n)
+        return;
+    rep_event *re = &r->ev[idx];
+    re->status = TNT_INGEST_REJECTED;
+    re->errors = tnt__arena_alloc(&r->arena, sizeof *re->errors);
+    if (re->errors) {
+        re->errors[0] = (tnt__diag){"NOT_STORED", "$",
+                                    tnt__arena_printf(&r->arena, "the event is not confirmed stored: %s", why)};
+        re->nerrors = 1;
+    }
+}
+
+static void none_stored(tnt_engine *e, pending *p, tnt_ingest_report *r, const char *why)
+{
+    for (size_t i = 0; i < p->n; i++)
+        not_stored(e, p, r, i, why);
+    p->n = 0;
+    tnt__arena_reset(&p->a);
+}
+
 static tnt_status commit(tnt_engine *e, pending *p, tnt_ingest_report *r)
 {
     if (!p->n)
         return TNT_OK;
     tnt_status st = tnt__log_write(e, p->fx, p->n, p->keys);
+    if (st != TNT_OK) {
+        /* None of the batch is confirmed durable. Some may have reached the
+         * log and come back at the next open: sending them again is safe,
+         * as events are stored once by their hash (a duplicate then). */
+        const char *why = tnt_error_last();
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s; send it again", why && *why ? why : tnt_status_str(st));
+        for (size_t i = 0; i < p->n; i++)
+            not_stored(e, p, r, i, msg);
+        tnt__error(st, "%s", msg);
+    }
     if (st == TNT_OK) {
         bool dup[BATCH];
         pthread_mutex_lock(&e->apply_mu);
@@ -183,6 +223,8 @@ typedef struct source {
     size_t len, off;
     FILE *f;             /* or a file */
     uint8_t *buf;
+    tnt_read_fn fn;      /* or a callback (reading into buf) */
+    void *ud;
 } source;
 
 static tnt_status run(tnt_engine *e, source *src, tnt_ingest_report *r)
@@ -208,10 +250,22 @@ static tnt_status run(tnt_engine *e, source *src, tnt_ingest_report *r)
         if (st != TNT_OK || rs != TNT_AGAIN || eof)
             break;
         size_t n;
-        if (src->f) {
+        if (src->fn) {
+            int64_t got = src->fn(src->ud, src->buf, CHUNK);
+            if (got < 0 || got > (int64_t)CHUNK) {
+                /* like a document-level error: what was read before stands */
+                doc = tnt__error(TNT_E_IO, got < 0 ? "reading the input: the read callback failed"
+                                                   : "reading the input: the read callback returned more than asked");
+                break;
+            }
+            n = (size_t)got;
+            eof = n == 0;
+            if (n)
+                tnt_reader_feed(rd, src->buf, n);
+        } else if (src->f) {
             n = fread(src->buf, 1, CHUNK, src->f);
             if (n < CHUNK && ferror(src->f)) {
-                st = tnt__error(TNT_E_IO, "reading the input: %s", strerror(errno));
+                doc = tnt__error(TNT_E_IO, "reading the input: %s", strerror(errno));
                 break;
             }
             eof = n < CHUNK;
@@ -225,10 +279,23 @@ static tnt_status run(tnt_engine *e, source *src, tnt_ingest_report *r)
         if (eof)
             tnt_reader_finish(rd);
     }
-    if (st == TNT_OK && rs < 0)
+    if (st == TNT_OK && doc == TNT_OK && rs < 0)
         doc = tnt__error(rs, "%s", tnt_reader_errmsg(rd));
-    /* What was read before a document-level error stands. */
-    tnt_status cs = st == TNT_OK ? commit(e, p, r) : TNT_OK;
+    /* What was read before a document-level error stands; after an engine
+     * error, what is still pending never reached the log. */
+    char why[256] = "";
+    if (st != TNT_OK)
+        snprintf(why, sizeof why, "%s", tnt_error_last());
+    tnt_status cs = TNT_OK;
+    if (st == TNT_OK) {
+        char keep[512];
+        snprintf(keep, sizeof keep, "%s", doc != TNT_OK ? tnt_error_last() : "");
+        cs = commit(e, p, r);
+        if (doc != TNT_OK && cs == TNT_OK)
+            tnt__error(doc, "%s", keep); /* the document's error stays the last one */
+    } else {
+        none_stored(e, p, r, why);
+    }
     pthread_rwlock_unlock(&e->replay_lock);
     tnt__arena_destroy(&p->a);
     tnt__free(p);
@@ -258,8 +325,20 @@ tnt_status tnt_engine_ingest(tnt_ingest_report **out, tnt_engine *e, const void 
 {
     if (!data && len)
         return TNT_E_MISUSE;
-    source src = {data, len, 0, NULL, NULL};
+    source src = {data, len, 0, NULL, NULL, NULL, NULL};
     return ingest(out, e, &src, flags);
+}
+
+tnt_status tnt_engine_ingest_stream(tnt_ingest_report **out, tnt_engine *e, tnt_read_fn read, void *userdata,
+                                    unsigned int flags)
+{
+    if (!read || !out)
+        return TNT_E_MISUSE;
+    *out = NULL;
+    source src = {NULL, 0, 0, NULL, tnt__malloc(CHUNK), read, userdata};
+    tnt_status st = src.buf ? ingest(out, e, &src, flags) : tnt__error(TNT_E_NOMEM, "out of memory");
+    tnt__free(src.buf);
+    return st;
 }
 
 tnt_status tnt_engine_ingest_file(tnt_ingest_report **out, tnt_engine *e, const char *path, unsigned int flags)
@@ -270,7 +349,7 @@ tnt_status tnt_engine_ingest_file(tnt_ingest_report **out, tnt_engine *e, const 
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f)
         return tnt__error(TNT_E_IO, "%s: %s", path, strerror(errno));
-    source src = {NULL, 0, 0, f, tnt__malloc(CHUNK)};
+    source src = {NULL, 0, 0, f, tnt__malloc(CHUNK), NULL, NULL};
     tnt_status st = src.buf ? ingest(out, e, &src, flags) : tnt__error(TNT_E_NOMEM, "out of memory");
     tnt__free(src.buf);
     if (f != stdin)

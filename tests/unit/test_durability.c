@@ -200,8 +200,37 @@ static void test_disk_full(void **state)
     int failures = 0;
     for (long s = 2; s < 200; s++)
         failures += ingest_one(e, s) != 0;
+    /* a failed write says so per event: not confirmed stored, send it again */
+    char doc[512];
+    snprintf(doc, sizeof doc,
+             "{\"product_id\":\"(01)09506000134352(21)K999\",\"event_type\":\"receive\",\"location\":"
+             "\"9506000000015\",\"timestamp\":\"2024-07-01T10:00:00Z\"}");
+    tnt_ingest_report *r = NULL;
+    tnt_status st = tnt_engine_ingest(&r, e, doc, strlen(doc), 0);
+    size_t acc = 9, rej = 9;
+    tnt_ingest_report_counts(r, NULL, &acc, NULL, &rej);
+    int status = -1;
+    const char *hash = NULL, *code = NULL, *path = NULL, *msg = NULL;
+    size_t nerr = 0;
+    assert_int_equal(tnt_ingest_report_event(&status, &hash, &nerr, r, 0), TNT_OK);
+    assert_int_not_equal(st, TNT_OK); /* every write fails, as the ones above */
+    assert_int_equal(acc, 0);
+    assert_int_equal(rej, 1);
+    assert_int_equal(status, TNT_INGEST_REJECTED);
+    assert_int_equal(nerr, 1);
+    assert_int_equal(tnt_ingest_report_error(&code, &path, &msg, r, 0, 0), TNT_OK);
+    assert_string_equal(code, "NOT_STORED");
+    assert_non_null(strstr(msg, "send it again"));
+    tnt_ingest_report_free(r);
     setrlimit(RLIMIT_FSIZE, &old);
     assert_true(failures > 0);
+    /* sent again, once the disk has room: stored (or a duplicate, if the log had it) */
+    r = NULL;
+    assert_int_equal(tnt_engine_ingest(&r, e, doc, strlen(doc), 0), TNT_OK);
+    size_t dup = 0;
+    tnt_ingest_report_counts(r, NULL, &acc, &dup, &rej);
+    assert_int_equal(acc + dup, 1);
+    tnt_ingest_report_free(r);
     tnt_engine_close(e);
     /* Reopened: what was acknowledged is there, and the store works again. */
     e = open_dir(dir);

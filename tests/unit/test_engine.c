@@ -481,6 +481,85 @@ static void test_replay_equal(void **state)
     snap_equal(before, snapshot("replay"));
 }
 
+/* ---- ingest through a read callback ---- */
+
+typedef struct chunks {
+    const char *data;
+    size_t len, off, calls;
+    size_t fail_at; /* fail the read that would pass this offset (0: never) */
+} chunks;
+
+static int64_t read_chunks(void *ud, void *buf, size_t cap)
+{
+    chunks *c = ud;
+    c->calls++;
+    size_t n = 1 + (c->calls * 37) % 101; /* short reads of 1 to 101 bytes */
+    if (n > cap)
+        n = cap;
+    if (n > c->len - c->off)
+        n = c->len - c->off;
+    if (c->fail_at && c->off + n > c->fail_at)
+        return -1;
+    memcpy(buf, c->data + c->off, n);
+    c->off += n;
+    return (int64_t)n;
+}
+
+static void test_ingest_stream(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("stream", 0, 0);
+    char *doc = malloc(64 << 10);
+    size_t len = 0;
+    len += (size_t)sprintf(doc + len, "[");
+    for (int i = 0; i < 40; i++)
+        len += (size_t)sprintf(doc + len,
+                               "%s{\"product_id\":\"(01)09506000134352(21)S%d\",\"event_type\":\"commission\","
+                               "\"location\":\"" FACTORY "\",\"timestamp\":\"2024-03-01T08:00:00Z\"}",
+                               i ? "," : "", i);
+    len += (size_t)sprintf(doc + len, "]");
+    chunks c = {doc, len, 0, 0, 0};
+    tnt_ingest_report *r = NULL;
+    assert_int_equal(tnt_engine_ingest_stream(&r, e, read_chunks, &c, 0), TNT_OK);
+    size_t n, acc, dup, rej;
+    tnt_ingest_report_counts(r, &n, &acc, &dup, &rej);
+    assert_int_equal(acc, 40);
+    assert_true(c.calls > 40); /* many short reads */
+    tnt_ingest_report_free(r);
+    /* the same again: every event a duplicate */
+    c = (chunks){doc, len, 0, 0, 0};
+    assert_int_equal(tnt_engine_ingest_stream(&r, e, read_chunks, &c, 0), TNT_OK);
+    tnt_ingest_report_counts(r, &n, &acc, &dup, &rej);
+    assert_int_equal(dup, 40);
+    tnt_ingest_report_free(r);
+
+    /* a read that fails half-way: TNT_E_IO, and the events read before it stand */
+    for (size_t i = 0; i < len; i++)
+        if (doc[i] == 'S')
+            doc[i] = 'T';
+    c = (chunks){doc, len, 0, 0, len / 2};
+    assert_int_equal(tnt_engine_ingest_stream(&r, e, read_chunks, &c, 0), TNT_E_IO);
+    assert_non_null(strstr(tnt_error_last(), "read callback"));
+    tnt_ingest_report_counts(r, &n, &acc, &dup, &rej);
+    assert_true(acc > 0 && acc < 40);
+    assert_int_equal(rej, 0);
+    for (size_t i = 0; i < n; i++) { /* each event the report accepted is stored */
+        int st = -1;
+        const char *hash = NULL;
+        size_t nerr = 0;
+        assert_int_equal(tnt_ingest_report_event(&st, &hash, &nerr, r, i), TNT_OK);
+        assert_int_equal(st, TNT_INGEST_ACCEPTED);
+        tnt_event *ev = NULL;
+        assert_int_equal(tnt_engine_event(&ev, e, hash), TNT_OK);
+        tnt_event_free(ev);
+    }
+    tnt_ingest_report_free(r);
+    /* misuse */
+    assert_int_equal(tnt_engine_ingest_stream(&r, e, NULL, &c, 0), TNT_E_MISUSE);
+    free(doc);
+    tnt_engine_close(e);
+}
+
 /* ---- events found by the eventID their sender gave them ---- */
 
 #define EV_DOC_HEAD                                                                                                    \
@@ -790,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_master_data),
         cmocka_unit_test(test_replay_equal),
         cmocka_unit_test(test_event_ids),
+        cmocka_unit_test(test_ingest_stream),
         cmocka_unit_test(test_archive),
         cmocka_unit_test(test_concurrency),
         cmocka_unit_test(test_config_errors),
