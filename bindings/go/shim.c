@@ -1,5 +1,6 @@
 #include <string.h>
 #include "shim.h"
+#include "_cgo_export.h"
 
 static tntgo_res done(int st, void *ptr, size_t len)
 {
@@ -41,6 +42,18 @@ tntgo_res tntgo_engine_ingest(tnt_engine *e, const void *data, size_t len, unsig
     int st = tnt_engine_ingest(&rep, e, data, len, flags);
     tntgo_res r = done(st, rep, 0);
     return r;
+}
+
+static int64_t read_go(void *userdata, void *buffer, size_t capacity)
+{
+    return tntgoRead((uintptr_t)userdata, buffer, capacity);
+}
+
+tntgo_res tntgo_engine_ingest_stream(tnt_engine *e, uintptr_t handle, unsigned flags)
+{
+    tnt_ingest_report *rep = NULL;
+    int st = tnt_engine_ingest_stream(&rep, e, read_go, (void *)handle, flags);
+    return done(st, rep, 0);
 }
 
 tntgo_res tntgo_engine_track(tnt_engine *e, const char *id)

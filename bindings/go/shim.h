@@ -46,6 +46,8 @@ typedef struct tntgo_engine_opts {
 
 tntgo_res tntgo_engine_open(tntgo_engine_opts o);
 tntgo_res tntgo_engine_ingest(tnt_engine *e, const void *data, size_t len, unsigned flags);
+/* Ingest what the Go reader behind handle (a cgo.Handle) gives, through tntgoRead. */
+tntgo_res tntgo_engine_ingest_stream(tnt_engine *e, uintptr_t handle, unsigned flags);
 tntgo_res tntgo_engine_track(tnt_engine *e, const char *id);
 tntgo_res tntgo_track_json(const tnt_track *t);
 tntgo_res tntgo_engine_history(tnt_engine *e, const char *id, const char *token, size_t limit);

@@ -15,7 +15,8 @@
 //
 // The engine's calls cannot be interrupted once they run; a context.Context
 // argument is checked before a call starts and between the steps of calls
-// made of many (pages, documents), so a cancelled request starts no new work.
+// made of many (pages, documents, and the reads of IngestReader), so a
+// cancelled request starts no new work.
 package tnt
 
 /*

@@ -240,13 +240,17 @@ static tnt_status run(tnt_engine *e, source *src, tnt_ingest_report *r)
     }
     p->n = 0;
     tnt__arena_init(&p->a, 0);
-    pthread_rwlock_rdlock(&e->replay_lock);
+    /* A replay or an archive run excludes ingests, but not while an ingest
+     * waits for its input (a slow client, a pipe): the lock is held while
+     * the events read so far are taken and stored, not while reading. */
     tnt_event *ev;
     tnt_status rs = TNT_AGAIN, doc = TNT_OK;
     bool eof = false;
     while (st == TNT_OK) {
+        pthread_rwlock_rdlock(&e->replay_lock);
         while (st == TNT_OK && (rs = tnt_reader_next(&ev, rd)) == TNT_OK)
             st = take(e, ev, p, r);
+        pthread_rwlock_unlock(&e->replay_lock);
         if (st != TNT_OK || rs != TNT_AGAIN || eof)
             break;
         size_t n;
@@ -287,6 +291,7 @@ static tnt_status run(tnt_engine *e, source *src, tnt_ingest_report *r)
     if (st != TNT_OK)
         snprintf(why, sizeof why, "%s", tnt_error_last());
     tnt_status cs = TNT_OK;
+    pthread_rwlock_rdlock(&e->replay_lock);
     if (st == TNT_OK) {
         char keep[512];
         snprintf(keep, sizeof keep, "%s", doc != TNT_OK ? tnt_error_last() : "");
