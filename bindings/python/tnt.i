@@ -411,6 +411,56 @@ static PyObject *report_tuple(const tnt_ingest_report *r, int counts_only)
     return Py_BuildValue("(nnnnN)", (Py_ssize_t)n, (Py_ssize_t)acc, (Py_ssize_t)dup, (Py_ssize_t)rej, results);
 }
 
+/* A Python file object read by tnt_engine_ingest_stream(): its read() is
+ * called with the GIL taken for the call; an exception it raises ends the
+ * document and is kept for the caller. */
+typedef struct py_stream {
+    PyObject *read;
+    PyObject *exc; /* the exception read() raised, or NULL */
+} py_stream;
+
+static int64_t py_read(void *userdata, void *buffer, size_t capacity)
+{
+    py_stream *s = userdata;
+    PyGILState_STATE g = PyGILState_Ensure();
+    int64_t n = -1;
+    /* a quarter of the room: a text stream's characters may take four bytes each */
+    PyObject *chunk = PyObject_CallFunction(s->read, "n", (Py_ssize_t)(capacity / 4));
+    const char *p = NULL;
+    Py_ssize_t len = 0;
+    if (chunk && PyBytes_Check(chunk)) {
+        p = PyBytes_AS_STRING(chunk);
+        len = PyBytes_GET_SIZE(chunk);
+    } else if (chunk && PyByteArray_Check(chunk)) {
+        p = PyByteArray_AS_STRING(chunk);
+        len = PyByteArray_GET_SIZE(chunk);
+    } else if (chunk && PyUnicode_Check(chunk)) {
+        p = PyUnicode_AsUTF8AndSize(chunk, &len);
+    } else if (chunk) {
+        PyErr_Format(PyExc_TypeError, "read() returned %s, not str or bytes", Py_TYPE(chunk)->tp_name);
+    }
+    if (p && (size_t)len <= capacity) {
+        memcpy(buffer, p, (size_t)len);
+        n = len;
+    } else if (p) {
+        PyErr_SetString(PyExc_ValueError, "read(n) returned more than n characters");
+    }
+    Py_XDECREF(chunk);
+    if (n < 0 && PyErr_Occurred() && !s->exc) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        if (tb && value)
+            PyException_SetTraceback(value, tb);
+        s->exc = value;
+        Py_XDECREF(type);
+        Py_XDECREF(tb);
+    }
+    PyErr_Clear();
+    PyGILState_Release(g);
+    return n;
+}
+
 /* (status, message, report tuple): document-level errors keep the partial report. */
 static PyObject *ingest_result(tnt_status st, tnt_ingest_report *r, int counts_only)
 {
@@ -613,6 +663,36 @@ typedef struct tnt_py_engine {} tnt_py_engine;
         Py_END_ALLOW_THREADS
         engine_leave($self);
         return ingest_result(st, r, counts_only);
+    }
+
+    /* (status, message, report tuple, the exception read() raised or None):
+     * the document read through a file object's read(), in constant memory. */
+    PyObject *ingest_stream(PyObject *read, bool counts_only) {
+        if (!PyCallable_Check(read)) {
+            PyErr_SetString(PyExc_TypeError, "ingest_stream needs a read(n) callable");
+            return NULL;
+        }
+        if (engine_enter($self) != 0)
+            return NULL;
+        py_stream s = {read, NULL};
+        tnt_ingest_report *r = NULL;
+        tnt_status st;
+        Py_BEGIN_ALLOW_THREADS
+        st = tnt_engine_ingest_stream(&r, $self->engine, py_read, &s, counts_only ? TNT_INGEST_COUNTS_ONLY : 0);
+        Py_END_ALLOW_THREADS
+        engine_leave($self);
+        PyObject *res = ingest_result(st, r, counts_only);
+        if (!res) {
+            Py_XDECREF(s.exc);
+            return NULL;
+        }
+        PyObject *exc = s.exc ? s.exc : Py_None;
+        if (!s.exc)
+            Py_INCREF(Py_None);
+        PyObject *out = Py_BuildValue("(OOON)", PyTuple_GET_ITEM(res, 0), PyTuple_GET_ITEM(res, 1),
+                                      PyTuple_GET_ITEM(res, 2), exc);
+        Py_DECREF(res);
+        return out;
     }
 
     /* A tnt.Track (see track_tuple). */

@@ -218,3 +218,63 @@ def test_query(stocked):
         stocked.query(biz_steps=[1])
     with pytest.raises(TypeError):
         stocked.query(epcs=b"bytes")
+
+
+def test_ingest_streams_file_objects(engine, tmp_path):
+    """An open file (text, binary, compressed) is read in pieces, never whole."""
+    import gzip
+
+    units = [report(f"(01)09506000134352(21)G{i}") for i in range(2000)]
+    path = tmp_path / "export.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump(units, f)
+    sizes = []
+
+    class Watched(io.RawIOBase):
+        def __init__(self, inner):
+            self.inner = inner
+
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            sizes.append(n)
+            return self.inner.read(n)
+
+    with gzip.open(path, "rb") as f:
+        rep = engine.ingest(Watched(f))
+    assert rep.accepted == 2000
+    assert len(sizes) > 2 and all(0 < n <= 1 << 16 for n in sizes)  # many bounded reads, never read()
+    with gzip.open(path, "rt", encoding="utf-8") as f:  # text mode: str chunks
+        assert engine.ingest(f).duplicates == 2000
+
+
+def test_ingest_stream_failure_keeps_what_was_read(engine):
+    units = [report(f"(01)09506000134352(21)H{i}") for i in range(300)]
+    data = json.dumps(units).encode()
+
+    class Broken(io.RawIOBase):
+        pos = 0
+
+        def read(self, n=-1):
+            if self.pos > len(data) // 2:
+                raise ConnectionResetError("the export server went away")
+            chunk = data[self.pos:self.pos + min(n, 997)]
+            self.pos += len(chunk)
+            return chunk
+
+    with pytest.raises(tnt.InputOutputError) as ei:
+        engine.ingest(Broken())
+    assert isinstance(ei.value.__cause__, ConnectionResetError)
+    rep = ei.value.details
+    assert 0 < rep.accepted < 300
+    for r in rep.results:  # what the report accepted is stored
+        assert engine.event(r.hash_id).hash_id == r.hash_id
+
+    class Wrong(io.RawIOBase):
+        def read(self, n=-1):
+            return 42
+
+    with pytest.raises(tnt.InputOutputError) as ei:
+        engine.ingest(Wrong())
+    assert isinstance(ei.value.__cause__, TypeError)

@@ -368,11 +368,14 @@ class Engine:
         """Store the events of a document, each once (by event hash); returns when
         the accepted ones are durable.
 
-        ``source``: the document's text or bytes, a ``pathlib.Path`` (streamed in
-        constant memory), an open file, one event or report as a dict, or an
-        iterable of dicts (ingested in batches of 512). A malformed document
-        raises :class:`tnt.MalformedInput` whose ``details`` is the report of
-        the events before the fault (they stand).
+        ``source``: the document's text or bytes, a ``pathlib.Path`` or an open
+        file (text or binary, e.g. ``gzip.open(...)``: both streamed in constant
+        memory), one event or report as a dict, or an iterable of dicts
+        (ingested in batches of 512). A malformed document raises
+        :class:`tnt.MalformedInput` whose ``details`` is the report of the
+        events before the fault (they stand); so does a file whose ``read()``
+        fails (:class:`tnt.InputOutputError`, the file's exception as its
+        ``__cause__``).
         """
         h = self._h
         report = IngestReport()
@@ -385,10 +388,10 @@ class Engine:
         elif isinstance(source, dict):
             self._ingest_one(report, h.ingest(json.dumps(source, ensure_ascii=False), counts_only), 0)
         elif hasattr(source, "read"):
-            data = source.read()
-            if not isinstance(data, (str, bytes, bytearray)):
-                raise TypeError(f"read() returned {type(data).__name__}, not str or bytes")
-            self._ingest_one(report, h.ingest(data, counts_only), 0)
+            st, message, counts, cause = h.ingest_stream(source.read, counts_only)
+            report._add(counts, 0)
+            if st != 0:
+                raise errors._from_status(st, message, report) from cause
         elif isinstance(source, Iterable):
             it = iter(source)
             while True:
