@@ -1029,13 +1029,42 @@ static const char *value_of(const tnt__idp *p, const char *ai, tnt_verdict *v)
     return s ? tnt__arena_strdup(&v->a, s) : NULL;
 }
 
+/* The code as scanned, for the answer: at most 512 bytes, cut between
+ * characters, each byte that is not part of a valid UTF-8 character shown
+ * as '?' (the answer is JSON; a scanner may send anything). */
+static char *echo_code(tnt__arena *a, const char *code, size_t len)
+{
+    const size_t cap = 512;
+    char *out = tnt__arena_alloc(a, cap + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char b = (unsigned char)code[i];
+        size_t k = b < 0x80 ? 1 : b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+        bool ok = k == 1 ? b < 0x80 : i + k <= len && tnt__utf8_valid(code + i, k, false);
+        if (!ok)
+            k = 1;
+        if (o + k > cap)
+            break;
+        if (ok)
+            memcpy(out + o, code + i, k);
+        else
+            out[o] = '?';
+        o += k;
+        i += k;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static tnt_status authenticate(ctx *c, const char *code)
 {
     tnt_engine *e = c->e;
     tnt_verdict *v = c->v;
     int64_t now = clock_ms();
     size_t code_len = strnlen(code, MAX_CODE + 1);
-    v->code = tnt__arena_printf(&v->a, "%.*s", (int)(code_len > 512 ? 512 : code_len), code);
+    v->code = echo_code(&v->a, code, code_len);
 
     /* the scan's time */
     if (c->t > now + FUTURE_MS || c->t < 946684800000LL) {

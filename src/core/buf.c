@@ -77,6 +77,20 @@ void tnt__buf_printf(tnt__buf *b, const char *fmt, ...)
     va_end(ap2);
 }
 
+/* The length of the valid UTF-8 character at p (lead byte >= 0x80), or 0. */
+static size_t utf8_char(const unsigned char *p)
+{
+    unsigned c = p[0];
+    size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0; /* also stops at the NUL */
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || /* overlong, surrogate */
+        (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))   /* overlong, > U+10FFFF */
+        return 0;
+    return n;
+}
+
 void tnt__buf_json_str(tnt__buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -84,11 +98,20 @@ void tnt__buf_json_str(tnt__buf *b, const char *s)
     tnt__buf_putc(b, '"');
     for (;;) {
         const unsigned char *start = p;
-        while (*p >= 0x20 && *p != '"' && *p != '\\')
+        while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
         tnt__buf_append(b, start, (size_t)(p - start));
         if (!*p)
             break;
+        if (*p >= 0x80) { /* a character of UTF-8 as it is; a byte that is not one: U+FFFD */
+            size_t n = utf8_char(p);
+            if (n)
+                tnt__buf_append(b, p, n);
+            else
+                tnt__buf_puts(b, "\\ufffd");
+            p += n ? n : 1;
+            continue;
+        }
         char esc[7] = {'\\', 0};
         switch (*p) {
         case '"': esc[1] = '"'; break;

@@ -210,6 +210,44 @@ static void test_containers(void **state)
     assert_true(k == TNT_VERDICT_GENUINE_CAUTION || k == TNT_VERDICT_SUSPECT);
 }
 
+/* Strict UTF-8 (RFC 3629): what a JSON parser accepts. */
+static bool utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (!n)
+            return false;
+        for (size_t i = 1; i < n; i++)
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+            (c == 0xF4 && p[1] > 0x8F))
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+/* The answer is valid UTF-8 JSON whatever the code's bytes. */
+static void answer_is_utf8(const char *code, const char *want)
+{
+    tnt_scan s = consumer(0);
+    tnt_verdict *v = NULL;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, code, &s), TNT_OK);
+    for (unsigned flags = 0; flags < 2; flags++) {
+        char *j = NULL;
+        assert_int_equal(tnt_verdict_json(&j, NULL, v, flags), TNT_OK);
+        if (!utf8_ok(j))
+            fail_msg("not UTF-8: %s", j);
+        if (want && !strstr(j, want))
+            fail_msg("no %s in %s", want, j);
+        tnt_free(j);
+    }
+    tnt_verdict_free(v);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -228,6 +266,17 @@ static void test_bad_input(void **state)
     memset(big, '9', 100000);
     big[100000] = '\0';
     assert_int_equal(verdict_of(big, &s, "CODE_INVALID"), TNT_VERDICT_UNVERIFIABLE);
+    /* 300 two-byte characters: the echoed code is cut between characters */
+    char *wide = malloc(601);
+    for (int i = 0; i < 300; i++)
+        memcpy(wide + 2 * i, "\xc3\x91", 2);
+    wide[600] = '\0';
+    answer_is_utf8(wide, "\xc3\x91\"");
+    free(wide);
+    /* bytes that are no UTF-8 at all */
+    answer_is_utf8("\xff\xfe(01)" GTIN "(21)U1", "\"code\":\"?\?(01)");
+    answer_is_utf8("https://id.gs1.org/01/" GTIN "/21/U\xc3\x28", NULL);
+    answer_is_utf8("(01)" GTIN "(21)\xed\xa0\x80", NULL);
     /* a time far in the future: unverifiable, not recorded */
     tnt_scan future = consumer(1);
     future.time_ms = 4102444800000LL; /* 2100 */
