@@ -52,8 +52,10 @@ if [ -f "$build/stage/lib/pkgconfig/libtnt.pc" ]; then
 else
   echo "=== server: skipped, no installed library in $build/stage (scripts/test.sh installs it there)"
 fi
-if python3 -c 'import tnt' 2>/dev/null; then
-  run python python3 bench/bench_python.py
+py=python3
+[ -x build/python-venv/bin/python ] && py=build/python-venv/bin/python # scripts/test-python.sh's
+if "$py" -c 'import tnt' 2>/dev/null; then
+  run python env PKG_CONFIG_PATH="$build/stage/lib/pkgconfig" LD_LIBRARY_PATH="$build/stage/lib" "$py" bench/bench_python.py
 else
   echo "=== python: skipped, the tnt package is not installed (pip install ./bindings/python)"
 fi
