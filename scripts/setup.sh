@@ -9,6 +9,7 @@ PACKAGES=(
   libzstd-dev libyaml-dev
   libcmocka-dev abigail-tools clang libclang-rt-14-dev valgrind
   libsodium-dev
+  locales
   swig wrk chromium curl python3-dev python3-venv python3-pip
 )
 

@@ -80,6 +80,12 @@ static inline bool tnt__streq(const char *a, const char *b)
     return a == b || (a && b && __builtin_strcmp(a, b) == 0);
 }
 
+/* The value of a hexadecimal digit (either case), or -1. */
+static inline int tnt__hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
 /* Is the NUL-terminated z exactly the n bytes at s? s need not be terminated
  * and may hold NUL bytes. */
 static inline bool tnt__streq_n(const char *z, const char *s, size_t n)

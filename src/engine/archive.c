@@ -279,6 +279,19 @@ typedef struct repoint {
     size_t events;    /* events among the records (not master data or scans) */
 } repoint;
 
+/* A store item under key k with its key bytes copied into a (value NULL with
+ * len 0: a delete in a batch); false when out of memory. */
+static bool key_item(tnt_store_item *out, tnt__arena *a, const tnt__key *k, const void *value, size_t len)
+{
+    char *kb = tnt__arena_alloc(a, k->pk_len + k->sk_len);
+    if (!kb)
+        return false;
+    memcpy(kb, k->pk, k->pk_len);
+    memcpy(kb + k->pk_len, k->sk, k->sk_len);
+    *out = (tnt_store_item){kb, k->pk_len, kb + k->pk_len, k->sk_len, value, len, TNT_STORE_ANY};
+    return true;
+}
+
 static tnt_status repoint_record(void *ud, int64_t offset, const void *rec, size_t len, uint32_t item)
 {
     repoint *r = ud;
@@ -319,22 +332,13 @@ static tnt_status repoint_record(void *ud, int64_t offset, const void *rec, size
     for (uint32_t i = 0; i < fx.nids; i++) {
         tnt__key key;
         tnt__key_index(&key, fx.ids[i], fx.time_ms, fx.hash);
-        char *kb = tnt__arena_alloc(&r->a, key.pk_len + key.sk_len);
-        if (!kb)
+        if (!key_item(&items[k++], &r->a, &key, enc + 1, os.bytes_written))
             return TNT_E_NOMEM;
-        memcpy(kb, key.pk, key.pk_len);
-        memcpy(kb + key.pk_len, key.sk, key.sk_len);
-        items[k++] = (tnt_store_item){kb, key.pk_len, kb + key.pk_len, key.sk_len, enc + 1, os.bytes_written,
-                                      TNT_STORE_ANY};
     }
     tnt__key ek;
     tnt__key_event(&ek, fx.hash);
-    char *kb = tnt__arena_alloc(&r->a, ek.pk_len + ek.sk_len);
-    if (!kb)
+    if (!key_item(&items[k++], &r->a, &ek, enc, os.bytes_written + 1))
         return TNT_E_NOMEM;
-    memcpy(kb, ek.pk, ek.pk_len);
-    memcpy(kb + ek.pk_len, ek.sk, ek.sk_len);
-    items[k++] = (tnt_store_item){kb, ek.pk_len, kb + ek.pk_len, ek.sk_len, enc, os.bytes_written + 1, TNT_STORE_ANY};
     st = tnt__store_write(r->e, items, k);
     tnt__arena_reset(&r->a);
     return st;
@@ -583,14 +587,8 @@ static tnt_status forget_record(void *ud, int64_t offset, const void *rec, size_
         tnt_free(v);
         if (st != TNT_OK && st != TNT_E_NOTFOUND)
             return st;
-        char *kb = ours ? tnt__arena_alloc(&x->a, xk.pk_len + xk.sk_len) : NULL;
-        if (ours && !kb)
+        if (ours && !key_item(&items[k++], &x->a, &xk, NULL, 0))
             return TNT_E_NOMEM;
-        if (ours) {
-            memcpy(kb, xk.pk, xk.pk_len);
-            memcpy(kb + xk.pk_len, xk.sk, xk.sk_len);
-            items[k++] = (tnt_store_item){kb, xk.pk_len, kb + xk.pk_len, xk.sk_len, NULL, 0, TNT_STORE_ANY};
-        }
     }
     for (uint32_t i = 0; i <= fx.nids; i++) {
         tnt__key key;
@@ -598,12 +596,8 @@ static tnt_status forget_record(void *ud, int64_t offset, const void *rec, size_
             tnt__key_index(&key, fx.ids[i], fx.time_ms, fx.hash);
         else
             tnt__key_event(&key, fx.hash);
-        char *kb = tnt__arena_alloc(&x->a, key.pk_len + key.sk_len);
-        if (!kb)
+        if (!key_item(&items[k++], &x->a, &key, NULL, 0))
             return TNT_E_NOMEM;
-        memcpy(kb, key.pk, key.pk_len);
-        memcpy(kb + key.pk_len, key.sk, key.sk_len);
-        items[k++] = (tnt_store_item){kb, key.pk_len, kb + key.pk_len, key.sk_len, NULL, 0, TNT_STORE_ANY};
     }
     st = tnt__store_write(x->e, items, k);
     x->n++;
@@ -654,27 +648,53 @@ static int64_t segment_newest(const char *key)
     return dash ? strtoll(dash + 1, NULL, 10) : INT64_MAX;
 }
 
-/* The end offset of what a partition has archived (its segments, and the
- * marks that outlive them): the log goes on from there. */
-static tnt_status archived_end(tnt_engine *e, int p, int64_t *end)
+/* The archived segments of partition p (log/pppp/<first>-<end>-<newest>.zst), in offset order. */
+static tnt_status list_segments(tnt_engine *e, int p, seglist *l)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "log/%04d/", p);
+    tnt_status st = e->archive->methods->list(e->archive, prefix, list_one, l);
+    return st == TNT_OK ? l->st : st;
+}
+
+/* The end offset a segment's key names, or -1 if the key is not a segment's. */
+static int64_t segment_end(const char *key)
+{
+    const char *name = strchr(key + 4, '/'), *dash = name ? strchr(name, '-') : NULL;
+    return dash ? strtoll(dash + 1, NULL, 10) : -1;
+}
+
+/* The end offset of what a partition has archived, given its segments: the
+ * largest of their ends and of the marks that outlive them. The log goes on
+ * from there. */
+static tnt_status archived_end_of(tnt_engine *e, int p, const seglist *segs, int64_t *end)
 {
     *end = 0;
-    tnt_status st = TNT_OK;
-    for (int pass = 0; pass < 2 && st == TNT_OK; pass++) {
-        char prefix[32];
-        snprintf(prefix, sizeof prefix, pass ? "mark/%04d/" : "log/%04d/", p);
-        seglist l = {NULL, 0, 0, TNT_OK};
-        st = e->archive->methods->list(e->archive, prefix, list_one, &l);
-        if (st == TNT_OK)
-            st = l.st;
-        for (size_t i = 0; st == TNT_OK && i < l.n; i++) {
-            const char *name = l.keys[i] + strlen(prefix), *dash = strchr(name, '-');
-            int64_t v = pass ? strtoll(name, NULL, 10) : dash ? strtoll(dash + 1, NULL, 10) : 0;
-            if (v > *end)
-                *end = v;
-        }
-        seglist_free(&l);
+    for (size_t i = 0; i < segs->n; i++)
+        if (segment_end(segs->keys[i]) > *end)
+            *end = segment_end(segs->keys[i]);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "mark/%04d/", p);
+    seglist marks = {NULL, 0, 0, TNT_OK};
+    tnt_status st = e->archive->methods->list(e->archive, prefix, list_one, &marks);
+    if (st == TNT_OK)
+        st = marks.st;
+    for (size_t i = 0; st == TNT_OK && i < marks.n; i++) {
+        int64_t v = strtoll(marks.keys[i] + strlen(prefix), NULL, 10);
+        if (v > *end)
+            *end = v;
     }
+    seglist_free(&marks);
+    return st;
+}
+
+static tnt_status archived_end(tnt_engine *e, int p, int64_t *end)
+{
+    seglist l = {NULL, 0, 0, TNT_OK};
+    tnt_status st = list_segments(e, p, &l);
+    if (st == TNT_OK)
+        st = archived_end_of(e, p, &l, end);
+    seglist_free(&l);
     return st;
 }
 
@@ -711,21 +731,14 @@ static tnt_status aread_frame(void *ud, uint64_t off, const uint8_t *z, size_t z
 tnt_status tnt__archive_read(tnt_engine *e, int p, int64_t from, tnt_log_read_fn fn, void *ud, int64_t *end_out,
                              bool *stopped)
 {
-    char prefix[32];
-    snprintf(prefix, sizeof prefix, "log/%04d/", p);
     seglist l = {NULL, 0, 0, TNT_OK};
-    tnt_status st = e->archive->methods->list(e->archive, prefix, list_one, &l);
-    if (st == TNT_OK)
-        st = l.st;
+    tnt_status st = list_segments(e, p, &l);
     aread r = {p, from, fn, ud, false};
     if (st == TNT_OK)
-        st = archived_end(e, p, end_out);
+        st = archived_end_of(e, p, &l, end_out);
     for (size_t i = 0; st == TNT_OK && i < l.n && !r.stopped; i++) {
-        /* log/pppp/<first>-<end>-<newest>.zst: skip what ends before `from` */
-        const char *first = l.keys[i] + strlen(prefix), *dash = strchr(first, '-');
-        int64_t end = dash ? strtoll(dash + 1, NULL, 10) : 0;
-        if (dash && end <= from)
-            continue;
+        if (segment_end(l.keys[i]) >= 0 && segment_end(l.keys[i]) <= from)
+            continue; /* ends before `from` */
         void *data = NULL;
         size_t len = 0;
         if ((st = e->archive->methods->get(e->archive, l.keys[i], 0, 0, &data, &len)) != TNT_OK)
@@ -863,12 +876,8 @@ static tnt_status replay_partition(tnt_engine *e, int p, int64_t from_time, size
     tnt_status st = TNT_OK;
     int64_t from = 0;
     if (from_time == 0) { /* the archived prefix first, in offset order */
-        char prefix[32];
-        snprintf(prefix, sizeof prefix, "log/%04d/", p);
         seglist l = {NULL, 0, 0, TNT_OK};
-        st = e->archive->methods->list(e->archive, prefix, list_one, &l);
-        if (st == TNT_OK)
-            st = l.st;
+        st = list_segments(e, p, &l);
         for (size_t i = 0; st == TNT_OK && i < l.n; i++) {
             void *data = NULL;
             size_t len = 0;
@@ -878,9 +887,9 @@ static tnt_status replay_partition(tnt_engine *e, int p, int64_t from_time, size
             st = each_frame(data, len, replay_frame, &r);
             tnt_free(data);
         }
-        seglist_free(&l);
         if (st == TNT_OK)
-            st = archived_end(e, p, &from);
+            st = archived_end_of(e, p, &l, &from);
+        seglist_free(&l);
     } else {
         st = e->log->methods->offset_for_time(e->log, p, from_time, &from);
     }

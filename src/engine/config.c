@@ -132,13 +132,14 @@ static tnt_status section_settings(walker *w, yaml_node_t *map)
     w->c->settings = v;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(w->doc, p->key), *val = yaml_document_get_node(w->doc, p->value);
-        if (!scalar(k) || !scalar(val))
-            return bad(w, k, "settings.%s must be a scalar", scalar(k) ? scalar(k) : "?");
-        size_t len = strlen(scalar(k)) + strlen(scalar(val)) + 2;
+        const char *ks = scalar(k), *vs = scalar(val);
+        if (!ks || !vs)
+            return bad(w, k, "settings.%s must be a scalar", ks ? ks : "?");
+        size_t len = strlen(ks) + strlen(vs) + 2;
         char *kv = tnt__malloc(len);
         if (!kv)
             return TNT_E_NOMEM;
-        snprintf(kv, len, "%s=%s", scalar(k), scalar(val));
+        snprintf(kv, len, "%s=%s", ks, vs);
         v[w->c->nsettings++] = kv;
     }
     return TNT_OK;

@@ -85,7 +85,7 @@ static bool unhex(uint8_t *out, size_t *len, const char *s, size_t cap)
         int v = 0;
         for (int k = 0; k < 2; k++) {
             char c = s[2 * i + k];
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            int d = tnt__hexval(c);
             if (d < 0)
                 return false;
             v = v * 16 + d;

@@ -82,23 +82,12 @@ void tnt__key_applied(tnt__key *k, int partition)
     k->sk_len = (size_t)snprintf(k->sk, sizeof k->sk, "applied:%d", partition);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool tnt__hash_bytes(uint8_t out[32], const char *id)
 {
     static const char head[] = "ni:///sha-256;";
     const char *p = strncmp(id, head, sizeof head - 1) == 0 ? id + sizeof head - 1 : id;
     for (int i = 0; i < 32; i++) {
-        int hi = hexval(p[2 * i]), lo = hi < 0 ? -1 : hexval(p[2 * i + 1]);
+        int hi = tnt__hexval(p[2 * i]), lo = hi < 0 ? -1 : tnt__hexval(p[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -381,10 +381,13 @@ unsigned tnt__ai_num(const char *code, size_t n)
     for (size_t i = 0; i < n; i++)
         v = v * 10 + (unsigned)(code[i] - '0');
     /* No AI of 3 or 4 digits starts with 0: such a code (an unknown AI,
-     * permitted by TNT_ID_F_PERMIT_UNKNOWN_AIS) gets a number of its own,
-     * so that (0010) is never taken for (10). */
-    if (n > 2 && code[0] == '0')
-        v += 100000u + 10000u * (unsigned)n;
+     * permitted by TNT_ID_F_PERMIT_UNKNOWN_AIS) gets a number of its own
+     * above 9999 (10000-10099 for three digits, 10100-11099 for four), so
+     * that (0010) is never taken for (10); every number fits 16 bits. */
+    if (n == 3 && code[0] == '0')
+        v += 10000u;
+    else if (n == 4 && code[0] == '0')
+        v += 10100u;
     return v;
 }
 

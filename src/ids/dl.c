@@ -54,17 +54,6 @@ static const tnt__ai *segment_ai(const char *s, size_t n)
 /* RFC 3986 characters (plus the " that GS1's grammar allows raw). */
 static bool uri_char(unsigned char c) { return tnt__is(c, TNT__C_URI); }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Percent-decode s[0..n) into the AI list under code (spec: its row,
  * when the caller has looked it up already). */
 static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, size_t cn, const tnt__ai *spec, const char *s,
@@ -85,12 +74,12 @@ static tnt__id_ai *add_decoded(tnt__idp *p, const char *code, size_t cn, const t
         i += run;
         if (i == n)
             break;
-        if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+        if (i + 2 >= n || tnt__hexval(s[i + 1]) < 0 || tnt__hexval(s[i + 2]) < 0) {
             tnt__id_fail(p, TNT__ID_ERR_ENCODING, "(%s) '%s': malformed percent-encoding at character %zu", code,
                          tnt__id_excerpt(ex, sizeof ex, s, n), i + 1);
             return NULL;
         }
-        dst[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        dst[o++] = (char)(tnt__hexval(s[i + 1]) * 16 + tnt__hexval(s[i + 2]));
         i += 3;
     }
     return spec ? tnt__id_push(p, spec, code, cn, o, src) : tnt__id_add_reserved(p, code, cn, o, src);

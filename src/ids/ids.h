@@ -146,7 +146,7 @@ typedef struct tnt__id_ai {
     const tnt__ai *spec; /* NULL for an unknown AI (TNT_ID_F_PERMIT_UNKNOWN_AIS) */
     char code[5];        /* NUL-terminated AI digits */
     uint8_t role;
-    uint16_t num;        /* the AI as a number: unique, as AIs are prefix-free */
+    uint16_t num;        /* the AI as a number, one per code (tnt__ai_num) */
     bool trusted;        /* built valid by its parser (a URN's key): not re-checked */
     uint16_t off, len;   /* the value in tnt__idp.vals, NUL-terminated */
     uint16_t src;        /* where it came from in the input, for messages */

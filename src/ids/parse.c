@@ -113,6 +113,10 @@ tnt__id_ai *tnt__id_push(tnt__idp *p, const tnt__ai *spec, const char *code, siz
                          size_t src)
 {
     char *v = p->vals + p->vlen;
+    if (code_len < 2 || code_len > 4) { /* callers pass AI codes; never more */
+        tnt__id_fail(p, TNT__ID_ERR_UNKNOWN_AI, "an AI has 2 to 4 digits");
+        return NULL;
+    }
     unsigned num = tnt__ai_num(code, code_len);
     for (size_t i = 0; i < p->nais; i++) {
         tnt__id_ai *a = &p->ais[i];

@@ -91,17 +91,6 @@ static bool all_digits(span c)
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Characters an EPC URN component may carry unescaped (TDS GS3A3 chars
  * without the ones that must be %-escaped). */
 static bool urn_raw_ok(unsigned char c) { return tnt__is(c, TNT__C_URNRAW); }
@@ -114,12 +103,12 @@ static bool unescape(tnt__idp *p, char *dst, size_t *out, span c, const char *wh
     for (size_t i = 0; i < c.n; i++) {
         unsigned char ch = (unsigned char)c.s[i];
         if (ch == '%') {
-            if (i + 2 >= c.n || hexval(c.s[i + 1]) < 0 || hexval(c.s[i + 2]) < 0) {
+            if (i + 2 >= c.n || tnt__hexval(c.s[i + 1]) < 0 || tnt__hexval(c.s[i + 2]) < 0) {
                 tnt__id_fail(p, TNT__ID_ERR_ENCODING, "%s '%s': malformed %%-escape at character %zu", what,
                              tnt__id_excerpt(ex, sizeof ex, c.s, c.n), i + 1);
                 return false;
             }
-            dst[o++] = (char)(hexval(c.s[i + 1]) * 16 + hexval(c.s[i + 2]));
+            dst[o++] = (char)(tnt__hexval(c.s[i + 1]) * 16 + tnt__hexval(c.s[i + 2]));
             i += 2;
         } else if (urn_raw_ok(ch)) {
             dst[o++] = (char)ch;

@@ -136,7 +136,7 @@ func chromium(t *testing.T, args ...string) []byte {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Skip("no chromium (Debian package chromium; scripts/setup.sh installs it)")
+		t.Fatal("no chromium (Debian package chromium; scripts/setup.sh installs it)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -68,7 +68,7 @@ def stocked(engine):
 def tnt_cli():
     path = os.environ.get("TNT_CLI") or shutil.which("tnt")
     if not path:
-        pytest.skip("the tnt tool is not on PATH")
+        pytest.fail("the tnt tool is not on PATH (or TNT_CLI): scripts/test.sh puts it there")
     return path
 
 

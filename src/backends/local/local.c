@@ -22,17 +22,6 @@ const tnt_backend tnt__local_backend = {
     tnt__local_open_archive, /* open_archive: files under a directory */
 };
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *tnt__local_uri_path(const char *uri)
 {
     if (!uri || strncasecmp(uri, "file:", 5) != 0) {
@@ -60,7 +49,7 @@ char *tnt__local_uri_path(const char *uri)
     }
     for (; *p; p++) {
         if (*p == '%') {
-            int hi = hexval((unsigned char)p[1]), lo = hi < 0 ? -1 : hexval((unsigned char)p[2]);
+            int hi = tnt__hexval((unsigned char)p[1]), lo = hi < 0 ? -1 : tnt__hexval((unsigned char)p[2]);
             if (lo < 0 || (hi == 0 && lo == 0)) {
                 tnt__free(path);
                 tnt__error(TNT_E_INVALID, "file: URI '%s': bad percent-escape", uri);

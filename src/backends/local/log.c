@@ -923,7 +923,7 @@ static tnt_status write_batch(local_log *l, plan *plans)
         if (!pl->touched)
             continue;
         if (pl->roll) {
-            int fd;
+            int fd = -1;
             if ((rc = create_segment(part, pl->seg_base, &fd)) != TNT_OK) {
                 pl->roll = false; /* nothing to undo */
                 pl->touched = false;
