@@ -61,17 +61,16 @@ tnt_status tnt__state_get(tnt_engine *e, const char *id, tnt_v1_ProductState *st
     tnt_status s = tnt__store_get(e, &k, &v, &len);
     if (s != TNT_OK)
         return s;
-    *st = (tnt_v1_ProductState)tnt_v1_ProductState_init_zero;
-    pb_istream_t is = pb_istream_from_buffer(v, len);
-    bool ok = pb_decode_ex(&is, tnt_v1_ProductState_fields, st, PB_DECODE_NOINIT); /* zeroed above */
+    s = tnt__state_decode(v, len, st, id);
     tnt_free(v);
-    return ok ? TNT_OK : tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: %s", id, PB_GET_ERROR(&is));
+    return s;
 }
 
 /* ---- one batch of changes ---- */
 
 typedef struct slot {
     const char *id;
+    uint32_t hash; /* of id: compared before the strings */
     tnt_v1_ProductState st;
     bool dirty;
 } slot;
@@ -81,7 +80,7 @@ typedef struct batch {
     tnt__arena *a;
     tnt_store_item *items;
     size_t n, cap;
-    slot *slots;
+    slot **slots; /* each 8 KB: the array holds pointers, growing copies no states */
     size_t nslots, capslots;
     tnt_status err;
     uint8_t staged[1024][32];   /* hashes of the events staged so far */
@@ -133,14 +132,31 @@ static void *encode_msg(batch *b, const pb_msgdesc_t *fields, const void *msg, s
     return buf;
 }
 
+static void *encode_state(batch *b, const tnt_v1_ProductState *st, size_t *len)
+{
+    void *v = tnt__state_encode(b->a, st, len);
+    if (!v)
+        b->err = TNT_E_NOMEM;
+    return v;
+}
+
+static uint32_t id_hash(const char *id)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
 static slot *state_of(batch *b, const char *id)
 {
+    uint32_t h = id_hash(id);
     for (size_t i = 0; i < b->nslots; i++)
-        if (strcmp(b->slots[i].id, id) == 0)
-            return &b->slots[i];
+        if (b->slots[i]->hash == h && strcmp(b->slots[i]->id, id) == 0)
+            return b->slots[i];
     if (b->nslots == b->capslots) {
         size_t cap = b->capslots ? b->capslots * 2 : 16;
-        slot *v = tnt__arena_alloc(b->a, cap * sizeof *v);
+        slot **v = tnt__arena_alloc(b->a, cap * sizeof *v);
         if (!v) {
             b->err = TNT_E_NOMEM;
             return NULL;
@@ -150,7 +166,13 @@ static slot *state_of(batch *b, const char *id)
         b->slots = v;
         b->capslots = cap;
     }
-    slot *s = &b->slots[b->nslots];
+    slot *s = tnt__arena_alloc(b->a, sizeof *s);
+    if (!s) {
+        b->err = TNT_E_NOMEM;
+        return NULL;
+    }
+    b->slots[b->nslots] = s;
+    s->hash = h;
     tnt_status st = tnt__state_get(b->e, id, &s->st);
     if (st == TNT_E_NOTFOUND) {
         s->st = (tnt_v1_ProductState)tnt_v1_ProductState_init_zero;
@@ -391,10 +413,10 @@ static tnt_status flush_states(batch *b)
 {
     for (size_t i = 0; i < b->nslots && !b->err; i++) {
         size_t len;
-        tnt__seal(b->e, &b->slots[i].st);
-        void *v = encode_msg(b, tnt_v1_ProductState_fields, &b->slots[i].st, &len);
+        tnt__seal(b->e, &b->slots[i]->st);
+        void *v = encode_state(b, &b->slots[i]->st, &len);
         tnt__key k;
-        tnt__key_state(&k, b->slots[i].id);
+        tnt__key_state(&k, b->slots[i]->id);
         if (v)
             add(b, &k, v, len);
     }
@@ -405,15 +427,15 @@ static tnt_status flush_states(batch *b)
 static tnt_status rechain_after(tnt_engine *e, batch *b)
 {
     for (size_t i = 0; i < b->nslots; i++) {
-        if (!b->slots[i].dirty)
+        if (!b->slots[i]->dirty)
             continue;
         batch again = {e, b->a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0, {0}, 0};
-        slot *s = &b->slots[i];
+        slot *s = b->slots[i];
         tnt_status st = rechain(&again, s);
         if (st != TNT_OK)
             return st;
         size_t len;
-        void *v = encode_msg(&again, tnt_v1_ProductState_fields, &s->st, &len);
+        void *v = encode_state(&again, &s->st, &len);
         tnt__key k;
         tnt__key_state(&k, s->id);
         if (v)

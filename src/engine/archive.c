@@ -460,19 +460,14 @@ static tnt_status rechain_expired(expire *x)
             ps->chain.size = any ? 32 : 0;
             tnt__seal(x->e, ps);
             size_t size = 0;
-            uint8_t *buf = NULL;
-            if (!pb_get_encoded_size(&size, tnt_v1_ProductState_fields, ps) || !(buf = tnt__malloc(size ? size : 1)))
+            uint8_t *buf = tnt__state_encode(NULL, ps, &size);
+            if (!buf)
                 st = TNT_E_NOMEM;
             else {
-                pb_ostream_t os = pb_ostream_from_buffer(buf, size);
-                if (!pb_encode(&os, tnt_v1_ProductState_fields, ps))
-                    st = tnt__error(TNT_E_INVALID, "encoding a state: %s", PB_GET_ERROR(&os));
-                else {
-                    tnt__key k;
-                    tnt__key_state(&k, x->ids[i]);
-                    tnt_store_item it = {k.pk, k.pk_len, k.sk, k.sk_len, buf, os.bytes_written, TNT_STORE_ANY};
-                    st = tnt__store_write(x->e, &it, 1);
-                }
+                tnt__key k;
+                tnt__key_state(&k, x->ids[i]);
+                tnt_store_item it = {k.pk, k.pk_len, k.sk, k.sk_len, buf, size, TNT_STORE_ANY};
+                st = tnt__store_write(x->e, &it, 1);
             }
             tnt__free(buf);
         }

@@ -15,12 +15,6 @@ typedef struct bytes {
     size_t n;
 } bytes;
 
-static bool write_bytes(pb_ostream_t *s, const pb_field_iter_t *f, void *const *arg)
-{
-    const bytes *b = *arg;
-    return pb_encode_tag_for_field(s, f) && pb_encode_string(s, b->p, b->n);
-}
-
 static bool read_bytes(pb_istream_t *s, const pb_field_iter_t *f, void **arg)
 {
     (void)f;
@@ -47,11 +41,20 @@ static void *encode(tnt__arena *a, const pb_msgdesc_t *fields, const void *msg, 
 
 void *tnt__record_event(tnt__arena *a, const void *event_pb, size_t event_len, size_t *len)
 {
-    bytes b = {event_pb, event_len};
-    tnt_v1_LogRecord r = tnt_v1_LogRecord_init_zero;
-    r.event.funcs.encode = write_bytes;
-    r.event.arg = &b;
-    return encode(a, tnt_v1_LogRecord_fields, &r, len);
+    /* a LogRecord with only its event field, written without the message
+     * walk (and the 10 KB LogRecord struct it would zero) */
+    pb_ostream_t sizing = PB_OSTREAM_SIZING;
+    if (!pb_encode_tag(&sizing, PB_WT_STRING, tnt_v1_LogRecord_event_tag) ||
+        !pb_encode_string(&sizing, event_pb, event_len))
+        return NULL;
+    uint8_t *buf = tnt__arena_alloc(a, sizing.bytes_written);
+    if (!buf)
+        return NULL;
+    pb_ostream_t os = pb_ostream_from_buffer(buf, sizing.bytes_written);
+    if (!pb_encode_tag(&os, PB_WT_STRING, tnt_v1_LogRecord_event_tag) || !pb_encode_string(&os, event_pb, event_len))
+        return NULL;
+    *len = os.bytes_written;
+    return buf;
 }
 
 void *tnt__record_master(tnt__arena *a, const tnt_v1_MasterRecord *m, size_t *len)
@@ -73,6 +76,18 @@ void *tnt__record_scan(tnt__arena *a, const tnt_v1_Scan *scan, size_t *len)
 tnt_status tnt__record_read(const void *rec, size_t len, tnt__record *out)
 {
     bytes b = {NULL, 0};
+    /* The common case, a record holding only an event, without the full decode */
+    pb_istream_t head = pb_istream_from_buffer(rec, len);
+    pb_wire_type_t wt;
+    uint32_t tag, n;
+    bool eof;
+    if (pb_decode_tag(&head, &wt, &tag, &eof) && tag == tnt_v1_LogRecord_event_tag && wt == PB_WT_STRING &&
+        pb_decode_varint32(&head, &n) && n == head.bytes_left && n > 0) {
+        out->kind = TNT__REC_EVENT;
+        out->event_pb = (const uint8_t *)rec + (len - n);
+        out->event_len = n;
+        return TNT_OK;
+    }
     /* LogRecord holds a MasterRecord and a Scan by value: large, so not on the stack twice */
     tnt_v1_LogRecord *r = tnt__malloc(sizeof *r);
     if (!r)

@@ -181,6 +181,14 @@ tnt_status tnt__store_get(tnt_engine *e, const tnt__key *k, void **value, size_t
 tnt_status tnt__store_write(tnt_engine *e, const tnt_store_item *items, size_t n);
 tnt_status tnt__state_get(tnt_engine *e, const char *id, tnt_v1_ProductState *st);
 
+/* ---- the state record (state.c) ---- */
+size_t tnt__state_size(const tnt_v1_ProductState *st);
+size_t tnt__state_write(uint8_t *out, const tnt_v1_ProductState *st); /* tnt__state_size() bytes */
+/* The record of a state, in the arena (a) or tnt__malloc'd (a NULL); NULL on OOM. */
+void *tnt__state_encode(tnt__arena *a, const tnt_v1_ProductState *st, size_t *len);
+/* Read a state record (any layout); what names it in the error. */
+tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *st, const char *what);
+
 /* ---- the log ---- */
 /* Append records and wait until they are durable; fills partition/offset/log_status. */
 tnt_status tnt__log_write(tnt_engine *e, tnt__effect *fx, size_t n, const char *const *keys);

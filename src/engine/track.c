@@ -72,7 +72,7 @@ tnt_status tnt_engine_track(tnt_track **out, tnt_engine *e, const char *id)
         t->via[0] = '\0';
         t->location_time_ms = t->st.location_time_ms;
         /* Follow the containers up while they moved after the packing. */
-        tnt_v1_ProductState *c = tnt__malloc(sizeof *c);
+        tnt_v1_ProductState *c = t->st.parent[0] ? tnt__malloc(sizeof *c) : NULL;
         int64_t since = t->st.parent_since_ms;
         char parent[512];
         strcpy(parent, t->st.parent);

@@ -1,12 +1,14 @@
 /*
  * libFuzzer target: arbitrary bytes as one tnt.v1.Event message
  * (tnt_event_from_proto), as one tnt.v1.Report, and as a tnt.v1.Batch fed
- * to tnt_reader in chunks. Every event that comes out is read through
+ * to tnt_reader in chunks, and as a stored state record. Every event that comes out is read through
  * every accessor, writes valid JSON, and encodes to a message that decodes
  * to the same event.
  *
  * Seeds: tests/fuzz/corpus/proto (the events of GS1's examples, reports,
  * batches).
+ *
+ * A state record that reads writes bytes that read back to the same bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 
 #include "codec/json_stream.h"
 #include "codec/proto.h"
+#include "engine/engine.h"
 #include "tnt/document.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -147,6 +150,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st = tnt__proto_decode_report(&rep, &a, data, size);
     CHECK(st == TNT_OK || st == TNT_E_SYNTAX);
     tnt__arena_destroy(&a);
+
+    /* a state record (either layout) */
+    static tnt_v1_ProductState ps, again;
+    st = tnt__state_decode(data, size, &ps, "fuzz");
+    CHECK(st == TNT_OK || st == TNT_E_CORRUPT);
+    if (st == TNT_OK) {
+        size_t len = 0, len2 = 0;
+        uint8_t *rec = tnt__state_encode(NULL, &ps, &len);
+        CHECK(rec && len == tnt__state_size(&ps));
+        CHECK(tnt__state_decode(rec, len, &again, "again") == TNT_OK);
+        uint8_t *rec2 = tnt__state_encode(NULL, &again, &len2);
+        CHECK(rec2 && len2 == len && memcmp(rec, rec2, len) == 0);
+        tnt__free(rec);
+        tnt__free(rec2);
+    }
 
     /* a Batch, in chunks that follow from the input */
     uint32_t seed = 2166136261u;

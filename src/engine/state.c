@@ -1,0 +1,239 @@
+/* The state record: how the current state of an identifier is stored.
+ *
+ * Track, authenticate and every applied event read a state, and every
+ * applied event writes one back, so the record is laid out to be read in
+ * one pass with no schema walk: fixed-width numbers first, then
+ * length-prefixed strings in a fixed order. All numbers are little-endian.
+ *
+ *   0x00 'S' 0x01                     magic and layout version (a protobuf
+ *                                     message never starts with 0x00)
+ *   8 x 64-bit                        last_time_ms, event_count,
+ *                                     parent_since_ms, location_time_ms,
+ *                                     first_time_ms, step_time_ms,
+ *                                     disposition_time_ms, party_time_ms
+ *   u8 n, n bytes                     chain (0 or 32 bytes)
+ *   u8 n, n bytes                     seal (0 or 32 bytes)
+ *   12 x (u16 n, n bytes)             id, read_point, biz_location, biz_step,
+ *                                     disposition, last_event, parent, owner,
+ *                                     possessor, first_event, lot, expiry
+ *   u8 count, count x reading         u8 n + type, u8 n + uom, value (IEEE
+ *                                     754 double), time_ms (64-bit)
+ *   u8 count, count x (u8 n, bytes)   persistent dispositions
+ *
+ * Every length is checked against its field on reading: a record that does
+ * not fit is TNT_E_CORRUPT, never an overrun. Records written by earlier
+ * versions (a tnt.v1.ProductState protobuf) are still read. */
+#include <pb_decode.h>
+#include <string.h>
+
+#include "engine/engine.h"
+
+#define MAGIC0 0x00
+#define MAGIC1 'S'
+#define LAYOUT 0x01
+
+typedef struct strfield {
+    size_t off, cap;
+} strfield;
+
+#define F(name) {offsetof(tnt_v1_ProductState, name), sizeof(((tnt_v1_ProductState *)0)->name)}
+static const strfield strings[] = {
+    F(id),     F(read_point), F(biz_location), F(biz_step),    F(disposition), F(last_event),
+    F(parent), F(owner),      F(possessor),    F(first_event), F(lot),         F(expiry),
+};
+#undef F
+#define NSTR (sizeof strings / sizeof strings[0])
+
+static int64_t *num_field(tnt_v1_ProductState *st, int i)
+{
+    switch (i) {
+    case 0: return &st->last_time_ms;
+    case 1: return (int64_t *)&st->event_count;
+    case 2: return &st->parent_since_ms;
+    case 3: return &st->location_time_ms;
+    case 4: return &st->first_time_ms;
+    case 5: return &st->step_time_ms;
+    case 6: return &st->disposition_time_ms;
+    default: return &st->party_time_ms;
+    }
+}
+#define NNUM 8
+
+static size_t bounded_len(const char *s, size_t cap) { return strnlen(s, cap - 1); }
+
+size_t tnt__state_size(const tnt_v1_ProductState *st)
+{
+    size_t n = 3 + NNUM * 8 + 2 + st->chain.size + st->seal.size + 2;
+    for (size_t i = 0; i < NSTR; i++)
+        n += 2 + bounded_len((const char *)st + strings[i].off, strings[i].cap);
+    for (pb_size_t i = 0; i < st->readings_count && i < 16; i++)
+        n += 2 + bounded_len(st->readings[i].type, sizeof st->readings[i].type) +
+             bounded_len(st->readings[i].uom, sizeof st->readings[i].uom) + 16;
+    for (pb_size_t i = 0; i < st->persistent_count && i < 8; i++)
+        n += 1 + bounded_len(st->persistent[i], sizeof st->persistent[i]);
+    return n;
+}
+
+static uint8_t *put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+    return p + 8;
+}
+
+static uint8_t *put_bytes8(uint8_t *p, const void *b, size_t n)
+{
+    *p++ = (uint8_t)n;
+    memcpy(p, b, n);
+    return p + n;
+}
+
+size_t tnt__state_write(uint8_t *out, const tnt_v1_ProductState *st)
+{
+    uint8_t *p = out;
+    *p++ = MAGIC0;
+    *p++ = MAGIC1;
+    *p++ = LAYOUT;
+    for (int i = 0; i < NNUM; i++)
+        p = put64(p, (uint64_t)*num_field((tnt_v1_ProductState *)st, i));
+    p = put_bytes8(p, st->chain.bytes, st->chain.size <= 32 ? st->chain.size : 32);
+    p = put_bytes8(p, st->seal.bytes, st->seal.size <= 32 ? st->seal.size : 32);
+    for (size_t i = 0; i < NSTR; i++) {
+        const char *s = (const char *)st + strings[i].off;
+        size_t n = bounded_len(s, strings[i].cap);
+        *p++ = (uint8_t)n;
+        *p++ = (uint8_t)(n >> 8);
+        memcpy(p, s, n);
+        p += n;
+    }
+    pb_size_t nr = st->readings_count <= 16 ? st->readings_count : 16;
+    *p++ = (uint8_t)nr;
+    for (pb_size_t i = 0; i < nr; i++) {
+        const tnt_v1_Reading *r = &st->readings[i];
+        p = put_bytes8(p, r->type, bounded_len(r->type, sizeof r->type));
+        p = put_bytes8(p, r->uom, bounded_len(r->uom, sizeof r->uom));
+        uint64_t bits;
+        memcpy(&bits, &r->value, 8);
+        p = put64(p, bits);
+        p = put64(p, (uint64_t)r->time_ms);
+    }
+    pb_size_t np = st->persistent_count <= 8 ? st->persistent_count : 8;
+    *p++ = (uint8_t)np;
+    for (pb_size_t i = 0; i < np; i++)
+        p = put_bytes8(p, st->persistent[i], bounded_len(st->persistent[i], sizeof st->persistent[i]));
+    return (size_t)(p - out);
+}
+
+void *tnt__state_encode(tnt__arena *a, const tnt_v1_ProductState *st, size_t *len)
+{
+    size_t n = tnt__state_size(st);
+    uint8_t *buf = a ? tnt__arena_alloc(a, n) : tnt__malloc(n);
+    if (buf)
+        *len = tnt__state_write(buf, st);
+    return buf;
+}
+
+/* ---- reading ---- */
+
+typedef struct rd {
+    const uint8_t *p, *end;
+    bool bad;
+} rd;
+
+static uint64_t get64(rd *r)
+{
+    if (r->end - r->p < 8) {
+        r->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | r->p[i];
+    r->p += 8;
+    return v;
+}
+
+static size_t get_len(rd *r, int width)
+{
+    if (r->end - r->p < width) {
+        r->bad = true;
+        return 0;
+    }
+    size_t n = r->p[0];
+    if (width == 2)
+        n |= (size_t)r->p[1] << 8;
+    r->p += width;
+    return n;
+}
+
+/* n bytes into a field of cap bytes, NUL-terminated when is_str (a NUL
+ * inside, which the writer never puts there, only ends the string early) */
+static void get_into(rd *r, void *dst, size_t cap, size_t n, bool is_str)
+{
+    if (r->bad || n > (size_t)(r->end - r->p) || (is_str ? n >= cap : n > cap)) {
+        r->bad = true;
+        if (is_str && cap)
+            ((char *)dst)[0] = '\0';
+        return;
+    }
+    memcpy(dst, r->p, n);
+    if (is_str)
+        ((char *)dst)[n] = '\0';
+    r->p += n;
+}
+
+static tnt_status read_flat(const uint8_t *b, size_t len, tnt_v1_ProductState *st)
+{
+    rd r = {b + 3, b + len, false};
+    for (int i = 0; i < NNUM; i++)
+        *num_field(st, i) = (int64_t)get64(&r);
+    size_t n = get_len(&r, 1);
+    get_into(&r, st->chain.bytes, sizeof st->chain.bytes, n, false);
+    st->chain.size = (pb_size_t)n;
+    n = get_len(&r, 1);
+    get_into(&r, st->seal.bytes, sizeof st->seal.bytes, n, false);
+    st->seal.size = (pb_size_t)n;
+    for (size_t i = 0; i < NSTR; i++)
+        get_into(&r, (char *)st + strings[i].off, strings[i].cap, get_len(&r, 2), true);
+    size_t nr = get_len(&r, 1);
+    if (nr > 16)
+        r.bad = true;
+    st->readings_count = 0;
+    for (size_t i = 0; i < nr && !r.bad; i++) {
+        tnt_v1_Reading *x = &st->readings[i];
+        get_into(&r, x->type, sizeof x->type, get_len(&r, 1), true);
+        get_into(&r, x->uom, sizeof x->uom, get_len(&r, 1), true);
+        uint64_t bits = get64(&r);
+        memcpy(&x->value, &bits, 8);
+        x->time_ms = (int64_t)get64(&r);
+        st->readings_count = (pb_size_t)(i + 1);
+    }
+    size_t np = get_len(&r, 1);
+    if (np > 8)
+        r.bad = true;
+    st->persistent_count = 0;
+    for (size_t i = 0; i < np && !r.bad; i++) {
+        get_into(&r, st->persistent[i], sizeof st->persistent[i], get_len(&r, 1), true);
+        st->persistent_count = (pb_size_t)(i + 1);
+    }
+    if (r.bad || r.p != r.end)
+        return TNT_E_CORRUPT;
+    return TNT_OK;
+}
+
+tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *st, const char *what)
+{
+    const uint8_t *b = buf;
+    if (len >= 3 && b[0] == MAGIC0 && b[1] == MAGIC1) {
+        if (b[2] != LAYOUT)
+            return tnt__error(TNT_E_CORRUPT, "the state of %s has an unknown layout (%u)", what, b[2]);
+        return read_flat(b, len, st) == TNT_OK
+                   ? TNT_OK
+                   : tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: a field overruns the record", what);
+    }
+    /* a record of an earlier version: a tnt.v1.ProductState protobuf */
+    *st = (tnt_v1_ProductState)tnt_v1_ProductState_init_zero;
+    pb_istream_t is = pb_istream_from_buffer(b, len);
+    bool ok = pb_decode_ex(&is, tnt_v1_ProductState_fields, st, PB_DECODE_NOINIT); /* zeroed above */
+    return ok ? TNT_OK : tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: %s", what, PB_GET_ERROR(&is));
+}
