@@ -507,9 +507,7 @@ static int take_scan(void *ud, const tnt_store_item *it)
         l->cap = cap;
     }
     tnt_v1_Scan *s = &l->v[l->n];
-    *s = (tnt_v1_Scan)tnt_v1_Scan_init_zero;
-    pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
-    if (pb_decode(&is, tnt_v1_Scan_fields, s))
+    if (tnt__scan_decode(it->value, it->value_len, s))
         l->n++; /* an unreadable scan is left out: scans are evidence, not custody */
     return 0;
 }

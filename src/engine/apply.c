@@ -540,8 +540,10 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
         tnt__key k;
         tnt__key_scan(&k, fx->scan);
         size_t len;
-        void *v = encode_msg(b, tnt_v1_Scan_fields, fx->scan, &len);
-        if (v)
+        void *v = tnt__scan_encode(b->a, fx->scan, &len);
+        if (!v)
+            b->err = TNT_E_NOMEM;
+        else
             add(b, &k, v, len);
         if (fx->scan->unknown && fx->scan->device.size) { /* what a device guessed */
             tnt__key_device(&k, fx->scan);

@@ -188,6 +188,9 @@ size_t tnt__state_write(uint8_t *out, const tnt_v1_ProductState *st); /* tnt__st
 void *tnt__state_encode(tnt__arena *a, const tnt_v1_ProductState *st, size_t *len);
 /* Read a state record (any layout); what names it in the error. */
 tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *st, const char *what);
+/* The store's record of a recorded scan, and reading it back (any layout). */
+void *tnt__scan_encode(tnt__arena *a, const tnt_v1_Scan *s, size_t *len);
+bool tnt__scan_decode(const void *buf, size_t len, tnt_v1_Scan *s);
 
 /* ---- the log ---- */
 /* Append records and wait until they are durable; fills partition/offset/log_status. */

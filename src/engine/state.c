@@ -237,3 +237,102 @@ tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *s
     bool ok = pb_decode_ex(&is, tnt_v1_ProductState_fields, st, PB_DECODE_NOINIT); /* zeroed above */
     return ok ? TNT_OK : tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: %s", what, PB_GET_ERROR(&is));
 }
+
+/* ---- the scan record ----
+ *
+ * A recorded verification, as the state store keeps it beside the product
+ * (the log keeps the tnt.v1.LogRecord protobuf). A verification reads up to
+ * a few hundred of them, so they too are read in one pass:
+ *
+ *   0x00 'C' 0x01                     magic and layout version
+ *   64-bit time_ms, event_count
+ *   32-bit lat_e2, lon_e2, accuracy_km, role, intent, verdict
+ *   u8 flags                          1 has_location, 2 unknown
+ *   u8 n, n bytes                     device (0 or 16 bytes)
+ *   2 x (u16 n, n bytes)              id, location_id */
+
+#define SCAN1 'C'
+
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+    return p + 4;
+}
+
+static uint8_t *put_str16(uint8_t *p, const char *s, size_t cap)
+{
+    size_t n = bounded_len(s, cap);
+    *p++ = (uint8_t)n;
+    *p++ = (uint8_t)(n >> 8);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+void *tnt__scan_encode(tnt__arena *a, const tnt_v1_Scan *s, size_t *len)
+{
+    size_t dev = s->device.size <= 16 ? s->device.size : 16;
+    size_t n = 3 + 16 + 24 + 1 + 1 + dev + 4 + bounded_len(s->id, sizeof s->id) +
+               bounded_len(s->location_id, sizeof s->location_id);
+    uint8_t *buf = a ? tnt__arena_alloc(a, n) : tnt__malloc(n), *p = buf;
+    if (!buf)
+        return NULL;
+    *p++ = MAGIC0;
+    *p++ = SCAN1;
+    *p++ = LAYOUT;
+    p = put64(p, (uint64_t)s->time_ms);
+    p = put64(p, s->event_count);
+    p = put32(p, (uint32_t)s->lat_e2);
+    p = put32(p, (uint32_t)s->lon_e2);
+    p = put32(p, s->accuracy_km);
+    p = put32(p, s->role);
+    p = put32(p, s->intent);
+    p = put32(p, s->verdict);
+    *p++ = (uint8_t)((s->has_location ? 1 : 0) | (s->unknown ? 2 : 0));
+    p = put_bytes8(p, s->device.bytes, dev);
+    p = put_str16(p, s->id, sizeof s->id);
+    p = put_str16(p, s->location_id, sizeof s->location_id);
+    *len = (size_t)(p - buf);
+    return buf;
+}
+
+static uint32_t get32(rd *r)
+{
+    if (r->end - r->p < 4) {
+        r->bad = true;
+        return 0;
+    }
+    uint32_t v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24;
+    r->p += 4;
+    return v;
+}
+
+bool tnt__scan_decode(const void *buf, size_t len, tnt_v1_Scan *s)
+{
+    const uint8_t *b = buf;
+    if (!(len >= 3 && b[0] == MAGIC0 && b[1] == SCAN1)) { /* an earlier version's protobuf */
+        *s = (tnt_v1_Scan)tnt_v1_Scan_init_zero;
+        pb_istream_t is = pb_istream_from_buffer(b, len);
+        return pb_decode_ex(&is, tnt_v1_Scan_fields, s, PB_DECODE_NOINIT);
+    }
+    if (b[2] != LAYOUT)
+        return false;
+    rd r = {b + 3, b + len, false};
+    s->time_ms = (int64_t)get64(&r);
+    s->event_count = get64(&r);
+    s->lat_e2 = (int32_t)get32(&r);
+    s->lon_e2 = (int32_t)get32(&r);
+    s->accuracy_km = get32(&r);
+    s->role = get32(&r);
+    s->intent = get32(&r);
+    s->verdict = get32(&r);
+    size_t flags = get_len(&r, 1);
+    s->has_location = flags & 1;
+    s->unknown = (flags & 2) != 0;
+    size_t n = get_len(&r, 1);
+    get_into(&r, s->device.bytes, sizeof s->device.bytes, n, false);
+    s->device.size = (pb_size_t)n;
+    get_into(&r, s->id, sizeof s->id, get_len(&r, 2), true);
+    get_into(&r, s->location_id, sizeof s->location_id, get_len(&r, 2), true);
+    return !r.bad && r.p == r.end && flags < 4;
+}

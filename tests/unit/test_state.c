@@ -1,4 +1,4 @@
-/* The state record (src/engine/state.c): a round trip keeps every field,
+/* The state and scan records (src/engine/state.c): a round trip keeps every field,
  * records of the earlier protobuf layout are still read, and a truncated,
  * overlong or otherwise damaged record is TNT_E_CORRUPT, never an overrun. */
 #include <setjmp.h>
@@ -204,12 +204,67 @@ static void test_damaged(void **state)
     tnt__free(rec);
 }
 
+static void test_scan_record(void **state)
+{
+    (void)state;
+    static tnt_v1_Scan s, back;
+    s = (tnt_v1_Scan)tnt_v1_Scan_init_zero;
+    strcpy(s.id, "https://id.gs1.org/01/09506000134352/21/U1");
+    strcpy(s.location_id, "4098765000010");
+    s.time_ms = 1700000000123;
+    s.has_location = true;
+    s.lat_e2 = -3345;
+    s.lon_e2 = 18042;
+    s.accuracy_km = 20000;
+    s.device.size = 16;
+    memset(s.device.bytes, 0xC3, 16);
+    s.role = 2;
+    s.intent = 3;
+    s.event_count = UINT64_MAX;
+    s.verdict = 5;
+    s.unknown = true;
+    size_t len = 0;
+    uint8_t *rec = tnt__scan_encode(NULL, &s, &len);
+    assert_non_null(rec);
+    memset(&back, 0x5A, sizeof back);
+    assert_true(tnt__scan_decode(rec, len, &back));
+    assert_string_equal(back.id, s.id);
+    assert_string_equal(back.location_id, s.location_id);
+    assert_true(back.time_ms == s.time_ms && back.has_location && back.lat_e2 == -3345 && back.lon_e2 == 18042);
+    assert_true(back.accuracy_km == 20000 && back.role == 2 && back.intent == 3 && back.verdict == 5);
+    assert_true(back.event_count == UINT64_MAX && back.unknown);
+    assert_int_equal(back.device.size, 16);
+    assert_memory_equal(back.device.bytes, s.device.bytes, 16);
+    /* every truncation and a byte too many are refused */
+    for (size_t n = 3; n < len; n++) {
+        uint8_t *cut = malloc(n);
+        memcpy(cut, rec, n);
+        assert_false(tnt__scan_decode(cut, n, &back));
+        free(cut);
+    }
+    uint8_t *longer = malloc(len + 1);
+    memcpy(longer, rec, len);
+    longer[len] = 1;
+    assert_false(tnt__scan_decode(longer, len + 1, &back));
+    free(longer);
+    tnt__free(rec);
+    /* the earlier protobuf layout is still read */
+    uint8_t buf[2048];
+    pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof buf);
+    assert_true(pb_encode(&os, tnt_v1_Scan_fields, &s));
+    memset(&back, 0, sizeof back);
+    assert_true(tnt__scan_decode(buf, os.bytes_written, &back));
+    assert_string_equal(back.id, s.id);
+    assert_true(back.lat_e2 == -3345 && back.event_count == UINT64_MAX && back.device.size == 16);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_earlier_layout),
         cmocka_unit_test(test_damaged),
+        cmocka_unit_test(test_scan_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
