@@ -76,8 +76,12 @@ size_t tnt__state_size(const tnt_v1_ProductState *st)
 
 static uint8_t *put64(uint8_t *p, uint64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &v, 8); /* one store */
+#else
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+#endif
     return p + 8;
 }
 
@@ -147,8 +151,12 @@ static uint64_t get64(rd *r)
         return 0;
     }
     uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, r->p, 8); /* one load */
+#else
     for (int i = 7; i >= 0; i--)
         v = v << 8 | r->p[i];
+#endif
     r->p += 8;
     return v;
 }
