@@ -142,6 +142,14 @@ tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *w, tnt__ar
             st = tnt__record_read(p + 12, len, &rec);
             if (st == TNT_OK && rec.kind != TNT__REC_EVENT)
                 st = tnt__error(TNT_E_CORRUPT, "archive segment %s: record %u is no event", w->segment, item);
+            if (st == TNT_OK && w->digest.size == 32) { /* the bytes the index saw when they were archived */
+                uint8_t d[32];
+                tnt__body_digest(d, rec.event_pb, rec.event_len);
+                if (memcmp(d, w->digest.bytes, 32) != 0)
+                    st = tnt__error(TNT_E_CORRUPT, "archive segment %s: record %u is not the event that was archived "
+                                                   "(its SHA-256 differs): the segment was changed",
+                                    w->segment, item);
+            }
             if (st == TNT_OK) {
                 *ev = tnt__event_new(a);
                 st = *ev ? tnt__proto_decode_event(*ev, rec.event_pb, rec.event_len) : TNT_E_NOMEM;

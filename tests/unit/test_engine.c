@@ -15,6 +15,9 @@
 #include "tnt/tnt.h"
 #include "tnt/engine.h"
 #include "tnt/sys/backend.h"
+#include <pb_decode.h>
+#include <pb_encode.h>
+#include "tnt_store.pb.h"
 
 #define UNIT "(01)09506000134352(21)U1"
 #define UNIT_DL "https://id.gs1.org/01/09506000134352/21/U1"
@@ -753,6 +756,79 @@ static void test_archive(void **state)
     tnt_engine_close(e);
 }
 
+/* ---- an archive changed behind the engine's back ---- */
+
+typedef struct tamper {
+    tnt_store_item items[64];
+    uint8_t keys[64][600], values[64][1200];
+    size_t n;
+} tamper;
+
+/* History entries that point into a segment, with one bit of their digest flipped. */
+static int flip_digest(void *ud, const tnt_store_item *it)
+{
+    tamper *t = ud;
+    if (t->n == 64 || it->sk_len < 2 || memcmp(it->sk, "h:", 2) != 0 || it->pk_len + it->sk_len > 600)
+        return 0;
+    tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
+    pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
+    if (!pb_decode(&is, tnt_v1_IndexEntry_fields, &w) || !w.segment[0] || w.digest.size != 32)
+        return 0;
+    w.digest.bytes[0] ^= 1;
+    pb_ostream_t os = pb_ostream_from_buffer(t->values[t->n], sizeof t->values[t->n]);
+    assert_true(pb_encode(&os, tnt_v1_IndexEntry_fields, &w));
+    memcpy(t->keys[t->n], it->pk, it->pk_len);
+    memcpy(t->keys[t->n] + it->pk_len, it->sk, it->sk_len);
+    t->items[t->n] = (tnt_store_item){t->keys[t->n], it->pk_len, t->keys[t->n] + it->pk_len, it->sk_len,
+                                      t->values[t->n], os.bytes_written, TNT_STORE_ANY};
+    t->n++;
+    return 0;
+}
+
+static void test_archive_tampered(void **state)
+{
+    (void)state;
+    const int64_t day = 86400000;
+    tnt_engine *e = open_in("tampered", 30 * day, 0);
+    ingest_world(e);
+    size_t archived = 0, expired = 0;
+    assert_int_equal(tnt_engine_archive(e, 1714521600000, &archived, &expired), TNT_OK);
+    assert_int_equal(archived, 54);
+    tnt_history *h;
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK); /* read from the archive, verified */
+    assert_int_equal(tnt_history_count(h), 2);
+    tnt_history_free(h);
+    tnt_engine_close(e);
+
+    /* the archived bytes no longer match what the index recorded of them */
+    char uri[500], err[256];
+    snprintf(uri, sizeof uri, "file://%s/tampered/state", g_dir);
+    const tnt_backend *b = tnt_backend_find("file");
+    tnt_store *st;
+    assert_int_equal(b->open_store(&st, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
+    static tamper t;
+    t.n = 0;
+    assert_int_equal(st->methods->scan(st, flip_digest, &t), TNT_OK);
+    assert_true(t.n >= 2);
+    for (size_t i = 0; i < t.n; i += TNT_STORE_MAX_BATCH) {
+        size_t left = 0, chunk = t.n - i < TNT_STORE_MAX_BATCH ? t.n - i : TNT_STORE_MAX_BATCH;
+        assert_int_equal(st->methods->batch_write(st, t.items + i, chunk, &left), TNT_OK);
+        assert_int_equal(left, 0);
+    }
+    st->methods->close(st);
+
+    e = open_in("tampered", 30 * day, 0);
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_E_CORRUPT);
+    assert_non_null(strstr(tnt_error_last(), "its SHA-256 differs"));
+    /* a replay indexes the archive again from its bytes */
+    size_t n = 0;
+    assert_int_equal(tnt_engine_replay(e, 0, &n), TNT_OK);
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
+    assert_int_equal(tnt_history_count(h), 2);
+    tnt_history_free(h);
+    tnt_engine_close(e);
+}
+
 /* ---- many threads at once ---- */
 
 static tnt_engine *g_engine;
@@ -871,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_event_ids),
         cmocka_unit_test(test_ingest_stream),
         cmocka_unit_test(test_archive),
+        cmocka_unit_test(test_archive_tampered),
         cmocka_unit_test(test_concurrency),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_query),
