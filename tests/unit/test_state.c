@@ -87,14 +87,21 @@ static void assert_same(const tnt_v1_ProductState *a, const tnt_v1_ProductState 
         assert_string_equal(a->persistent[i], b->persistent[i]);
 }
 
+/* The full state in s, and its record (tnt__free it). */
+static uint8_t *full_record(tnt_v1_ProductState *s, size_t *len)
+{
+    full_state(s);
+    uint8_t *rec = tnt__state_encode(NULL, s, len);
+    assert_non_null(rec);
+    return rec;
+}
+
 static void test_round_trip(void **state)
 {
     (void)state;
     static tnt_v1_ProductState s, back;
-    full_state(&s);
     size_t len = 0;
-    uint8_t *rec = tnt__state_encode(NULL, &s, &len);
-    assert_non_null(rec);
+    uint8_t *rec = full_record(&s, &len);
     assert_int_equal(len, tnt__state_size(&s));
     assert_int_equal(rec[0], 0x00); /* never the first byte of a protobuf message */
     memset(&back, 0x5A, sizeof back); /* what was there before is overwritten */
@@ -149,10 +156,8 @@ static void test_damaged(void **state)
 {
     (void)state;
     static tnt_v1_ProductState s, back;
-    full_state(&s);
     size_t len = 0;
-    uint8_t *rec = tnt__state_encode(NULL, &s, &len);
-    assert_non_null(rec);
+    uint8_t *rec = full_record(&s, &len);
     /* every truncation, each in a buffer of exactly its length (ASan sees overruns) */
     for (size_t n = 0; n < len; n++) {
         uint8_t *cut = malloc(n ? n : 1);
