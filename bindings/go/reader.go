@@ -6,7 +6,10 @@ package tnt
 import "C"
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
 	"time"
 	"unsafe"
 )
@@ -133,27 +136,65 @@ func (r *Reader) Header() []byte {
 // ReadAll reads a whole document held in memory. On a document-level
 // failure it returns the events before it together with the error.
 func ReadAll(ctx context.Context, data []byte, opts *ReaderOptions) ([]*Event, error) {
+	var out []*Event
+	err := ReadEach(ctx, bytes.NewReader(data), opts, func(ev *Event) error {
+		out = append(out, ev)
+		return nil
+	})
+	return out, err
+}
+
+// ErrStop, returned by the function given to ReadEach, ends the reading
+// early; ReadEach then returns nil.
+var ErrStop = errors.New("tnt: stop reading")
+
+// ReadEach reads a document from src in chunks, in constant memory, and
+// calls fn with each event in document order (valid or not: see
+// Event.Valid); the events are not kept. An error from fn ends the reading
+// and is returned (ErrStop: nil); so is a document-level failure, after the
+// events before it, an error reading src, and ctx's error between chunks
+// and events.
+func ReadEach(ctx context.Context, src io.Reader, opts *ReaderOptions, fn func(*Event) error) error {
 	r, err := NewReader(opts)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer r.Close()
-	var out []*Event
-	// A failure to feed or finish stops the document; Next reports it after
-	// the events before it.
-	_ = r.Feed(data)
-	_ = r.Finish()
-	for {
-		if ctx != nil && ctx.Err() != nil {
-			return out, ctx.Err()
+	buf := make([]byte, 64<<10)
+	for done := false; ; {
+		if !done {
+			n, rerr := io.ReadFull(src, buf)
+			if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+				return rerr
+			}
+			// A failure to feed or finish stops the document; Next reports
+			// it after the events before it.
+			_ = r.Feed(buf[:n])
+			if rerr != nil {
+				done = true
+				_ = r.Finish()
+			}
 		}
-		ev, ok, err := r.Next()
-		if err != nil {
-			return out, err
+		for {
+			if ctx != nil && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			ev, ok, err := r.Next()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			if err := fn(ev); err != nil {
+				if errors.Is(err, ErrStop) {
+					return nil
+				}
+				return err
+			}
 		}
-		if !ok {
-			return out, nil
+		if done {
+			return nil
 		}
-		out = append(out, ev)
 	}
 }

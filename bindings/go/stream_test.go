@@ -87,3 +87,69 @@ func TestIngestReader(t *testing.T) {
 		t.Fatalf("malformed: %v", err)
 	}
 }
+
+func TestReadEach(t *testing.T) {
+	ctx := context.Background()
+	doc := streamDoc("E", 300) // ~60 KB: more than one 64 KiB chunk only with the slow reader
+	all, err := tnt.ReadAll(ctx, doc, nil)
+	if err != nil || len(all) != 300 {
+		t.Fatalf("ReadAll: %d events, %v", len(all), err)
+	}
+	// one byte at a time, and a document larger than a chunk
+	big := streamDoc("F", 2000)
+	for _, src := range []struct {
+		name string
+		r    io.Reader
+		n    int
+	}{{"one byte at a time", iotest.OneByteReader(bytes.NewReader(doc)), 300}, {"several chunks", bytes.NewReader(big), 2000}} {
+		var ids []string
+		err := tnt.ReadEach(ctx, src.r, nil, func(ev *tnt.Event) error {
+			if ev.Index != len(ids) || !ev.Valid || ev.HashID == "" {
+				t.Fatalf("%s: event %d: index %d, valid %v, hash %q", src.name, len(ids), ev.Index, ev.Valid, ev.HashID)
+			}
+			ids = append(ids, ev.HashID)
+			return nil
+		})
+		if err != nil || len(ids) != src.n {
+			t.Fatalf("%s: %d events, %v", src.name, len(ids), err)
+		}
+		if src.n == 300 {
+			for i := range ids {
+				if ids[i] != all[i].HashID {
+					t.Fatalf("event %d: hash %s, ReadAll says %s", i, ids[i], all[i].HashID)
+				}
+			}
+		}
+	}
+	// ErrStop ends the reading without an error; another error is returned
+	n := 0
+	if err := tnt.ReadEach(ctx, bytes.NewReader(big), nil, func(*tnt.Event) error {
+		if n++; n == 10 {
+			return tnt.ErrStop
+		}
+		return nil
+	}); err != nil || n != 10 {
+		t.Fatalf("ErrStop: %d events, %v", n, err)
+	}
+	mine := errors.New("mine")
+	if err := tnt.ReadEach(ctx, bytes.NewReader(doc), nil, func(*tnt.Event) error { return mine }); err != mine {
+		t.Fatalf("fn's error: %v", err)
+	}
+	// a broken document: the events before the break, then ErrSyntax
+	n = 0
+	broken := append(append([]byte{}, doc[:len(doc)/2]...), []byte("}}}")...)
+	err = tnt.ReadEach(ctx, bytes.NewReader(broken), nil, func(*tnt.Event) error { n++; return nil })
+	if !errors.Is(err, tnt.ErrSyntax) || n == 0 || n >= 300 {
+		t.Fatalf("broken document: %d events, %v", n, err)
+	}
+	// a failing source
+	if err := tnt.ReadEach(ctx, iotest.ErrReader(io.ErrClosedPipe), nil, func(*tnt.Event) error { return nil }); err != io.ErrClosedPipe {
+		t.Fatalf("failing source: %v", err)
+	}
+	// a cancelled context
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := tnt.ReadEach(cctx, bytes.NewReader(doc), nil, func(*tnt.Event) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+}

@@ -113,15 +113,46 @@ func errorBehaviour(r *http.Request) (string, *Problem) {
 
 // captured is the outcome of storing a request's events.
 type captured struct {
-	report *tnt.IngestReport
-	events []*tnt.Event // as read before storing
+	report  *tnt.IngestReport
+	firstID string // the eventID of the first event, as read before storing
 }
 
 // ingest reads a document, checks that the partner may report every event
 // in it and that the events are valid (unless proceed), then stores it.
-// Nothing is stored when it returns a problem.
+// Nothing is stored when it returns a problem. The events are checked as
+// they are read and not kept: the check needs the document's bytes only.
 func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour string, maxEvents int) (*captured, *Problem) {
-	events, err := tnt.ReadAll(ctx, body, &tnt.ReaderOptions{Flags: tnt.ReadValidate | tnt.ReadNormalize})
+	var forbidden, invalid []EventProblem
+	n, bad, firstID := 0, map[int]bool{}, ""
+	tooMany := errors.New("too many events")
+	err := tnt.ReadEach(ctx, bytes.NewReader(body), &tnt.ReaderOptions{Flags: tnt.ReadValidate | tnt.ReadNormalize},
+		func(ev *tnt.Event) error {
+			if n++; maxEvents > 0 && n > maxEvents {
+				return tooMany
+			}
+			if n == 1 {
+				firstID = ev.ID()
+			}
+			if !ev.Valid {
+				bad[ev.Index] = true
+				for _, e := range ev.Errors {
+					invalid = append(invalid, EventProblem{Index: ev.Index, Code: e.Code, Path: e.Path, Message: e.Message})
+				}
+				return nil
+			}
+			ok, why, err := s.mayReport(ctx, p, ev)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				forbidden = append(forbidden, EventProblem{Index: ev.Index, Code: "FORBIDDEN", Message: why})
+			}
+			return nil
+		})
+	if err == tooMany {
+		return nil, problem("too-large", http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("more than %d events; at most %d per request", maxEvents, maxEvents))
+	}
 	if err != nil {
 		pr := errorProblem(err)
 		if pr.Status == http.StatusBadRequest {
@@ -129,43 +160,21 @@ func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour 
 		}
 		return nil, pr
 	}
-	if len(events) == 0 {
+	if n == 0 {
 		return nil, problem("bad-request", http.StatusBadRequest, "the document holds no events")
 	}
-	if maxEvents > 0 && len(events) > maxEvents {
-		return nil, problem("too-large", http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("%d events; at most %d per request", len(events), maxEvents))
-	}
-	var forbidden, invalid []EventProblem
-	for _, ev := range events {
-		if !ev.Valid {
-			for _, e := range ev.Errors {
-				invalid = append(invalid, EventProblem{Index: ev.Index, Code: e.Code, Path: e.Path, Message: e.Message})
-			}
-			continue
-		}
-		if ok, why, err := s.mayReport(ctx, p, ev); err != nil {
-			return nil, errorProblem(err)
-		} else if !ok {
-			forbidden = append(forbidden, EventProblem{Index: ev.Index, Code: "FORBIDDEN", Message: why})
-		}
-	}
 	if len(forbidden) > 0 {
-		s.metrics.events.WithLabelValues("forbidden").Add(float64(len(events)))
+		s.metrics.events.WithLabelValues("forbidden").Add(float64(n))
 		pr := problem("forbidden", http.StatusForbidden,
-			fmt.Sprintf("%d of %d events are not yours to report; nothing was stored", len(forbidden), len(events)))
+			fmt.Sprintf("%d of %d events are not yours to report; nothing was stored", len(forbidden), n))
 		pr.Errors = forbidden
 		return nil, pr
 	}
-	if len(invalid) > 0 && (behaviour == "rollback" || len(invalid) == len(events)) {
-		s.metrics.events.WithLabelValues("rejected").Add(float64(len(events)))
-		bad := map[int]bool{}
-		for _, e := range invalid {
-			bad[e.Index] = true
-		}
+	if len(bad) > 0 && (behaviour == "rollback" || len(bad) == n) {
+		s.metrics.events.WithLabelValues("rejected").Add(float64(n))
 		pr := problem("invalid-events", http.StatusBadRequest,
-			fmt.Sprintf("%d of %d events are invalid; nothing was stored", len(bad), len(events)))
-		if behaviour == "rollback" && len(bad) < len(events) {
+			fmt.Sprintf("%d of %d events are invalid; nothing was stored", len(bad), n))
+		if behaviour == "rollback" && len(bad) < n {
 			pr.Detail += " (send GS1-Capture-Error-Behaviour: proceed to store the valid ones)"
 		}
 		pr.Errors = invalid
@@ -180,7 +189,7 @@ func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour 
 	if err != nil {
 		return nil, errorProblem(err)
 	}
-	return &captured{report: rep, events: events}, nil
+	return &captured{report: rep, firstID: firstID}, nil
 }
 
 // mayReport: the partner may report an event that happened at its

@@ -291,7 +291,7 @@ func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner
 		writeProblem(w, r, pr)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"eventID": c.events[0].ID(), "hash": res.Hash, "location": loc})
+	writeJSON(w, http.StatusCreated, map[string]string{"eventID": c.firstID, "hash": res.Hash, "location": loc})
 }
 
 // event returns one event by its hash ID, or by the eventID its sender gave

@@ -894,3 +894,24 @@ func TestCaptureJobsPersist(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// More events than capture_max: 413 as soon as the reader passes the limit,
+// and nothing stored.
+func TestCaptureMax(t *testing.T) {
+	f := newFixture(t, testConfig(t, "  capture_max: 3\n"))
+	var parts []string
+	for i := 0; i < 5; i++ {
+		parts = append(parts, simple(unitID(fmt.Sprintf("M%d", i)), "commission", factory, t0))
+	}
+	r := f.do("POST", "/api/v1/report", brandKey, "application/json", []byte("["+strings.Join(parts, ",")+"]"))
+	if p := r.problem(t); r.status != 413 || p.Type != problemBase+"too-large" || !strings.Contains(p.Detail, "at most 3") {
+		t.Fatalf("5 events over capture_max 3: %d %s", r.status, r.body)
+	}
+	if r := f.do("GET", "/api/v1/track/"+esc(unitID("M0")), brandKey, "", nil); r.status != 404 {
+		t.Fatalf("an event of a refused request was stored: %d", r.status)
+	}
+	r = f.do("POST", "/api/v1/report", brandKey, "application/json", []byte("["+strings.Join(parts[:3], ",")+"]"))
+	if r.status != 200 {
+		t.Fatalf("3 events: %d %s", r.status, r.body)
+	}
+}
