@@ -82,6 +82,8 @@ typedef struct batch {
     size_t n, cap;
     slot **slots; /* each 8 KB: the array holds pointers, growing copies no states */
     size_t nslots, capslots;
+    uint32_t *index; /* open addressing over slots by id hash: slot number + 1, 0 empty */
+    size_t index_cap; /* a power of two, at least twice capslots */
     tnt_status err;
     uint8_t staged[1024][32];   /* hashes of the events staged so far */
     size_t nstaged;
@@ -151,20 +153,35 @@ static uint32_t id_hash(const char *id)
 static slot *state_of(batch *b, const char *id)
 {
     uint32_t h = id_hash(id);
-    for (size_t i = 0; i < b->nslots; i++)
-        if (b->slots[i]->hash == h && strcmp(b->slots[i]->id, id) == 0)
-            return b->slots[i];
+    size_t mask = b->index_cap - 1, at = h & mask;
+    for (; b->index_cap && b->index[at]; at = (at + 1) & mask) {
+        slot *s = b->slots[b->index[at] - 1];
+        if (s->hash == h && strcmp(s->id, id) == 0)
+            return s;
+    }
     if (b->nslots == b->capslots) {
         size_t cap = b->capslots ? b->capslots * 2 : 16;
         slot **v = tnt__arena_alloc(b->a, cap * sizeof *v);
-        if (!v) {
+        uint32_t *ix = tnt__arena_zalloc(b->a, cap * 2 * sizeof *ix);
+        if (!v || !ix) {
             b->err = TNT_E_NOMEM;
             return NULL;
         }
         if (b->nslots)
             memcpy(v, b->slots, b->nslots * sizeof *v);
+        for (size_t i = 0; i < b->nslots; i++) { /* the index again, at its new size */
+            size_t j = v[i]->hash & (cap * 2 - 1);
+            while (ix[j])
+                j = (j + 1) & (cap * 2 - 1);
+            ix[j] = (uint32_t)(i + 1);
+        }
         b->slots = v;
         b->capslots = cap;
+        b->index = ix;
+        b->index_cap = cap * 2;
+        mask = b->index_cap - 1;
+        for (at = h & mask; b->index[at]; at = (at + 1) & mask)
+            ;
     }
     slot *s = tnt__arena_alloc(b->a, sizeof *s);
     if (!s) {
@@ -172,6 +189,7 @@ static slot *state_of(batch *b, const char *id)
         return NULL;
     }
     b->slots[b->nslots] = s;
+    b->index[at] = (uint32_t)(b->nslots + 1);
     s->hash = h;
     tnt_status st = tnt__state_get(b->e, id, &s->st);
     if (st == TNT_E_NOTFOUND) {
@@ -429,7 +447,7 @@ static tnt_status rechain_after(tnt_engine *e, batch *b)
     for (size_t i = 0; i < b->nslots; i++) {
         if (!b->slots[i]->dirty)
             continue;
-        batch again = {e, b->a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0, {0}, 0};
+        batch again = {.e = e, .a = b->a, .err = TNT_OK};
         slot *s = b->slots[i];
         tnt_status st = rechain(&again, s);
         if (st != TNT_OK)
@@ -634,7 +652,7 @@ static tnt_status apply_each(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup
         dup[i] = false;
         if (fx[i].log_status != TNT_OK)
             continue;
-        batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0, {0}, 0};
+        batch b = {.e = e, .a = a, .err = TNT_OK};
         if ((st = stage(&b, &fx[i], &dup[i])) == TNT_OK && (st = flush_states(&b)) == TNT_OK &&
             (st = write_marked(e, &b, fx[i].partition, fx[i].offset)) == TNT_OK)
             st = rechain_after(e, &b);
@@ -671,7 +689,7 @@ static void water_free(tnt__water *w, int partitions)
 /* The whole batch in one transaction: states merged in memory first. */
 static tnt_status apply_batch(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup, tnt__arena *a)
 {
-    batch b = {e, a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0, {0}, 0};
+    batch b = {.e = e, .a = a, .err = TNT_OK};
     tnt__water *w = water_copy(e);
     if (!w)
         return tnt__error(TNT_E_NOMEM, "out of memory");
@@ -810,7 +828,7 @@ tnt_status tnt__apply_master(tnt_engine *e, const tnt_v1_MasterRecord *m)
 {
     tnt__arena a;
     tnt__arena_init(&a, 0);
-    batch b = {e, &a, NULL, 0, 0, NULL, 0, 0, TNT_OK, {{0}}, 0, {0}, 0};
+    batch b = {.e = e, .a = &a, .err = TNT_OK};
     tnt__key k;
     tnt__key_master(&k, (int)m->kind, m->key);
     size_t len;

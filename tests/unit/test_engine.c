@@ -756,6 +756,44 @@ static void test_archive(void **state)
     tnt_engine_close(e);
 }
 
+/* ---- one batch naming many identifiers ---- */
+
+/* 300 events of 150 units in one document (one batch): each unit's state is
+ * found again in the batch for its second event, whatever the number. */
+static void test_many_units_in_one_batch(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("many", 0, 0);
+    size_t cap = 300 * 200 + 16, n = 0;
+    char *doc = malloc(cap);
+    n += (size_t)snprintf(doc + n, cap - n, "[");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(doc + n, cap - n,
+                              "%s{\"product_id\":\"(01)09506000134352(21)MANY%d\",\"event_type\":\"%s\",\"location\":\"" DC
+                              "\",\"timestamp\":%d}",
+                              i ? "," : "", i % 150, i < 150 ? "commission" : "receive", 1700000000 + i);
+    n += (size_t)snprintf(doc + n, cap - n, "]");
+    tnt_ingest_report *r;
+    assert_int_equal(tnt_engine_ingest(&r, e, doc, n, 0), TNT_OK);
+    size_t evs, acc, dup, rej;
+    tnt_ingest_report_counts(r, &evs, &acc, &dup, &rej);
+    assert_int_equal(acc, 300);
+    tnt_ingest_report_free(r);
+    free(doc);
+    for (int i = 0; i < 150; i++) {
+        char id[64];
+        snprintf(id, sizeof id, "(01)09506000134352(21)MANY%d", i);
+        tnt_track *t;
+        assert_int_equal(tnt_engine_track(&t, e, id), TNT_OK);
+        size_t count = 0;
+        tnt_track_times(t, NULL, &count);
+        assert_int_equal(count, 2);
+        assert_string_equal(tnt_track_get(t, TNT_TRACK_BIZ_STEP), "receiving");
+        tnt_track_free(t);
+    }
+    tnt_engine_close(e);
+}
+
 /* ---- an archive changed behind the engine's back ---- */
 
 typedef struct tamper {
@@ -948,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_ingest_stream),
         cmocka_unit_test(test_archive),
         cmocka_unit_test(test_archive_tampered),
+        cmocka_unit_test(test_many_units_in_one_batch),
         cmocka_unit_test(test_concurrency),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_query),
