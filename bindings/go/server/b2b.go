@@ -83,6 +83,16 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Prob
 }
 
 // checkShape refuses a body whose first byte contradicts its Content-Type.
+// readShaped reads the body (readBody) and checks that it looks like the
+// format its Content-Type named (checkShape).
+func (s *Server) readShaped(w http.ResponseWriter, r *http.Request, f format) ([]byte, *Problem) {
+	body, pr := s.readBody(w, r)
+	if pr == nil {
+		pr = checkShape(body, f)
+	}
+	return body, pr
+}
+
 func checkShape(body []byte, f format) *Problem {
 	t := bytes.TrimLeft(body, " \t\r\n")
 	isJSON := len(t) > 0 && (t[0] == '{' || t[0] == '[')
@@ -416,22 +426,23 @@ func writeJSONString(b *bytes.Buffer, s string) {
 
 func (s *Server) report(w http.ResponseWriter, r *http.Request, p *Partner) {
 	f, pr := bodyFormat(r, formatJSON, formatProtobuf)
+	var behaviour string
 	if pr == nil {
-		var behaviour string
-		if behaviour, pr = errorBehaviour(r); pr == nil {
-			var body []byte
-			if body, pr = s.readBody(w, r); pr == nil {
-				if pr = checkShape(body, f); pr == nil {
-					var c *captured
-					if c, pr = s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax); pr == nil {
-						writeJSON(w, http.StatusOK, c.report)
-						return
-					}
-				}
-			}
-		}
+		behaviour, pr = errorBehaviour(r)
 	}
-	writeProblem(w, r, pr)
+	var body []byte
+	if pr == nil {
+		body, pr = s.readShaped(w, r, f)
+	}
+	var c *captured
+	if pr == nil {
+		c, pr = s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax)
+	}
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	writeJSON(w, http.StatusOK, c.report)
 }
 
 // ---- master data ----

@@ -178,10 +178,7 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request, p *Partner) {
 		writeProblem(w, r, pr)
 		return
 	}
-	body, pr := s.readBody(w, r)
-	if pr == nil {
-		pr = checkShape(body, f)
-	}
+	body, pr := s.readShaped(w, r, f)
 	if pr == nil && !isEPCISDocument(body) {
 		pr = problem("bad-request", http.StatusBadRequest, `POST /capture takes an EPCISDocument ("type": "EPCISDocument"); send single events to POST /events`)
 	}
@@ -264,10 +261,7 @@ func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner
 		writeProblem(w, r, pr)
 		return
 	}
-	body, pr := s.readBody(w, r)
-	if pr == nil {
-		pr = checkShape(body, f)
-	}
+	body, pr := s.readShaped(w, r, f)
 	if pr == nil && isEPCISDocument(body) {
 		pr = problem("bad-request", http.StatusBadRequest, "POST /events takes one event; send documents to POST /capture")
 	}
