@@ -487,33 +487,49 @@ static tnt_status build_view(tnt_engine *e, const tnt_v1_ProductState *st, unsig
  * Scans recorded before
  * ====================================================================== */
 
+/* What the checks use of a recorded scan (a tnt_v1_Scan is 1.1 KB, most of
+ * it room for identifiers the checks do not read). */
+typedef struct prior_scan {
+    int64_t time_ms;
+    uint64_t event_count;
+    int32_t lat_e2, lon_e2;
+    uint32_t accuracy_km, role;
+    bool has_location, has_device;
+    uint8_t device[16];
+} prior_scan;
+
 typedef struct scans {
-    tnt_v1_Scan *v;
-    size_t n, cap;
+    prior_scan *v;
+    size_t n;
     tnt_status st;
+    tnt_v1_Scan one; /* decoding room */
 } scans;
 
 static int take_scan(void *ud, const tnt_store_item *it)
 {
     scans *l = ud;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        tnt_v1_Scan *v = tnt__realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->st = TNT_E_NOMEM;
-            return 1;
-        }
-        l->v = v;
-        l->cap = cap;
-    }
-    tnt_v1_Scan *s = &l->v[l->n];
-    if (tnt__scan_decode(it->value, it->value_len, s))
-        l->n++; /* an unreadable scan is left out: scans are evidence, not custody */
+    tnt_v1_Scan *s = &l->one;
+    if (l->n == MAX_SCANS || !tnt__scan_decode(it->value, it->value_len, s))
+        return 0; /* an unreadable scan is left out: scans are evidence, not custody */
+    prior_scan *p = &l->v[l->n++];
+    p->time_ms = s->time_ms;
+    p->event_count = s->event_count;
+    p->lat_e2 = s->lat_e2;
+    p->lon_e2 = s->lon_e2;
+    p->accuracy_km = s->accuracy_km;
+    p->role = s->role;
+    p->has_location = s->has_location;
+    p->has_device = s->device.size == 16;
+    if (p->has_device)
+        memcpy(p->device, s->device.bytes, 16);
     return 0;
 }
 
 static tnt_status read_scans(tnt_engine *e, const char *id, scans *l)
 {
+    l->v = tnt__malloc(MAX_SCANS * sizeof *l->v);
+    if (!l->v)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
     tnt__key k;
     tnt__key_scans(&k, id, INT64_MIN);
     tnt_status st = e->store->methods->query(e->store, k.pk, k.pk_len, k.sk, k.sk_len, "v;", 2, MAX_SCANS, 1,
@@ -774,21 +790,21 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
     }
     size_t near = 0, far = 0, devices = 0;
     uint8_t seen[16][16];
-    const tnt_v1_Scan *far_scan = NULL, *near_scan = NULL;
+    const prior_scan *far_scan = NULL, *near_scan = NULL;
     for (size_t i = 0; i < prior->n; i++) {
-        const tnt_v1_Scan *s = &prior->v[i];
+        const prior_scan *s = &prior->v[i];
         /* devices that verified it where custody puts it (copies elsewhere count as copies, not as devices) */
         bool at_custody = !anchor_geo || (s->has_location &&
                                           km(s->lat_e2 / 100.0, s->lon_e2 / 100.0, anchor->loc.lat, anchor->loc.lon) -
                                                   (s->accuracy_km ? s->accuracy_km : 1) <=
                                               FAR_KM);
-        if (s->role == TNT_ROLE_CONSUMER && s->device.size == 16 && at_custody &&
+        if (s->role == TNT_ROLE_CONSUMER && s->has_device && at_custody &&
             (!sold || s->time_ms >= anchor->time_ms)) {
             bool dup = false;
             for (size_t j = 0; j < devices && !dup; j++)
-                dup = memcmp(seen[j], s->device.bytes, 16) == 0;
+                dup = memcmp(seen[j], s->device, 16) == 0;
             if (!dup && devices < 16)
-                memcpy(seen[devices++], s->device.bytes, 16);
+                memcpy(seen[devices++], s->device, 16);
         }
         if (!s->has_location)
             continue;

@@ -14,11 +14,13 @@
  * queued. Closing the engine writes them all first. */
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/auth.h"
 #include "engine/record.h"
 
 #define MAX_ROUND 256
+#define LINGER_NS 5000000L /* a background round waits this long for company (5 ms) */
 
 typedef struct waiter {
     tnt__effect fx;
@@ -90,6 +92,24 @@ static void one_round(tnt__scanq *q)
     pthread_cond_broadcast(&q->cv);
 }
 
+/* Wait until LINGER_NS after the first background scan of a round was
+ * queued, or a round's worth is queued, or the engine closes (q->mu held).
+ * Scans come in bursts from many callers: one flush and one store
+ * transaction then serve many scans instead of one each. */
+static void linger(tnt__scanq *q)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += LINGER_NS;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    while (!q->stop && q->queued < MAX_ROUND &&
+           pthread_cond_timedwait(&q->work, &q->mu, &until) == 0)
+        ;
+}
+
 static void *background(void *arg)
 {
     tnt__scanq *q = arg;
@@ -98,6 +118,9 @@ static void *background(void *arg)
         while (!q->stop && (!q->queued || q->writing))
             pthread_cond_wait(q->queued && q->writing ? &q->cv : &q->work, &q->mu);
         if (q->queued && !q->writing) {
+            linger(q);
+            if (q->writing || !q->queued)
+                continue; /* a durable caller wrote them meanwhile */
             one_round(q);
             continue;
         }
@@ -116,7 +139,11 @@ tnt__scanq *tnt__scanq_new(tnt_engine *e)
     q->e = e;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
-    pthread_cond_init(&q->work, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->work, &ca);
+    pthread_condattr_destroy(&ca);
     return q;
 }
 
@@ -195,7 +222,8 @@ tnt_status tnt__scan_queue(tnt_engine *e, const tnt_v1_Scan *scan)
     if (st == TNT_OK) {
         enqueue(q, w);
         q->queued++;
-        pthread_cond_signal(&q->work);
+        if (q->queued == 1 || q->queued >= MAX_ROUND)
+            pthread_cond_signal(&q->work); /* the writer waits for the first, and lingers for a full round */
     }
     pthread_mutex_unlock(&q->mu);
     if (st != TNT_OK) {
