@@ -8,10 +8,16 @@
  * LMDB serializes write transactions itself (so a conditional put is a read
  * and a write in one transaction, and racing writers cannot both win); the
  * environment is opened with MDB_NOTLS so that read transactions are not
- * tied to threads. Every commit is synced (LMDB's default). */
+ * tied to threads. Every commit is synced (LMDB's default).
+ *
+ * Read transactions are kept for reuse: a finished one is reset (it keeps
+ * its handle and its slot in LMDB's reader table, and pins no pages) and
+ * renewed by the next read, which then neither allocates a handle nor takes
+ * the reader table's lock, as a fresh mdb_txn_begin would. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,7 +31,40 @@ typedef struct local_store {
     char *dir;
     uint64_t map_size;
     size_t max_key;
+    _Atomic(MDB_txn *) readers[16]; /* reset read transactions, ready for mdb_txn_renew */
 } local_store;
+
+#define NREADERS (sizeof ((local_store *)0)->readers / sizeof ((local_store *)0)->readers[0])
+
+/* A read transaction: a kept one renewed, else a new one. */
+static int read_begin(local_store *s, MDB_txn **out)
+{
+    for (size_t i = 0; i < NREADERS; i++) {
+        MDB_txn *t = atomic_load_explicit(&s->readers[i], memory_order_relaxed);
+        if (t && atomic_compare_exchange_strong(&s->readers[i], &t, NULL)) {
+            if (mdb_txn_renew(t) == 0) {
+                *out = t;
+                return 0;
+            }
+            mdb_txn_abort(t);
+            break;
+        }
+    }
+    return mdb_txn_begin(s->env, NULL, MDB_RDONLY, out);
+}
+
+/* End a read transaction, keeping it for the next read if there is room. */
+static void read_end(local_store *s, MDB_txn *t)
+{
+    mdb_txn_reset(t);
+    for (size_t i = 0; i < NREADERS; i++) {
+        MDB_txn *none = NULL;
+        if (atomic_load_explicit(&s->readers[i], memory_order_relaxed) == NULL &&
+            atomic_compare_exchange_strong(&s->readers[i], &none, t))
+            return;
+    }
+    mdb_txn_abort(t);
+}
 
 static const tnt_store_methods store_methods;
 static void store_close(tnt_store *store);
@@ -169,6 +208,11 @@ static void store_close(tnt_store *store)
     local_store *s = (local_store *)store;
     if (!s)
         return;
+    for (size_t i = 0; i < NREADERS; i++) {
+        MDB_txn *t = atomic_exchange(&s->readers[i], NULL);
+        if (t)
+            mdb_txn_abort(t);
+    }
     if (s->env)
         mdb_env_close(s->env);
     tnt__free(s->dir);
@@ -187,7 +231,7 @@ static tnt_status store_get(tnt_store *store, const void *pk, size_t pk_len, con
     if (rc != TNT_OK)
         return rc;
     MDB_txn *txn;
-    int mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    int mrc = read_begin(s, &txn);
     if (mrc != 0)
         return fail(s, mrc, "read transaction");
     MDB_val key = {k.len, k.b}, val;
@@ -215,7 +259,7 @@ static tnt_status store_get(tnt_store *store, const void *pk, size_t pk_len, con
         if (version_out)
             *version_out = it.version;
     }
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }
 
@@ -237,11 +281,11 @@ static tnt_status store_query(tnt_store *store, const void *pk, size_t pk_len, c
         return tnt__error(TNT_E_MISUSE, "state store query: no callback");
     MDB_txn *txn;
     MDB_cursor *cur;
-    int mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    int mrc = read_begin(s, &txn);
     if (mrc != 0)
         return fail(s, mrc, "read transaction");
     if ((mrc = mdb_cursor_open(txn, s->dbi, &cur)) != 0) {
-        mdb_txn_abort(txn);
+        read_end(s, txn);
         return fail(s, mrc, "cursor");
     }
     MDB_val key, val;
@@ -285,7 +329,7 @@ static tnt_status store_query(tnt_store *store, const void *pk, size_t pk_len, c
     if (rc == TNT_OK && mrc != 0 && mrc != MDB_NOTFOUND)
         rc = fail(s, mrc, "query");
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }
 
@@ -296,11 +340,11 @@ static tnt_status store_scan(tnt_store *store, tnt_store_item_fn fn, void *userd
         return tnt__error(TNT_E_MISUSE, "state store scan: no callback");
     MDB_txn *txn;
     MDB_cursor *cur;
-    int mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    int mrc = read_begin(s, &txn);
     if (mrc != 0)
         return fail(s, mrc, "read transaction");
     if ((mrc = mdb_cursor_open(txn, s->dbi, &cur)) != 0) {
-        mdb_txn_abort(txn);
+        read_end(s, txn);
         return fail(s, mrc, "cursor");
     }
     tnt_status rc = TNT_OK;
@@ -317,7 +361,7 @@ static tnt_status store_scan(tnt_store *store, tnt_store_item_fn fn, void *userd
     if (rc == TNT_OK && mrc != 0 && mrc != MDB_NOTFOUND)
         rc = fail(s, mrc, "scan");
     mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
+    read_end(s, txn);
     return rc;
 }
 
