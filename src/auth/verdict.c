@@ -1,7 +1,6 @@
 /* The answer of tnt_engine_authenticate(): accessors, the reason codes, the
  * JSON document and its Ed25519 signature. */
 #include <math.h>
-#include <openssl/sha.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -488,7 +487,7 @@ tnt_status tnt_verdict_json(char **out, size_t *len_out, const tnt_verdict *v, u
         return tnt__error(TNT_E_NOMEM, "out of memory");
     /* Ed25519 over the SHA-256 of the signed bytes: the answer may be long */
     uint8_t sig[64], digest[32];
-    SHA256((const uint8_t *)text, n, digest);
+    tnt__sha256_of(text, n, digest);
     tnt__auth_sign(sig, digest, sizeof digest, v->sk);
     char b64[128];
     size_t blen = tnt__b64_encode(b64, sizeof b64, sig, 64);
@@ -530,7 +529,7 @@ tnt_status tnt_verdict_verify(const char *json, size_t len, const char *public_k
     memcpy(signed_text, json, body);
     signed_text[body] = '}';
     uint8_t digest[32];
-    SHA256((const uint8_t *)signed_text, body + 1, digest);
+    tnt__sha256_of(signed_text, body + 1, digest);
     bool ok = tnt__auth_verify(sig, digest, sizeof digest, pk);
     tnt__free(signed_text);
     return ok ? TNT_OK : tnt__error(TNT_E_INVALID, "the signature does not verify with this key");

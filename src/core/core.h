@@ -25,6 +25,9 @@ void tnt__free(void *ptr);
 char *tnt__strndup(const char *s, size_t len);
 char *tnt__strdup(const char *s);
 /* Handles count themselves alive so tnt_set_allocator can refuse. */
+/* SHA-256 of len bytes (the algorithm fetched from OpenSSL once, not per call). */
+void tnt__sha256_of(const void *data, size_t len, uint8_t out[32]);
+
 void tnt__handle_acquire(void);
 void tnt__handle_release(void);
 

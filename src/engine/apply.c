@@ -4,7 +4,6 @@
  * broken by comparing the values), counts add up, and the hash chain folds
  * the events in (eventTime, hash) order: the state is a function of the set
  * of events, so a replay in any order rebuilds the same bytes. */
-#include <openssl/sha.h>
 #include <pb_decode.h>
 #include <pb_encode.h>
 #include <stdio.h>
@@ -234,7 +233,7 @@ void tnt__chain_step(uint8_t chain[32], bool first, const uint8_t hash[32], cons
         memcpy(buf, chain, 32);
     memcpy(buf + 32, hash, 32);
     memcpy(buf + 64, digest, 32);
-    SHA256(buf, sizeof buf, chain);
+    tnt__sha256_of(buf, sizeof buf, chain);
 }
 
 /* The chain over a product's history entries, in (time, hash) order. */

@@ -1,5 +1,4 @@
 /* What an event does to the state, and the log records that carry it. */
-#include <openssl/sha.h>
 #include <pb_decode.h>
 #include <pb_encode.h>
 #include <string.h>
@@ -119,7 +118,7 @@ tnt_status tnt__record_read(const void *rec, size_t len, tnt__record *out)
 
 void tnt__body_digest(uint8_t out[32], const void *event_pb, size_t len)
 {
-    SHA256(event_pb, len, out);
+    tnt__sha256_of(event_pb, len, out);
 }
 
 /* ---- effects ---- */

@@ -1,5 +1,4 @@
 /* Keys of the state store and the 32-byte form of event hash IDs. */
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -150,7 +149,7 @@ void tnt__key_device(tnt__key *k, const tnt_v1_Scan *s)
     k->sk_len = put(k->sk, 0, "u:", 2);
     k->sk_len = put_time(k->sk, k->sk_len, s->time_ms);
     uint8_t h[32];
-    SHA256((const unsigned char *)s->id, strlen(s->id), h);
+    tnt__sha256_of(s->id, strlen(s->id), h);
     k->sk_len = put(k->sk, k->sk_len, h, 8);
 }
 

@@ -898,7 +898,7 @@ void tnt__sha256_free(tnt__sha256 *s)
 static bool sha256(tnt__sha256 *s, const char *data, size_t n, unsigned char md[SHA256_DIGEST_LENGTH])
 {
     if (!s)
-        return SHA256((const unsigned char *)data, n, md) != NULL;
+        return tnt__sha256_of(data, n, md), true;
     return EVP_DigestInit_ex2(s->ctx, s->md, NULL) && EVP_DigestUpdate(s->ctx, data, n) &&
            EVP_DigestFinal_ex(s->ctx, md, NULL);
 }
