@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "auth/auth.h"
+#include "codec/flat.h"
 #include "codec/proto.h"
 #include "engine/record.h"
 
@@ -116,7 +117,7 @@ static int take_entry(void *ud, const tnt_store_item *it)
     memcpy(en->hash, (const uint8_t *)it->sk + 10, 32);
     en->w = (tnt_v1_IndexEntry)tnt_v1_IndexEntry_init_zero;
     pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
-    if (!pb_decode(&is, tnt_v1_IndexEntry_fields, &en->w)) {
+    if (!pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &en->w, PB_DECODE_NOINIT)) {
         l->st = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
         return 1;
     }
@@ -183,7 +184,7 @@ static tnt_status load_checked(builder *b, const char *id, const entry *en, tnt_
     if (len > 1 && p[0] == 'A') { /* archived meanwhile */
         tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
         pb_istream_t is = pb_istream_from_buffer(p + 1, len - 1);
-        st = pb_decode(&is, tnt_v1_IndexEntry_fields, &w) ? tnt__archive_fetch(e, &w, &b->tmp, ev)
+        st = pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT) ? tnt__archive_fetch(e, &w, &b->tmp, ev)
                                                           : tnt__error(TNT_E_CORRUPT, "an archive entry is corrupt");
         tnt_free(val);
         return st;
@@ -201,7 +202,7 @@ static tnt_status load_checked(builder *b, const char *id, const entry *en, tnt_
         return TNT_OK;
     }
     *ev = tnt__event_new(&b->tmp);
-    st = *ev ? tnt__proto_decode_event(*ev, p + 1, len - 1) : TNT_E_NOMEM;
+    st = *ev ? tnt__event_record_decode(*ev, p + 1, len - 1) : TNT_E_NOMEM;
     tnt_free(val);
     if (st != TNT_OK) {
         *ev = NULL;

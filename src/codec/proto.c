@@ -122,7 +122,7 @@ static bool read_str(pb_istream_t *s, const char **out)
 }
 
 /* JSON's number syntax: the lexeme is written into JSON as it is. */
-static bool json_number(const char *s)
+bool tnt__json_number(const char *s)
 {
     if (*s == '-')
         s++;
@@ -232,7 +232,7 @@ static bool node_ok(pb_istream_t *s, const tnt__node *n)
 {
     bool container = n->kind == TNT__N_ARRAY || n->kind == TNT__N_OBJECT;
     const char *why = NULL;
-    if (n->kind == TNT__N_NUMBER && !json_number(n->str))
+    if (n->kind == TNT__N_NUMBER && !tnt__json_number(n->str))
         why = "a number node's value is not a JSON number";
     else if (n->str && n->kind != TNT__N_STRING && n->kind != TNT__N_NUMBER)
         why = "a node of this kind has no value";

@@ -14,6 +14,9 @@ tnt_status tnt__proto_decode_report(tnt__report *r, tnt__arena *a, const void *d
 /* Encode one tnt.v1.Report. */
 tnt_status tnt__proto_encode_report(void **out, size_t *len, const tnt__report *r);
 
+/* JSON's number syntax (a node's number lexeme is written into JSON as it is). */
+bool tnt__json_number(const char *s);
+
 /* Field numbers of tnt.v1.Batch, for the streaming reader. */
 enum { TNT__PB_BATCH_EVENTS = 1, TNT__PB_BATCH_REPORTS = 2 };
 

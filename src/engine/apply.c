@@ -250,7 +250,7 @@ static int fold_entry(void *ud, const tnt_store_item *it)
         return 0;
     tnt_v1_IndexEntry ie = tnt_v1_IndexEntry_init_zero;
     pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
-    if (!pb_decode(&is, tnt_v1_IndexEntry_fields, &ie) || ie.digest.size != 32) {
+    if (!pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &ie, PB_DECODE_NOINIT) || ie.digest.size != 32) {
         f->err = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
         return 1;
     }
@@ -622,8 +622,8 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
         }
     }
     /* The event itself: its body, or where the archive keeps it. */
-    const void *body = fx->event_pb;
-    size_t body_len = fx->event_pb_len;
+    const void *body = fx->body;
+    size_t body_len = fx->body_len;
     char kind = 'E';
     if (fx->where) {
         tnt_v1_IndexEntry wd = *fx->where;
@@ -797,7 +797,7 @@ tnt_status tnt__replayer_add(tnt__replayer *r, const void *record, size_t len, i
         if ((st = tnt__proto_decode_event(ev, rec.event_pb, rec.event_len)) != TNT_OK)
             return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: %s", partition, (long long)offset,
                               tnt_error_last());
-        if (!tnt__effect_from(fx, ev, rec.event_pb, rec.event_len, &r->a))
+        if (!tnt__effect_from(fx, ev, &r->a))
             return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: an event without a hash", partition,
                               (long long)offset);
     }

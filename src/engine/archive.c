@@ -18,6 +18,7 @@
 #include <time.h>
 #include <zstd.h>
 
+#include "codec/flat.h"
 #include "codec/proto.h"
 #include "engine/engine.h"
 #include "engine/record.h"
@@ -119,6 +120,27 @@ static tnt_status each_frame(const uint8_t *seg, size_t n, tnt_status (*fn)(void
     return TNT_OK;
 }
 
+/* Is an archived event the one its history entry recorded? The entry holds
+ * the digest the history chain folded: of the event's flat store record
+ * (codec/flat.h), or, for events stored before that record existed, of the
+ * protobuf form the log and the archive keep. */
+static bool same_body(const tnt_event *ev, const tnt__record *rec, const uint8_t digest[32], tnt_status *st)
+{
+    uint8_t d[32];
+    tnt__body_digest(d, rec->event_pb, rec->event_len);
+    if (memcmp(d, digest, 32) == 0)
+        return true;
+    tnt__buf b;
+    tnt__buf_init(&b);
+    tnt__flat_encode_event(&b, ev);
+    if (b.oom)
+        *st = tnt__error(TNT_E_NOMEM, "out of memory");
+    else
+        tnt__body_digest(d, b.data, b.len);
+    tnt__buf_free(&b);
+    return *st == TNT_OK && memcmp(d, digest, 32) == 0;
+}
+
 tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *w, tnt__arena *a, tnt_event **ev)
 {
     void *frame = NULL, *plain = NULL;
@@ -142,18 +164,16 @@ tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *w, tnt__ar
             st = tnt__record_read(p + 12, len, &rec);
             if (st == TNT_OK && rec.kind != TNT__REC_EVENT)
                 st = tnt__error(TNT_E_CORRUPT, "archive segment %s: record %u is no event", w->segment, item);
-            if (st == TNT_OK && w->digest.size == 32) { /* the bytes the index saw when they were archived */
-                uint8_t d[32];
-                tnt__body_digest(d, rec.event_pb, rec.event_len);
-                if (memcmp(d, w->digest.bytes, 32) != 0)
-                    st = tnt__error(TNT_E_CORRUPT, "archive segment %s: record %u is not the event that was archived "
-                                                   "(its SHA-256 differs): the segment was changed",
-                                    w->segment, item);
-            }
             if (st == TNT_OK) {
                 *ev = tnt__event_new(a);
                 st = *ev ? tnt__proto_decode_event(*ev, rec.event_pb, rec.event_len) : TNT_E_NOMEM;
             }
+            if (st == TNT_OK && w->digest.size == 32 && !same_body(*ev, &rec, w->digest.bytes, &st) && st == TNT_OK)
+                st = tnt__error(TNT_E_CORRUPT, "archive segment %s: record %u is not the event that was archived "
+                                               "(its SHA-256 differs): the segment was changed",
+                                w->segment, item);
+            if (st != TNT_OK)
+                *ev = NULL;
             break;
         }
         p += 12 + len;
@@ -174,11 +194,11 @@ tnt_status tnt__event_load(tnt_engine *e, const uint8_t hash[32], tnt__arena *a,
         return st;
     if (len > 1 && ((uint8_t *)v)[0] == 'E') {
         *ev = tnt__event_new(a);
-        st = *ev ? tnt__proto_decode_event(*ev, (uint8_t *)v + 1, len - 1) : TNT_E_NOMEM;
+        st = *ev ? tnt__event_record_decode(*ev, (uint8_t *)v + 1, len - 1) : TNT_E_NOMEM;
     } else if (len > 1 && ((uint8_t *)v)[0] == 'A') {
         tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
         pb_istream_t is = pb_istream_from_buffer((uint8_t *)v + 1, len - 1);
-        st = pb_decode(&is, tnt_v1_IndexEntry_fields, &w) ? tnt__archive_fetch(e, &w, a, ev)
+        st = pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT) ? tnt__archive_fetch(e, &w, a, ev)
                                                             : tnt__error(TNT_E_CORRUPT, "an archived event's entry is corrupt");
     } else {
         st = tnt__error(TNT_E_CORRUPT, "a stored event is corrupt");
@@ -324,11 +344,20 @@ static tnt_status repoint_record(void *ud, int64_t offset, const void *rec, size
         return TNT_E_NOMEM;
     if ((st = tnt__proto_decode_event(ev, rc.event_pb, rc.event_len)) != TNT_OK)
         return st;
-    tnt__body_digest(w.digest.bytes, rc.event_pb, rc.event_len);
-    w.digest.size = 32;
     tnt__effect fx;
-    if (!tnt__effect_of(&fx, ev, &r->a))
+    if (!tnt__effect_from(&fx, ev, &r->a))
         return tnt__error(TNT_E_CORRUPT, "archive: an event without a hash");
+    /* the digest its history entries and the chain hold: of the body the
+     * store keeps (a protobuf one for events stored before the flat record) */
+    memcpy(w.digest.bytes, fx.digest, 32);
+    w.digest.size = 32;
+    tnt__key ek;
+    tnt__key_event(&ek, fx.hash);
+    void *held = NULL;
+    size_t held_len = 0;
+    if (tnt__store_get(r->e, &ek, &held, &held_len) == TNT_OK && held_len > 1 && ((uint8_t *)held)[0] == 'E')
+        tnt__body_digest(w.digest.bytes, (uint8_t *)held + 1, held_len - 1);
+    tnt_free(held);
     /* every history entry of the event, and the event's own item */
     size_t n = fx.nids + 1, k = 0;
     tnt_store_item *items = tnt__arena_alloc(&r->a, n * sizeof *items);
@@ -343,8 +372,6 @@ static tnt_status repoint_record(void *ud, int64_t offset, const void *rec, size
         if (!key_item(&items[k++], &r->a, &key, enc + 1, os.bytes_written))
             return TNT_E_NOMEM;
     }
-    tnt__key ek;
-    tnt__key_event(&ek, fx.hash);
     if (!key_item(&items[k++], &r->a, &ek, enc, os.bytes_written + 1))
         return TNT_E_NOMEM;
     st = tnt__store_write(r->e, items, k);

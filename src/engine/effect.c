@@ -3,6 +3,7 @@
 #include <pb_encode.h>
 #include <string.h>
 
+#include "codec/flat.h"
 #include "codec/proto.h"
 #include "engine/engine.h"
 #include "engine/record.h"
@@ -271,31 +272,35 @@ static bool effect(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
     return ok && readings(fx, ev, a);
 }
 
+/* The event's body as the state store keeps it (a flat record), and its digest. */
+static bool body_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
+{
+    tnt__buf b;
+    tnt__buf_init(&b);
+    tnt__flat_encode_event(&b, ev);
+    void *body = b.oom ? NULL : tnt__arena_alloc(a, b.len);
+    if (body)
+        memcpy(body, b.data, b.len);
+    fx->body = body;
+    fx->body_len = b.len;
+    tnt__buf_free(&b);
+    if (body)
+        tnt__body_digest(fx->digest, body, fx->body_len);
+    return body != NULL;
+}
+
 bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
 {
     void *pb = NULL;
     size_t pb_len = 0;
-    if (!effect(fx, ev, a) || tnt__proto_encode_event(&pb, &pb_len, ev) != TNT_OK)
+    if (!effect(fx, ev, a) || !body_of(fx, ev, a) || tnt__proto_encode_event(&pb, &pb_len, ev) != TNT_OK)
         return false;
-    void *copy_pb = tnt__arena_alloc(a, pb_len ? pb_len : 1);
-    if (copy_pb)
-        memcpy(copy_pb, pb, pb_len);
+    fx->record = tnt__record_event(a, pb, pb_len, &fx->record_len);
     tnt__free(pb);
-    if (!copy_pb)
-        return false;
-    fx->event_pb = copy_pb;
-    fx->event_pb_len = pb_len;
-    tnt__body_digest(fx->digest, copy_pb, pb_len);
-    fx->record = tnt__record_event(a, copy_pb, pb_len, &fx->record_len);
     return fx->record != NULL;
 }
 
-bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, const void *pb, size_t pb_len, tnt__arena *a)
+bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
 {
-    if (!effect(fx, ev, a))
-        return false;
-    fx->event_pb = pb;
-    fx->event_pb_len = pb_len;
-    tnt__body_digest(fx->digest, pb, pb_len);
-    return true;
+    return effect(fx, ev, a) && body_of(fx, ev, a);
 }

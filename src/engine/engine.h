@@ -110,12 +110,12 @@ typedef struct tnt__effect {
     uint32_t nreadings;
     const void *record;         /* the encoded log record (LogRecord with the event) */
     size_t record_len;
-    const void *event_pb;       /* the encoded tnt.v1.Event inside it */
-    size_t event_pb_len;
+    const void *body;           /* the event as the state store keeps it (a flat record, codec/flat.h) */
+    size_t body_len;
     int partition;              /* where the log stored it */
     int64_t offset;
     tnt_status log_status;
-    uint8_t digest[32];         /* SHA-256 of event_pb (tnt__body_digest) */
+    uint8_t digest[32];         /* SHA-256 of body (tnt__body_digest): what the chain folds */
     const char *lot, *expiry;   /* ILMD lotNumber / itemExpirationDate */
     const char *event_id;       /* the eventID its sender gave it, if any */
     const tnt_v1_IndexEntry *where;     /* replaying an archived record: where it is */
@@ -123,10 +123,11 @@ typedef struct tnt__effect {
     const tnt_v1_Scan *scan;            /* a verification scan instead of an event */
 } tnt__effect;
 
-/* Build an effect from a valid, normalised event, in arena a. */
+/* Build an effect from a valid, normalised event, in arena a: its store
+ * body, digest and log record. */
 bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a);
-/* The same for an event decoded from pb (which the effect then points to). */
-bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, const void *pb, size_t pb_len, tnt__arena *a);
+/* The same for an event read back from the log, without a new log record. */
+bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, tnt__arena *a);
 /* ---- the history chain and the seal of a state ---- */
 /* One step: chain = SHA-256(chain | hash | digest); first: chain is zeros. */
 void tnt__chain_step(uint8_t chain[32], bool first, const uint8_t hash[32], const uint8_t digest[32]);

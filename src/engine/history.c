@@ -46,7 +46,7 @@ static int one(void *ud, const tnt_store_item *it)
     p->last_sk_len = it->sk_len;
     tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
     pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
-    if (!pb_decode(&is, tnt_v1_IndexEntry_fields, &w)) {
+    if (!pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT)) {
         p->st = tnt__error(TNT_E_CORRUPT, "a history entry of %s is corrupt", p->h->id);
         return 1;
     }
@@ -402,7 +402,7 @@ static int qkey_take(void *ud, const tnt_store_item *it)
     memcpy(k->k, (const uint8_t *)it->sk + 2, 40);
     k->w = (tnt_v1_IndexEntry)tnt_v1_IndexEntry_init_zero;
     pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
-    if (!pb_decode(&is, tnt_v1_IndexEntry_fields, &k->w)) {
+    if (!pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &k->w, PB_DECODE_NOINIT)) {
         l->st = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
         return 1;
     }

@@ -193,7 +193,7 @@ static tnt_status take(tnt_engine *e, tnt_event *ev, pending *p, tnt_ingest_repo
     tnt__effect *fx = &p->fx[p->n];
     if (!tnt__effect_of(fx, ev, &p->a))
         return tnt__error(TNT_E_NOMEM, "out of memory");
-    if (fx->event_pb_len + 1 > TNT_STORE_MAX_VALUE) {
+    if (fx->body_len + 1 > TNT_STORE_MAX_VALUE) {
         rep_event *re = rep_add(r, TNT_INGEST_REJECTED);
         atomic_fetch_add(&e->n.rejected, 1);
         if (re) {

@@ -5,6 +5,7 @@
 
 #include "codec/epcis.h"
 #include "codec/json_stream.h"
+#include "codec/flat.h"
 #include "codec/proto.h"
 #include "model/model.h"
 
@@ -62,23 +63,22 @@ bool tnt__event_add_prefix(tnt_event *ev, const char *prefix, const char *iri)
 
 tnt_event *tnt__event_clone(const tnt_event *src)
 {
-    /* The protobuf form carries the whole model: a round trip is a deep copy. */
-    void *pb = NULL;
-    size_t len = 0;
+    /* The flat record carries the whole model: a round trip is a deep copy. */
+    tnt__buf b;
+    tnt__buf_init(&b);
+    tnt__flat_encode_event(&b, src);
     tnt_event *ev = NULL;
-    if (tnt__proto_encode_event(&pb, &len, src) != TNT_OK)
-        return NULL;
-    tnt__arena *a = tnt__malloc(sizeof *a);
+    tnt__arena *a = b.oom ? NULL : tnt__malloc(sizeof *a);
     if (a) {
         tnt__arena_init(a, 0);
         ev = tnt__event_new(a);
-        if (!ev || tnt__proto_decode_event(ev, pb, len) != TNT_OK) {
+        if (!ev || tnt__flat_decode_event(ev, b.data, b.len) != TNT_OK) {
             tnt__arena_destroy(a);
             tnt__free(a);
             ev = NULL;
         }
     }
-    tnt__free(pb);
+    tnt__buf_free(&b);
     if (!ev)
         return NULL;
     ev->owns_arena = true;

@@ -20,6 +20,7 @@
 #endif
 
 #include "codec/epcis.h"
+#include "codec/flat.h"
 #include "codec/json_stream.h"
 #include "codec/proto.h"
 #include "tnt/document.h"
@@ -589,6 +590,206 @@ static void test_report(void **state)
     tnt__arena_destroy(&a);
 }
 
+
+/* ---- the flat event record (codec/flat.h), the state store's form ---- */
+
+static tnt__buf flat_of(const tnt_event *ev)
+{
+    tnt__buf b;
+    tnt__buf_init(&b);
+    tnt__flat_encode_event(&b, ev);
+    assert_false(b.oom);
+    return b;
+}
+
+static tnt_event *from_flat(tnt__arena *a, const void *data, size_t len, tnt_status want)
+{
+    tnt_event *ev = tnt__event_new(a);
+    assert_non_null(ev);
+    tnt_status st = tnt__flat_decode_event(ev, data, len);
+    if (st != want)
+        fail_msg("status %d (%s), want %d", st, tnt_error_last(), want);
+    return st == TNT_OK ? ev : NULL;
+}
+
+static void test_flat(void **state)
+{
+    (void)state;
+    tnt__arena a;
+    tnt__arena_init(&a, 0);
+    tnt_event *ev = decode_json(&a, k_full);
+    tnt__event_add_prefix(ev, "ex", "https://ex.com/");
+    strcpy(ev->hash_id, "ni:///sha-256;abc?ver=CBV2.0");
+    tnt__buf b = flat_of(ev);
+    assert_true(tnt__flat_is_event(b.data, b.len));
+    tnt_event *back = from_flat(&a, b.data, b.len, TNT_OK);
+    char *j1 = json_of(ev), *j2 = json_of(back);
+    assert_string_equal(j1, j2);
+    assert_string_equal(back->hash_id, ev->hash_id);
+    assert_int_equal(back->present, ev->present);
+    assert_int_equal(back->n_prefixes, 1);
+    assert_int_equal(back->sensors[0].reports[0].boolean_value, 0);
+    assert_int_equal(back->sensors[0].reports[1].boolean_value, -1);
+    assert_false(back->sensors[1].has_meta);
+    assert_int_equal(back->error_decl->declaration_time.off, 840);
+    assert_true(back->has_pd);
+    /* deterministic, and the same as after the protobuf form */
+    tnt__buf b2 = flat_of(back);
+    assert_int_equal(b.len, b2.len);
+    assert_memory_equal(b.data, b2.data, b.len);
+    void *pb;
+    size_t len;
+    assert_int_equal(tnt_event_to_proto(&pb, &len, ev), TNT_OK);
+    tnt_event *viapb = tnt__event_new(&a);
+    assert_int_equal(tnt__event_record_decode(viapb, pb, len), TNT_OK); /* a protobuf record is read too */
+    tnt__buf b3 = flat_of(viapb);
+    assert_int_equal(b.len, b3.len);
+    assert_memory_equal(b.data, b3.data, b.len);
+    tnt_event *viaflat = tnt__event_new(&a);
+    assert_int_equal(tnt__event_record_decode(viaflat, b.data, b.len), TNT_OK);
+    char *j3 = json_of(viaflat);
+    assert_string_equal(j1, j3);
+    /* smaller than the protobuf form would be no surprise, but not required: both hold the same */
+    tnt_free(pb);
+    tnt_free(j1);
+    tnt_free(j2);
+    tnt_free(j3);
+    tnt__buf_free(&b);
+    tnt__buf_free(&b2);
+    tnt__buf_free(&b3);
+
+    /* an empty event; empty strings stay empty strings, absent ones absent */
+    tnt_event *e = tnt__event_new(&a);
+    e->has_pd = true;
+    e->event_id = "";
+    b = flat_of(e);
+    back = from_flat(&a, b.data, b.len, TNT_OK);
+    j1 = json_of(back);
+    assert_string_equal(j1, "{\"eventID\":\"\",\"persistentDisposition\":{}}");
+    assert_null(back->biz_step);
+    tnt_free(j1);
+    tnt__buf_free(&b);
+    tnt__arena_destroy(&a);
+}
+
+/* Appends for hand-made records. */
+static void raw(tnt__buf *b, const char *bytes, size_t n) { tnt__buf_append(b, bytes, n); }
+
+static void test_flat_malformed(void **state)
+{
+    (void)state;
+    tnt__arena a;
+    tnt__arena_init(&a, 0);
+    tnt_event *ev = decode_json(&a, k_full);
+    strcpy(ev->hash_id, "ni:///sha-256;abc?ver=CBV2.0");
+    tnt__buf b = flat_of(ev);
+    /* every truncation is refused */
+    for (size_t cut = 0; cut < b.len; cut++) {
+        tnt__arena x;
+        tnt__arena_init(&x, 0);
+        from_flat(&x, b.data, cut, TNT_E_SYNTAX);
+        tnt__arena_destroy(&x);
+    }
+    /* trailing bytes */
+    tnt__buf t;
+    tnt__buf_init(&t);
+    raw(&t, b.data, b.len);
+    raw(&t, "\0", 1);
+    from_flat(&a, t.data, t.len, TNT_E_SYNTAX);
+    tnt__buf_free(&t);
+    /* every flipped bit: refused, or an event that is valid JSON and reads back the same */
+    uint8_t *copy = malloc(b.len);
+    size_t ok = 0, refused = 0, step = RUNNING_ON_VALGRIND ? 7 : 1;
+    for (size_t i = 0; i < b.len; i += step)
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(copy, b.data, b.len);
+            copy[i] ^= (uint8_t)(1u << bit);
+            tnt__arena x;
+            tnt__arena_init(&x, 0);
+            tnt_event *e = tnt__event_new(&x);
+            tnt_status st = tnt__flat_decode_event(e, copy, b.len);
+            assert_true(st == TNT_OK || st == TNT_E_SYNTAX);
+            if (st == TNT_OK) {
+                ok++;
+                char *j = json_of(e);
+                char err[128];
+                if (!tnt__json_parse_tree(&x, j, strlen(j), err, sizeof err))
+                    fail_msg("byte %zu bit %d: invalid JSON (%s): %s", i, bit, err, j);
+                tnt__buf again = flat_of(e);
+                tnt_event *e2 = from_flat(&x, again.data, again.len, TNT_OK);
+                char *j2 = json_of(e2);
+                assert_string_equal(j, j2);
+                tnt_free(j);
+                tnt_free(j2);
+                tnt__buf_free(&again);
+            } else
+                refused++;
+            tnt__arena_destroy(&x);
+        }
+    assert_true(ok > 0 && refused > 0);
+    free(copy);
+    tnt__buf_free(&b);
+
+    /* hand-made records: H is the header, type, action, present and flags, then come two times, ... */
+#define H "\0E\1\0\0\0\0\0\0\0"
+    static const char head[] = H;
+    static const struct {
+        const char *bytes;
+        size_t len;
+        const char *why;
+    } bad[] = {
+        {"\0E\2", 3, "no flat event header"},
+        {"\0E\1\7\0\0\0\0\0\0", 10, "unknown event type"},
+        {"\0E\1\0\0\0\0\0\0\x80", 10, "unknown flags"},
+        {H "\2", 11, "flag is not 0 or 1"},
+        {H "\1\0\0\0\0\0\0\0\x7f\0\0", 21, "out of range"},                    /* eventTime past the year 9999 */
+        {H "\0\0\xff\xff\xff\xff\xff\xff\xff\xff\x3f", 21, "longer than the record"}, /* a string of 2^62 bytes */
+        {H "\0\0\3\xc3\x28\0", 16, "not UTF-8"},
+        {H "\0\0\3abc", 16, "does not end with U+0000"},
+        {H "\0\0\4a\0b\0", 17, "not UTF-8"}, /* U+0000 inside */
+        {H "\0\0\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\1", 23, "not a varint"},
+        {H "\0\0\0\0\xc0\x84\x3d", 17, "count is larger"}, /* certificationInfo: a million items in 3 bytes */
+    };
+#undef H
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tnt__arena x;
+        tnt__arena_init(&x, 0);
+        from_flat(&x, bad[i].bytes, bad[i].len, TNT_E_SYNTAX);
+        if (!strstr(tnt_error_last(), bad[i].why))
+            fail_msg("record %zu: '%s' does not say '%s'", i, tnt_error_last(), bad[i].why);
+        tnt__arena_destroy(&x);
+    }
+    /* nesting: an ILMD member nested 100 arrays deep, then NaN in a quantity */
+    tnt__buf n;
+    tnt__buf_init(&n);
+    raw(&n, head, sizeof head - 1);
+    raw(&n, "\0\0\0\0\0", 5); /* two absent times, no offset, no eventID, no certificationInfo */
+    for (int i = 0; i < 9; i++)      /* epcList .. outputQuantityList, each empty or absent */
+        raw(&n, "\0", 1);
+    raw(&n, "\0\0\0", 3);             /* transformationID, bizStep, disposition */
+    raw(&n, "\0\0\0\0", 4);          /* readPoint and its extension, bizLocation and its extension */
+    raw(&n, "\0\0\0\0", 4);          /* three reference lists, no sensors */
+    size_t ilmd = n.len;
+    raw(&n, "\1\5\2k\0\0\0\1", 8); /* one member "k": an array of one item */
+    for (int i = 0; i < 100; i++)
+        raw(&n, "\5\0\0\0\1", 5);
+    from_flat(&a, n.data, n.len, TNT_E_SYNTAX);
+    assert_non_null(strstr(tnt_error_last(), "nesting too deep"));
+    n.len = ilmd;
+    raw(&n, "\1\3\2k\0\0\4nan\0\0", 12); /* a number member whose text is not a JSON number */
+    raw(&n, "\0\0", 2);
+    from_flat(&a, n.data, n.len, TNT_E_SYNTAX);
+    assert_non_null(strstr(tnt_error_last(), "not a JSON number"));
+    n.len = ilmd;
+    raw(&n, "\1\3\2k\0\0\3-1\0\0\0\0", 13); /* the same with -1: a well-formed record */
+    tnt_event *ok_ev = from_flat(&a, n.data, n.len, TNT_OK);
+    char *j = json_of(ok_ev);
+    assert_non_null(strstr(j, "\"ilmd\":{\"k\":-1}"));
+    tnt_free(j);
+    tnt__buf_free(&n);
+    tnt__arena_destroy(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -598,6 +799,8 @@ int main(void)
         cmocka_unit_test(test_nesting),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_report),
+        cmocka_unit_test(test_flat),
+        cmocka_unit_test(test_flat_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
