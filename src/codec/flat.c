@@ -296,10 +296,17 @@ static uint64_t get_le(rd *r, size_t n)
     return v;
 }
 
-static uint64_t get_varint(rd *r)
+static uint64_t get_varint_long(rd *r);
+
+static inline uint64_t get_varint(rd *r)
 {
     if (r->p < r->end && *r->p < 0x80) /* most are one byte */
         return *r->p++;
+    return get_varint_long(r);
+}
+
+static uint64_t get_varint_long(rd *r)
+{
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
         if (r->p == r->end)
@@ -313,7 +320,7 @@ static uint64_t get_varint(rd *r)
 }
 
 /* A count of items that each take at least one byte. */
-static uint32_t get_count(rd *r)
+static inline uint32_t get_count(rd *r)
 {
     uint64_t n = get_varint(r);
     if (n > (uint64_t)(r->end - r->p) || n > UINT32_MAX / 2)
@@ -342,7 +349,17 @@ static const char *get_str(rd *r)
     const char *s = (const char *)r->p;
     if (s[n - 1] != '\0')
         return bad(r, "a string does not end with U+0000"), NULL;
-    if (!tnt__utf8_valid(s, (size_t)n - 1, false))
+    /* most strings are short and ASCII: checked here, the rest by tnt__utf8_valid */
+    size_t i = 0, len = (size_t)n - 1;
+    for (; len - i >= 8; i += 8) { /* eight bytes at a time while none is 0 or has its high bit */
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if ((((w - 0x0101010101010101u) & ~w) | w) & 0x8080808080808080u)
+            break;
+    }
+    while (i < len && (unsigned char)(s[i] - 1) < 0x7f)
+        i++;
+    if (i < len && !tnt__utf8_valid(s + i, len - i, false))
         return bad(r, "a string is not UTF-8 or holds U+0000"), NULL;
     r->p += n;
     return s;

@@ -47,11 +47,14 @@ void tnt__key_child(tnt__key *k, const char *parent, const char *child)
 void tnt__key_event(tnt__key *k, const uint8_t hash[32])
 {
     static const char hex[] = "0123456789abcdef";
-    k->pk_len = put(k->pk, 0, "e:", 2);
+    char *o = k->pk; /* a local pointer: stores through k->pk would reload k->pk_len */
+    *o++ = 'e';
+    *o++ = ':';
     for (int i = 0; i < 32; i++) {
-        k->pk[k->pk_len++] = hex[hash[i] >> 4];
-        k->pk[k->pk_len++] = hex[hash[i] & 15];
+        *o++ = hex[hash[i] >> 4];
+        *o++ = hex[hash[i] & 15];
     }
+    k->pk_len = (size_t)(o - k->pk);
     k->sk_len = put(k->sk, 0, "e", 1);
 }
 
