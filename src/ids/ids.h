@@ -200,6 +200,12 @@ const char *tnt__id_qualifier(const tnt__idp *p, const char *ai);
  * attributes are ignored, not validated. Thread-safety: safe.
  */
 size_t tnt__id_canonical(char *out, size_t cap, const char *text, size_t len);
+/* tnt__id_canonical's first step: a text that is already a canonical SGTIN
+ * Digital Link (https://id.gs1.org/01/<14 digits>/21/<serial of letters,
+ * digits, - and _>, nothing after) is checked (the GTIN's check digit) and
+ * copied without a parse. Returns 0 for anything else; when it returns a
+ * length, the full parse gives the same string (test_ids checks it). */
+size_t tnt__id_canonical_fast(char *out, size_t cap, const char *text, size_t len);
 
 /* ---- formatters of a valid parse (each returns the length written,
  *      NUL excluded, or 0 when out is too small) ---- */

@@ -552,8 +552,37 @@ tnt_status tnt__id_parse(tnt__idp *p, const char *text, size_t len, int gcp_leng
     return TNT_OK;
 }
 
+size_t tnt__id_canonical_fast(char *out, size_t cap, const char *s, size_t len)
+{
+    static const char pre[] = "https://id.gs1.org/01/";
+    const size_t np = sizeof pre - 1, serial = np + 14 + 4; /* where the serial starts */
+    if (len <= serial || len > serial + 20 || len >= cap || memcmp(s, pre, np) != 0 ||
+        memcmp(s + np + 14, "/21/", 4) != 0)
+        return 0;
+    const char *g = s + np;
+    unsigned sum = 0;
+    for (int i = 0; i < 14; i++)
+        if (g[i] < '0' || g[i] > '9')
+            return 0;
+    for (int i = 0; i < 13; i++)
+        sum += (unsigned)(g[i] - '0') * (i % 2 ? 1u : 3u);
+    if ((10 - sum % 10) % 10 != (unsigned)(g[13] - '0'))
+        return 0;
+    for (size_t i = serial; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' || c == '_'))
+            return 0;
+    }
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return len;
+}
+
 size_t tnt__id_canonical(char *out, size_t cap, const char *text, size_t len)
 {
+    size_t n = tnt__id_canonical_fast(out, cap, text, len);
+    if (n)
+        return n;
     tnt__idp p;
     unsigned flags = TNT_ID_F_PERMIT_UNKNOWN_AIS | TNT_ID_F_PERMIT_SHORT_GTIN_IN_DL | TNT__ID_F_KEY_ONLY;
     if (cap)

@@ -921,6 +921,86 @@ static void test_hash_vectors(void **state)
     assert_true(checked >= 140);
 }
 
+/* The canonical Digital Link fast path gives what the full parse gives,
+ * for every text it takes; texts of that form are taken. */
+static size_t full_canonical(char *out, size_t cap, const char *s, size_t n)
+{
+    tnt__idp p;
+    unsigned flags = TNT_ID_F_PERMIT_UNKNOWN_AIS | TNT_ID_F_PERMIT_SHORT_GTIN_IN_DL | TNT__ID_F_KEY_ONLY;
+    if (tnt__id_parse(&p, s, n, 0, NULL, flags) != TNT_OK)
+        return 0;
+    return tnt__id_format_canonical(out, cap, &p);
+}
+
+static uint32_t rnd(uint32_t *x)
+{
+    *x = *x * 1103515245u + 12345u;
+    return *x >> 8;
+}
+
+static void test_canonical_fast(void **state)
+{
+    (void)state;
+    static const char *const prefixes[] = {"https://id.gs1.org/01/", "http://id.gs1.org/01/", "https://id.gs1.org/01/",
+                                           "https://example.com/01/", "https://id.gs1.org/1/", "HTTPS://id.gs1.org/01/"};
+    static const char *const seps[] = {"/21/", "/21/", "/21/", "/10/", "/21", "/22/"};
+    static const char *const tails[] = {"", "", "", "", "?17=201231", "/", "#x", "/10/L1", "%20"};
+    static const char chars[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_.~%!'()*+,;=:/?\"\x01\xc3";
+    uint32_t x = 12345;
+#define RND() rnd(&x)
+    size_t taken = 0, same_form = 0;
+    for (int round = 0; round < 200000; round++) {
+        char s[160], a[TNT__ID_CANONICAL_CAP], b[TNT__ID_CANONICAL_CAP];
+        size_t n = (size_t)snprintf(s, sizeof s, "%s", prefixes[RND() % 6]);
+        char g[15];
+        for (int i = 0; i < 14; i++)
+            g[i] = (char)('0' + RND() % 10);
+        g[14] = '\0';
+        if (RND() % 5) { /* a right check digit, mostly */
+            unsigned sum = 0;
+            for (int i = 0; i < 13; i++)
+                sum += (unsigned)(g[i] - '0') * (i % 2 ? 1u : 3u);
+            g[13] = (char)('0' + (10 - sum % 10) % 10);
+        }
+        n += (size_t)snprintf(s + n, sizeof s - n, "%.*s%s", RND() % 8 ? 14 : (int)(RND() % 15), g, seps[RND() % 6]);
+        size_t len = RND() % 23, simple = RND() % 3 ? 62 + 2 : sizeof chars - 1; /* letters, digits, - and _, or anything */
+        for (size_t i = 0; i < len; i++)
+            s[n++] = chars[RND() % simple];
+        n += (size_t)snprintf(s + n, sizeof s - n, "%s", tails[RND() % 9]);
+        size_t fa = tnt__id_canonical_fast(a, sizeof a, s, n);
+        size_t fb = full_canonical(b, sizeof b, s, n);
+        if (fa) {
+            taken++;
+            if (fb != fa || strcmp(a, b) != 0)
+                fail_msg("'%.*s': fast '%s', full '%s'", (int)n, s, a, fb ? b : "(refused)");
+        }
+        if (fb && fb == n && memcmp(b, s, n) == 0 && !strncmp(s, "https://id.gs1.org/01/", 22) &&
+            !strncmp(s + 36, "/21/", 4) &&
+            strspn(s + 40, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_") == n - 40) {
+            same_form++;
+            if (!fa)
+                fail_msg("'%.*s' is canonical already, and the fast path did not take it", (int)n, s);
+        }
+        /* and through the entry point, the same answer */
+        char c[TNT__ID_CANONICAL_CAP];
+        size_t fc = tnt__id_canonical(c, sizeof c, s, n);
+        assert_int_equal(fc, fb);
+        if (fc)
+            assert_string_equal(c, b);
+    }
+#undef RND
+    assert_true(taken > 5000);
+    assert_int_equal(taken, same_form);
+    /* too small an output: refused here, and the full parse says the same */
+    char small[20];
+    const char *dl = "https://id.gs1.org/01/09506000134352/21/ABC";
+    assert_int_equal(tnt__id_canonical_fast(small, sizeof small, dl, strlen(dl)), 0);
+    assert_int_equal(tnt__id_canonical(small, sizeof small, dl, strlen(dl)), 0);
+    char ok[80];
+    assert_int_equal(tnt__id_canonical_fast(ok, sizeof ok, dl, strlen(dl)), strlen(dl));
+    assert_string_equal(ok, dl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -935,6 +1015,7 @@ int main(void)
         cmocka_unit_test(test_gcp_load),
         cmocka_unit_test(test_internal),
         cmocka_unit_test(test_hash_vectors),
+        cmocka_unit_test(test_canonical_fast),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
