@@ -79,14 +79,21 @@ static char *json_of(const tnt_event *ev)
     return j;
 }
 
+/* k_full with the parts its JSON does not show: a prefix and a hash. */
+static tnt_event *full_event(tnt__arena *a)
+{
+    tnt_event *ev = decode_json(a, k_full);
+    tnt__event_add_prefix(ev, "ex", "https://ex.com/");
+    strcpy(ev->hash_id, "ni:///sha-256;abc?ver=CBV2.0");
+    return ev;
+}
+
 static void test_round_trip(void **state)
 {
     (void)state;
     tnt__arena a;
     tnt__arena_init(&a, 0);
-    tnt_event *ev = decode_json(&a, k_full);
-    tnt__event_add_prefix(ev, "ex", "https://ex.com/");
-    strcpy(ev->hash_id, "ni:///sha-256;abc?ver=CBV2.0");
+    tnt_event *ev = full_event(&a);
     char *j1 = json_of(ev);
     void *pb;
     size_t len;
@@ -617,9 +624,7 @@ static void test_flat(void **state)
     (void)state;
     tnt__arena a;
     tnt__arena_init(&a, 0);
-    tnt_event *ev = decode_json(&a, k_full);
-    tnt__event_add_prefix(ev, "ex", "https://ex.com/");
-    strcpy(ev->hash_id, "ni:///sha-256;abc?ver=CBV2.0");
+    tnt_event *ev = full_event(&a);
     tnt__buf b = flat_of(ev);
     assert_true(tnt__flat_is_event(b.data, b.len));
     tnt_event *back = from_flat(&a, b.data, b.len, TNT_OK);
@@ -680,8 +685,7 @@ static void test_flat_malformed(void **state)
     (void)state;
     tnt__arena a;
     tnt__arena_init(&a, 0);
-    tnt_event *ev = decode_json(&a, k_full);
-    strcpy(ev->hash_id, "ni:///sha-256;abc?ver=CBV2.0");
+    tnt_event *ev = full_event(&a);
     tnt__buf b = flat_of(ev);
     /* every truncation is refused */
     for (size_t cut = 0; cut < b.len; cut++) {
