@@ -126,6 +126,8 @@ static void *background(void *arg)
         }
         if (q->stop && !q->queued)
             break;
+        if (q->stop && q->writing) /* closing: a caller writes a round; wait for it, with the lock released */
+            pthread_cond_wait(&q->cv, &q->mu);
     }
     pthread_mutex_unlock(&q->mu);
     return NULL;

@@ -384,9 +384,10 @@ static void get_time(rd *r, tnt__time *t)
         return;
     int64_t ms = (int64_t)get_le(r, 8);
     int16_t off = (int16_t)(uint16_t)get_le(r, 2);
-    int64_t local = ms + (int64_t)off * 60000;
-    if (ms < TNT__TIME_MIN_MS || ms > TNT__TIME_MAX_MS || off < -TNT__OFFSET_MAX || off > TNT__OFFSET_MAX ||
-        local < TNT__TIME_MIN_MS || local > TNT__TIME_MAX_MS)
+    if (ms < TNT__TIME_MIN_MS || ms > TNT__TIME_MAX_MS || off < -TNT__OFFSET_MAX || off > TNT__OFFSET_MAX)
+        return (void)bad(r, "a timestamp is out of range");
+    int64_t local = ms + (int64_t)off * 60000; /* written with its offset, too; no overflow once both are in range */
+    if (local < TNT__TIME_MIN_MS || local > TNT__TIME_MAX_MS)
         return (void)bad(r, "a timestamp is out of range");
     *t = (tnt__time){ms, off, true};
 }

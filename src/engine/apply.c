@@ -797,7 +797,7 @@ tnt_status tnt__replayer_add(tnt__replayer *r, const void *record, size_t len, i
         if ((st = tnt__proto_decode_event(ev, rec.event_pb, rec.event_len)) != TNT_OK)
             return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: %s", partition, (long long)offset,
                               tnt_error_last());
-        if (!tnt__effect_from(fx, ev, &r->a))
+        if (!tnt__effect_from(fx, ev, rec.event_pb, rec.event_len, &r->a))
             return tnt__error(TNT_E_CORRUPT, "log partition %d offset %lld: an event without a hash", partition,
                               (long long)offset);
     }

@@ -345,19 +345,35 @@ static tnt_status repoint_record(void *ud, int64_t offset, const void *rec, size
     if ((st = tnt__proto_decode_event(ev, rc.event_pb, rc.event_len)) != TNT_OK)
         return st;
     tnt__effect fx;
-    if (!tnt__effect_from(&fx, ev, &r->a))
+    if (!tnt__effect_from(&fx, ev, rc.event_pb, rc.event_len, &r->a))
         return tnt__error(TNT_E_CORRUPT, "archive: an event without a hash");
-    /* the digest its history entries and the chain hold: of the body the
-     * store keeps (a protobuf one for events stored before the flat record) */
+    /* The digest its history entries and the chain hold: of the body the
+     * store keeps, which for events stored before the flat record is their
+     * protobuf; an event archived already (a repeated run, the same event
+     * logged twice) keeps the digest its entry has. */
     memcpy(w.digest.bytes, fx.digest, 32);
     w.digest.size = 32;
     tnt__key ek;
     tnt__key_event(&ek, fx.hash);
     void *held = NULL;
     size_t held_len = 0;
-    if (tnt__store_get(r->e, &ek, &held, &held_len) == TNT_OK && held_len > 1 && ((uint8_t *)held)[0] == 'E')
+    st = tnt__store_get(r->e, &ek, &held, &held_len);
+    if (st == TNT_E_NOTFOUND)
+        st = TNT_OK;
+    else if (st == TNT_OK && held_len > 1 && ((uint8_t *)held)[0] == 'E')
         tnt__body_digest(w.digest.bytes, (uint8_t *)held + 1, held_len - 1);
+    else if (st == TNT_OK && held_len > 1 && ((uint8_t *)held)[0] == 'A') {
+        tnt_v1_IndexEntry was = tnt_v1_IndexEntry_init_zero;
+        pb_istream_t is = pb_istream_from_buffer((uint8_t *)held + 1, held_len - 1);
+        if (pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &was, PB_DECODE_NOINIT) && was.digest.size == 32)
+            memcpy(w.digest.bytes, was.digest.bytes, 32);
+        else
+            st = tnt__error(TNT_E_CORRUPT, "archive: the stored entry of an archived event is corrupt");
+    } else if (st == TNT_OK)
+        st = tnt__error(TNT_E_CORRUPT, "archive: a stored event is corrupt");
     tnt_free(held);
+    if (st != TNT_OK)
+        return st;
     /* every history entry of the event, and the event's own item */
     size_t n = fx.nids + 1, k = 0;
     tnt_store_item *items = tnt__arena_alloc(&r->a, n * sizeof *items);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "codec/flat.h"
+#include "tnt/sys/backend.h"
 #include "codec/proto.h"
 #include "engine/engine.h"
 #include "engine/record.h"
@@ -272,17 +273,28 @@ static bool effect(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
     return ok && readings(fx, ev, a);
 }
 
-/* The event's body as the state store keeps it (a flat record), and its digest. */
-static bool body_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
+/* The event's body as the state store keeps it, and its digest: the flat
+ * record, or, for the rare event whose flat record would not fit in a store
+ * item (an absent field costs a byte there and nothing in protobuf: a
+ * sensor element of 20,000 bare readings is 2.5 times larger), its protobuf
+ * form pb, which ingest has just encoded and replay reads from the log: the
+ * same bytes either way, so a replay stores what the ingest stored. */
+static bool body_of(tnt__effect *fx, const tnt_event *ev, const void *pb, size_t pb_len, tnt__arena *a)
 {
     tnt__buf b;
     tnt__buf_init(&b);
     tnt__flat_encode_event(&b, ev);
-    void *body = b.oom ? NULL : tnt__arena_alloc(a, b.len);
+    const void *src = b.data;
+    size_t len = b.len;
+    if (!b.oom && len + 1 > TNT_STORE_MAX_VALUE && pb_len < len) {
+        src = pb;
+        len = pb_len;
+    }
+    void *body = b.oom ? NULL : tnt__arena_alloc(a, len ? len : 1);
     if (body)
-        memcpy(body, b.data, b.len);
+        memcpy(body, src, len);
     fx->body = body;
-    fx->body_len = b.len;
+    fx->body_len = len;
     tnt__buf_free(&b);
     if (body)
         tnt__body_digest(fx->digest, body, fx->body_len);
@@ -293,14 +305,15 @@ bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
 {
     void *pb = NULL;
     size_t pb_len = 0;
-    if (!effect(fx, ev, a) || !body_of(fx, ev, a) || tnt__proto_encode_event(&pb, &pb_len, ev) != TNT_OK)
+    if (!effect(fx, ev, a) || tnt__proto_encode_event(&pb, &pb_len, ev) != TNT_OK)
         return false;
-    fx->record = tnt__record_event(a, pb, pb_len, &fx->record_len);
+    bool ok = body_of(fx, ev, pb, pb_len, a);
+    fx->record = ok ? tnt__record_event(a, pb, pb_len, &fx->record_len) : NULL;
     tnt__free(pb);
     return fx->record != NULL;
 }
 
-bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
+bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, const void *pb, size_t pb_len, tnt__arena *a)
 {
-    return effect(fx, ev, a) && body_of(fx, ev, a);
+    return effect(fx, ev, a) && body_of(fx, ev, pb, pb_len, a);
 }

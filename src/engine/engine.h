@@ -110,7 +110,7 @@ typedef struct tnt__effect {
     uint32_t nreadings;
     const void *record;         /* the encoded log record (LogRecord with the event) */
     size_t record_len;
-    const void *body;           /* the event as the state store keeps it (a flat record, codec/flat.h) */
+    const void *body;           /* the event as the state store keeps it (a flat record, codec/flat.h; protobuf if that is too large) */
     size_t body_len;
     int partition;              /* where the log stored it */
     int64_t offset;
@@ -126,8 +126,9 @@ typedef struct tnt__effect {
 /* Build an effect from a valid, normalised event, in arena a: its store
  * body, digest and log record. */
 bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a);
-/* The same for an event read back from the log, without a new log record. */
-bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, tnt__arena *a);
+/* The same for an event read back from the log (pb: its protobuf bytes
+ * there), without a new log record. */
+bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, const void *pb, size_t pb_len, tnt__arena *a);
 /* ---- the history chain and the seal of a state ---- */
 /* One step: chain = SHA-256(chain | hash | digest); first: chain is zeros. */
 void tnt__chain_step(uint8_t chain[32], bool first, const uint8_t hash[32], const uint8_t digest[32]);

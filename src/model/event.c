@@ -44,20 +44,72 @@ bool tnt__event_diag(tnt_event *ev, const char *code, const char *path, const ch
     return true;
 }
 
+static uint32_t prefix_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* Put prefixes[i] into the index (which has room). */
+static void prefix_index_put(tnt_event *ev, uint32_t i)
+{
+    uint32_t mask = ev->prefix_index_cap - 1;
+    for (uint32_t k = prefix_hash(ev->prefixes[i].prefix) & mask;; k = (k + 1) & mask)
+        if (!ev->prefix_index[k]) {
+            ev->prefix_index[k] = i + 1;
+            return;
+        }
+}
+
+#define PREFIX_SCAN 8 /* up to this many, a scan is quicker than an index */
+
 bool tnt__event_add_prefix(tnt_event *ev, const char *prefix, const char *iri)
 {
-    for (uint32_t i = 0; i < ev->n_prefixes; i++)
-        if (strcmp(ev->prefixes[i].prefix, prefix) == 0) {
-            ev->prefixes[i].iri = iri; /* a later declaration wins */
-            return true;
+    uint32_t n = ev->n_prefixes;
+    if (n < PREFIX_SCAN) {
+        for (uint32_t i = 0; i < n; i++)
+            if (strcmp(ev->prefixes[i].prefix, prefix) == 0) {
+                ev->prefixes[i].iri = iri; /* a later declaration wins */
+                return true;
+            }
+    } else {
+        if (ev->prefix_index_cap < 2 * (n + 1)) { /* (re)build at half load */
+            uint32_t cap = 64;
+            while (cap < 4 * (n + 1))
+                cap *= 2;
+            uint32_t *idx = tnt__arena_zalloc(ev->arena, (size_t)cap * sizeof *idx);
+            if (!idx)
+                return false;
+            ev->prefix_index = idx;
+            ev->prefix_index_cap = cap;
+            for (uint32_t i = 0; i < n; i++)
+                prefix_index_put(ev, i);
         }
-    tnt__prefix *v = tnt__arena_alloc(ev->arena, (ev->n_prefixes + 1) * sizeof *v);
-    if (!v)
+        uint32_t mask = ev->prefix_index_cap - 1;
+        for (uint32_t k = prefix_hash(prefix) & mask; ev->prefix_index[k]; k = (k + 1) & mask) {
+            tnt__prefix *p = &ev->prefixes[ev->prefix_index[k] - 1];
+            if (strcmp(p->prefix, prefix) == 0) {
+                p->iri = iri;
+                return true;
+            }
+        }
+    }
+    if (n == UINT32_MAX / 2)
         return false;
-    if (ev->n_prefixes)
-        memcpy(v, ev->prefixes, ev->n_prefixes * sizeof *v);
-    v[ev->n_prefixes++] = (tnt__prefix){prefix, iri};
-    ev->prefixes = v;
+    if (!(n & (n - 1))) { /* n is 0 or a power of two: the array is full */
+        tnt__prefix *v = tnt__arena_alloc(ev->arena, (n ? 2 * (size_t)n : 1) * sizeof *v);
+        if (!v)
+            return false;
+        if (n)
+            memcpy(v, ev->prefixes, n * sizeof *v);
+        ev->prefixes = v;
+    }
+    ev->prefixes[n] = (tnt__prefix){prefix, iri};
+    ev->n_prefixes = n + 1;
+    if (ev->prefix_index)
+        prefix_index_put(ev, n);
     return true;
 }
 

@@ -225,8 +225,10 @@ struct tnt_event {
     tnt__node *ilmd;      /* object node, or NULL */
     tnt__node *ext;       /* object node holding the event's extension members, or NULL */
 
-    tnt__prefix *prefixes;
+    tnt__prefix *prefixes; /* capacity: n_prefixes rounded up to a power of two */
     uint32_t n_prefixes;
+    uint32_t *prefix_index; /* open addressing over prefixes (index + 1), once there are many; or NULL */
+    uint32_t prefix_index_cap;
 
     char hash_id[TNT__HASH_ID_MAX];
 
@@ -243,7 +245,9 @@ bool tnt__event_diag(tnt_event *ev, const char *code, const char *path, const ch
 tnt_event *tnt__event_new(tnt__arena *a);
 /* Deep copy into a new arena owned by the copy. */
 tnt_event *tnt__event_clone(const tnt_event *src);
-/* Add a prefix declaration the event uses (deduplicated). */
+/* Add a prefix declaration the event uses (deduplicated: a later one with
+ * the same name replaces the IRI). Amortised constant time, so that a
+ * document declaring thousands of prefixes costs linear time and memory. */
 bool tnt__event_add_prefix(tnt_event *ev, const char *prefix, const char *iri);
 
 /* ---- time ---- */

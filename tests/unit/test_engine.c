@@ -801,6 +801,43 @@ static void test_many_units_in_one_batch(void **state)
     tnt_engine_close(e);
 }
 
+/* ---- an event whose flat record would not fit in a store item ---- */
+
+/* 12,000 readings of a type, a value and a unit: 340 KB as protobuf and
+ * 1.5 times larger as a flat record (an absent field costs a byte there),
+ * over a store item's 390 KB; it is stored as protobuf, and a replay stores
+ * the same. */
+static void test_sparse_event(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("sparse", 0, 0);
+    size_t cap = 12000 * 60 + 1024, n = 0;
+    char *doc = malloc(cap);
+    n += (size_t)snprintf(doc + n, cap - n,
+                          "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-03-01T10:00:00Z\",\"eventTimeZoneOffset\":"
+                          "\"+00:00\",\"epcList\":[\"urn:epc:id:sgtin:9506000.013435.SPARSE\"],\"action\":\"OBSERVE\","
+                          "\"sensorElementList\":[{\"sensorReport\":[");
+    for (int i = 0; i < 12000; i++)
+        n += (size_t)snprintf(doc + n, cap - n, "%s{\"type\":\"Temperature\",\"value\":%d,\"uom\":\"CEL\"}", i ? "," : "",
+                              i % 40);
+    n += (size_t)snprintf(doc + n, cap - n, "]}]}");
+    ingest_str(e, doc, 1, 0, 0);
+    free(doc);
+    for (int round = 0; round < 2; round++) {
+        tnt_history *h;
+        assert_int_equal(tnt_engine_history(&h, e, "(01)09506000134352(21)SPARSE", NULL, 0), TNT_OK);
+        assert_int_equal(tnt_history_count(h), 1);
+        assert_int_equal(tnt_event_sensor_report_count(tnt_history_event(h, 0), 0), 12000);
+        tnt_history_free(h);
+        size_t replayed = 0;
+        if (round == 0) {
+            assert_int_equal(tnt_engine_replay(e, 0, &replayed), TNT_OK);
+            assert_int_equal(replayed, 1);
+        }
+    }
+    tnt_engine_close(e);
+}
+
 /* ---- an archive changed behind the engine's back ---- */
 
 typedef struct tamper {
@@ -986,6 +1023,7 @@ int main(void)
         cmocka_unit_test(test_archive),
         cmocka_unit_test(test_archive_tampered),
         cmocka_unit_test(test_many_units_in_one_batch),
+        cmocka_unit_test(test_sparse_event),
         cmocka_unit_test(test_concurrency),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_query),

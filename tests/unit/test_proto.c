@@ -753,6 +753,7 @@ static void test_flat_malformed(void **state)
         {H "\0\0\4a\0b\0", 17, "not UTF-8"}, /* U+0000 inside */
         {H "\0\0\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\1", 23, "not a varint"},
         {H "\0\0\0\0\xc0\x84\x3d", 17, "count is larger"}, /* certificationInfo: a million items in 3 bytes */
+        {H "\1\xff\xff\xff\xff\xff\xff\xff\x7f\1\0", 21, "out of range"}, /* the largest time: no overflow with its offset */
     };
 #undef H
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -794,6 +795,45 @@ static void test_flat_malformed(void **state)
     tnt__arena_destroy(&a);
 }
 
+/* Thousands of namespace prefixes: linear time and memory, a later
+ * declaration of a name replaces its IRI, and both forms keep them all. */
+static void test_many_prefixes(void **state)
+{
+    (void)state;
+    tnt__arena a;
+    tnt__arena_init(&a, 0);
+    tnt_event *ev = tnt__event_new(&a);
+    enum { N = 20000 };
+    for (int i = 0; i < N; i++)
+        assert_true(tnt__event_add_prefix(ev, tnt__arena_printf(&a, "p%d", i), tnt__arena_printf(&a, "https://p%d/", i)));
+    for (int i = 0; i < N; i += 100) /* declared again */
+        assert_true(tnt__event_add_prefix(ev, tnt__arena_printf(&a, "p%d", i), "https://again/"));
+    assert_int_equal(ev->n_prefixes, N);
+    assert_string_equal(ev->prefixes[0].iri, "https://again/");
+    assert_string_equal(ev->prefixes[1].iri, "https://p1/");
+    assert_string_equal(ev->prefixes[N - 1].prefix, "p19999");
+    assert_true(a.total < 8u << 20); /* linear: a few MB, not gigabytes */
+    tnt__buf b = flat_of(ev);
+    tnt_event *back = from_flat(&a, b.data, b.len, TNT_OK);
+    assert_int_equal(back->n_prefixes, N);
+    assert_string_equal(back->prefixes[100].iri, "https://again/");
+    assert_string_equal(back->prefixes[N - 1].iri, "https://p19999/");
+    void *pb;
+    size_t len;
+    assert_int_equal(tnt_event_to_proto(&pb, &len, ev), TNT_OK);
+    tnt_event *viapb;
+    assert_int_equal(tnt_event_from_proto(&viapb, pb, len), TNT_OK);
+    assert_int_equal(tnt_event_prefix_count(viapb), N);
+    tnt__buf b2 = flat_of(viapb);
+    assert_int_equal(b.len, b2.len);
+    assert_memory_equal(b.data, b2.data, b.len);
+    tnt_free(pb);
+    tnt_event_free(viapb);
+    tnt__buf_free(&b);
+    tnt__buf_free(&b2);
+    tnt__arena_destroy(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -805,6 +845,7 @@ int main(void)
         cmocka_unit_test(test_report),
         cmocka_unit_test(test_flat),
         cmocka_unit_test(test_flat_malformed),
+        cmocka_unit_test(test_many_prefixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
