@@ -68,6 +68,8 @@ static void prefix_index_put(tnt_event *ev, uint32_t i)
 bool tnt__event_add_prefix(tnt_event *ev, const char *prefix, const char *iri)
 {
     uint32_t n = ev->n_prefixes;
+    if (n >= 1u << 28) /* far past any input's size; keeps the index's sizes in range */
+        return false;
     if (n < PREFIX_SCAN) {
         for (uint32_t i = 0; i < n; i++)
             if (strcmp(ev->prefixes[i].prefix, prefix) == 0) {
@@ -96,8 +98,6 @@ bool tnt__event_add_prefix(tnt_event *ev, const char *prefix, const char *iri)
             }
         }
     }
-    if (n == UINT32_MAX / 2)
-        return false;
     if (!(n & (n - 1))) { /* n is 0 or a power of two: the array is full */
         tnt__prefix *v = tnt__arena_alloc(ev->arena, (n ? 2 * (size_t)n : 1) * sizeof *v);
         if (!v)
