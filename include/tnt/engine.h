@@ -258,7 +258,8 @@ typedef struct tnt_history tnt_history;
  * @param page_token NULL for the first page, else tnt_history_next_token() of the previous page
  * @param limit      events per page; 0: 100
  * @return TNT_OK (possibly an empty page), TNT_E_NOTFOUND (never seen),
- *         TNT_E_INVALID (bad identifier or token), TNT_E_BACKEND
+ *         TNT_E_INVALID (bad identifier or token), TNT_E_CORRUPT (a stored or
+ *         archived event that does not read back as it was stored), TNT_E_BACKEND
  * Thread-safety: safe. @since 1.0
  */
 TNT_EXTERN tnt_status tnt_engine_history(tnt_history **out, tnt_engine *engine, const char *id,

@@ -628,6 +628,8 @@ tnt_status tnt__flat_decode_event(tnt_event *ev, const void *data, size_t len)
 
 tnt_status tnt__event_record_decode(tnt_event *ev, const void *data, size_t len)
 {
-    return tnt__flat_is_event(data, len) ? tnt__flat_decode_event(ev, data, len)
-                                         : tnt__proto_decode_event(ev, data, len);
+    tnt_status st = tnt__flat_is_event(data, len) ? tnt__flat_decode_event(ev, data, len)
+                                                  : tnt__proto_decode_event(ev, data, len);
+    /* what the store holds was written by the engine: a record that does not read is damage */
+    return st == TNT_E_SYNTAX ? tnt__error(TNT_E_CORRUPT, "a stored event is corrupt: %s", tnt_error_last()) : st;
 }

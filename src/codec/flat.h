@@ -22,7 +22,8 @@ bool tnt__flat_is_event(const void *data, size_t len);
  * count, string, number, time and nesting level is checked.
  * TNT_E_SYNTAX for a malformed record, TNT_E_NOMEM. */
 tnt_status tnt__flat_decode_event(tnt_event *ev, const void *data, size_t len);
-/* A stored event in either layout: flat, else protobuf. */
+/* A stored event in either layout: flat, else protobuf. A record that does
+ * not read is TNT_E_CORRUPT (stored data), not TNT_E_SYNTAX. */
 tnt_status tnt__event_record_decode(tnt_event *ev, const void *data, size_t len);
 
 #endif /* TNT_FLAT_H */

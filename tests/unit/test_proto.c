@@ -651,6 +651,7 @@ static void test_flat(void **state)
     assert_int_equal(b.len, b3.len);
     assert_memory_equal(b.data, b3.data, b.len);
     tnt_event *viaflat = tnt__event_new(&a);
+    assert_int_equal(tnt__event_record_decode(tnt__event_new(&a), b.data, b.len - 1), TNT_E_CORRUPT); /* stored damage */
     assert_int_equal(tnt__event_record_decode(viaflat, b.data, b.len), TNT_OK);
     char *j3 = json_of(viaflat);
     assert_string_equal(j1, j3);
