@@ -260,6 +260,9 @@ void tnt__flat_encode_event(tnt__buf *b, const tnt_event *ev)
 
 /* ---- reading ---- */
 
+/* the readers of one field, inlined: most fields are short or absent */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
 typedef struct rd {
     const uint8_t *p, *end;
     tnt__arena *a;
@@ -268,7 +271,7 @@ typedef struct rd {
     bool oom;
 } rd;
 
-static bool bad(rd *r, const char *why)
+__attribute__((cold, noinline)) static bool bad(rd *r, const char *why)
 {
     if (!r->why)
         r->why = why;
@@ -276,16 +279,16 @@ static bool bad(rd *r, const char *why)
     return false;
 }
 
-static bool ok(const rd *r) { return !r->why && !r->oom; }
+ALWAYS_INLINE bool ok(const rd *r) { return !r->why && !r->oom; }
 
-static unsigned get_u8(rd *r)
+ALWAYS_INLINE unsigned get_u8(rd *r)
 {
     if (r->p == r->end)
         return bad(r, "the record ends early"), 0;
     return *r->p++;
 }
 
-static uint64_t get_le(rd *r, size_t n)
+ALWAYS_INLINE uint64_t get_le(rd *r, size_t n)
 {
     if ((size_t)(r->end - r->p) < n)
         return bad(r, "the record ends early"), 0;
@@ -298,7 +301,7 @@ static uint64_t get_le(rd *r, size_t n)
 
 static uint64_t get_varint_long(rd *r);
 
-static inline uint64_t get_varint(rd *r)
+ALWAYS_INLINE uint64_t get_varint(rd *r)
 {
     if (r->p < r->end && *r->p < 0x80) /* most are one byte */
         return *r->p++;
@@ -320,7 +323,7 @@ static uint64_t get_varint_long(rd *r)
 }
 
 /* A count of items that each take at least one byte. */
-static inline uint32_t get_count(rd *r)
+ALWAYS_INLINE uint32_t get_count(rd *r)
 {
     uint64_t n = get_varint(r);
     if (n > (uint64_t)(r->end - r->p) || n > UINT32_MAX / 2)
@@ -339,7 +342,7 @@ static double get_double(rd *r)
 }
 
 /* A string in place: the record was copied into the event's arena whole. */
-static const char *get_str(rd *r)
+ALWAYS_INLINE const char *get_str(rd *r)
 {
     uint64_t n = get_varint(r);
     if (n == 0 || !ok(r))
@@ -375,7 +378,7 @@ static void *get_array(rd *r, uint32_t n, size_t size)
     return v;
 }
 
-static void get_time(rd *r, tnt__time *t)
+ALWAYS_INLINE void get_time(rd *r, tnt__time *t)
 {
     unsigned set = get_u8(r);
     if (set > 1)
@@ -439,7 +442,7 @@ static tnt__node *get_node(rd *r, bool member)
     return ok(r) ? n : NULL;
 }
 
-static tnt__node *get_ext(rd *r)
+static tnt__node *get_ext_items(rd *r)
 {
     uint32_t count = get_count(r);
     if (!count || !ok(r))
@@ -453,6 +456,16 @@ static tnt__node *get_ext(rd *r)
             tnt__node_append(obj, c);
     }
     return ok(r) ? obj : NULL;
+}
+
+/* Most events have no extension here: one byte, 0. */
+ALWAYS_INLINE tnt__node *get_ext(rd *r)
+{
+    if (r->p < r->end && *r->p == 0) {
+        r->p++;
+        return NULL;
+    }
+    return get_ext_items(r);
 }
 
 static void get_qtys(rd *r, tnt__qtys *l)

@@ -91,6 +91,22 @@ static size_t utf8_char(const unsigned char *p)
     return n;
 }
 
+/* The digit pairs of 0x00..0xff, two characters each. */
+#define HEX_ROW(h)                                                                                                   \
+    h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
+static const char hex_pairs[] = HEX_ROW("0") HEX_ROW("1") HEX_ROW("2") HEX_ROW("3") HEX_ROW("4") HEX_ROW("5")
+    HEX_ROW("6") HEX_ROW("7") HEX_ROW("8") HEX_ROW("9") HEX_ROW("a") HEX_ROW("b") HEX_ROW("c") HEX_ROW("d")
+        HEX_ROW("e") HEX_ROW("f");
+#undef HEX_ROW
+
+char *tnt__hex(char *out, const void *bytes, size_t n)
+{
+    const unsigned char *b = bytes;
+    for (size_t i = 0; i < n; i++, out += 2)
+        memcpy(out, hex_pairs + 2 * b[i], 2);
+    return out;
+}
+
 void tnt__buf_json_str(tnt__buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";

@@ -89,6 +89,9 @@ static inline int tnt__hexval(int c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
+/* n bytes as 2n lowercase hex digits at out (not terminated); returns the end. */
+char *tnt__hex(char *out, const void *bytes, size_t n);
+
 /* Is the NUL-terminated z exactly the n bytes at s? s need not be terminated
  * and may hold NUL bytes. */
 static inline bool tnt__streq_n(const char *z, const char *s, size_t n)

@@ -183,6 +183,27 @@ tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *w, tnt__ar
     return st;
 }
 
+int tnt__index_archived(const void *entry, size_t len)
+{
+    /* the wire walked for field 2 alone: a history reads one entry per event */
+    pb_istream_t is = pb_istream_from_buffer(entry, len);
+    pb_wire_type_t wt;
+    uint32_t tag;
+    bool eof = false;
+    int archived = 0;
+    while (pb_decode_tag(&is, &wt, &tag, &eof)) {
+        if (tag == tnt_v1_IndexEntry_segment_tag && wt == PB_WT_STRING) {
+            uint32_t n;
+            if (!pb_decode_varint32(&is, &n) || !pb_read(&is, NULL, n))
+                return -1;
+            archived = n != 0; /* the last one counts, as in a full decode */
+        } else if (!pb_skip_field(&is, wt)) {
+            return -1;
+        }
+    }
+    return eof ? archived : -1;
+}
+
 tnt_status tnt__event_load(tnt_engine *e, const uint8_t hash[32], tnt__arena *a, tnt_event **ev)
 {
     tnt__key k;

@@ -169,6 +169,9 @@ size_t tnt__replayer_free(tnt__replayer *r);
 /* ---- the archive ---- */
 /* Read the event an archived index entry points at (decoded into a). */
 tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *where, tnt__arena *a, tnt_event **ev);
+/* Whether a history entry (an IndexEntry) points into the archive: 1 if it
+ * names a segment, 0 if the event is in the store, -1 if it does not read. */
+int tnt__index_archived(const void *entry, size_t len);
 /* Read the event stored under a hash: in the store, or in the archive. */
 tnt_status tnt__event_load(tnt_engine *e, const uint8_t hash[32], tnt__arena *a, tnt_event **ev);
 /* Read partition p's archived log records with offsets from `from` on, in

@@ -44,15 +44,16 @@ static int one(void *ud, const tnt_store_item *it)
     }
     memcpy(p->last_sk, it->sk, it->sk_len);
     p->last_sk_len = it->sk_len;
+    int archived = tnt__index_archived(it->value, it->value_len);
     tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
     pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
-    if (!pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT)) {
+    if (archived < 0 || (archived && !pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT))) {
         p->st = tnt__error(TNT_E_CORRUPT, "a history entry of %s is corrupt", p->h->id);
         return 1;
     }
     tnt_event *ev = NULL;
-    p->st = w.segment[0] ? tnt__archive_fetch(p->e, &w, &p->h->a, &ev)
-                         : tnt__event_load(p->e, (const uint8_t *)it->sk + 10, &p->h->a, &ev);
+    p->st = archived ? tnt__archive_fetch(p->e, &w, &p->h->a, &ev)
+                     : tnt__event_load(p->e, (const uint8_t *)it->sk + 10, &p->h->a, &ev);
     if (p->st != TNT_OK)
         return 1;
     p->h->events[p->h->n++] = ev;
@@ -62,17 +63,12 @@ static int one(void *ud, const tnt_store_item *it)
 /* Bytes in hex, after an optional one-letter kind; NULL when out of memory. */
 static char *hex_of(tnt__arena *a, const uint8_t *bytes, size_t n, char kind)
 {
-    static const char hex[] = "0123456789abcdef";
     char *s = tnt__arena_alloc(a, 2 * n + 2), *o = s;
     if (!s)
         return NULL;
     if (kind)
         *o++ = kind;
-    for (size_t i = 0; i < n; i++) {
-        *o++ = hex[bytes[i] >> 4];
-        *o++ = hex[bytes[i] & 15];
-    }
-    *o = '\0';
+    *tnt__hex(o, bytes, n) = '\0';
     return s;
 }
 

@@ -46,16 +46,11 @@ void tnt__key_child(tnt__key *k, const char *parent, const char *child)
 
 void tnt__key_event(tnt__key *k, const uint8_t hash[32])
 {
-    static const char hex[] = "0123456789abcdef";
-    char *o = k->pk; /* a local pointer: stores through k->pk would reload k->pk_len */
-    *o++ = 'e';
-    *o++ = ':';
-    for (int i = 0; i < 32; i++) {
-        *o++ = hex[hash[i] >> 4];
-        *o++ = hex[hash[i] & 15];
-    }
-    k->pk_len = (size_t)(o - k->pk);
-    k->sk_len = put(k->sk, 0, "e", 1);
+    k->pk[0] = 'e';
+    k->pk[1] = ':';
+    k->pk_len = (size_t)(tnt__hex(k->pk + 2, hash, 32) - k->pk);
+    k->sk[0] = 'e';
+    k->sk_len = 1;
 }
 
 bool tnt__key_event_id(tnt__key *k, const char *event_id)
@@ -99,13 +94,7 @@ bool tnt__hash_bytes(uint8_t out[32], const char *id)
 
 void tnt__hash_id(char out[TNT__HASH_ID_MAX], const uint8_t hash[32])
 {
-    static const char hex[] = "0123456789abcdef";
-    char *o = out + sprintf(out, "ni:///sha-256;");
-    for (int i = 0; i < 32; i++) {
-        *o++ = hex[hash[i] >> 4];
-        *o++ = hex[hash[i] & 15];
-    }
-    strcpy(o, "?ver=CBV2.0");
+    strcpy(tnt__hex(stpcpy(out, "ni:///sha-256;"), hash, 32), "?ver=CBV2.0");
 }
 
 static size_t put_time(char *dst, size_t at, int64_t time_ms)
@@ -138,12 +127,8 @@ void tnt__key_scans(tnt__key *k, const char *id, int64_t from_ms)
 
 static void pk_device(tnt__key *k, const uint8_t *dev, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     k->pk_len = put(k->pk, 0, "d:", 2);
-    for (size_t i = 0; i < n && i < 16; i++) {
-        k->pk[k->pk_len++] = hex[dev[i] >> 4];
-        k->pk[k->pk_len++] = hex[dev[i] & 15];
-    }
+    k->pk_len = (size_t)(tnt__hex(k->pk + k->pk_len, dev, n < 16 ? n : 16) - k->pk);
 }
 
 void tnt__key_device(tnt__key *k, const tnt_v1_Scan *s)

@@ -915,12 +915,7 @@ bool tnt__hash(tnt_event *ev, const tnt__pipeline *p)
     unsigned char md[SHA256_DIGEST_LENGTH];
     bool ok = s.s && !h.oom && sha256(p ? p->sha : NULL, s.s, s.n, md);
     if (ok) {
-        static const char hex[] = "0123456789abcdef";
-        char *o = stpcpy(ev->hash_id, "ni:///sha-256;");
-        for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-            *o++ = hex[md[i] >> 4];
-            *o++ = hex[md[i] & 15];
-        }
+        char *o = tnt__hex(stpcpy(ev->hash_id, "ni:///sha-256;"), md, SHA256_DIGEST_LENGTH);
         strcpy(o, "?ver=CBV2.0");
     }
     if (a == &local)

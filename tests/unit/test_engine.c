@@ -976,6 +976,86 @@ static void test_archive_tampered(void **state)
     tnt_engine_close(e);
 }
 
+/* History entries of events still in the store, rewritten: a segment named
+ * and then emptied again (the last field wins, so the event is still read
+ * from the store), or bytes that are no IndexEntry at all. */
+static int g_entry_mode;
+
+static int rewrite_entry(void *ud, const tnt_store_item *it)
+{
+    tamper *t = ud;
+    if (t->n == 64 || it->sk_len < 2 || memcmp(it->sk, "h:", 2) != 0 || it->pk_len + it->sk_len > 600 ||
+        it->value_len + 8 > sizeof t->values[0])
+        return 0;
+    tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
+    pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
+    if (!pb_decode(&is, tnt_v1_IndexEntry_fields, &w) || w.segment[0])
+        return 0;
+    size_t n;
+    if (g_entry_mode == 0) { /* segment "ab", then segment "" */
+        static const uint8_t tail[] = {0x12, 2, 'a', 'b', 0x12, 0};
+        memcpy(t->values[t->n], it->value, it->value_len);
+        memcpy(t->values[t->n] + it->value_len, tail, sizeof tail);
+        n = it->value_len + sizeof tail;
+    } else { /* a string field whose length runs past the end */
+        static const uint8_t bad[] = {0x0a, 0x7f, 'x'};
+        memcpy(t->values[t->n], bad, sizeof bad);
+        n = sizeof bad;
+    }
+    memcpy(t->keys[t->n], it->pk, it->pk_len);
+    memcpy(t->keys[t->n] + it->pk_len, it->sk, it->sk_len);
+    t->items[t->n] = (tnt_store_item){t->keys[t->n], it->pk_len, t->keys[t->n] + it->pk_len, it->sk_len,
+                                      t->values[t->n], n, TNT_STORE_ANY};
+    t->n++;
+    return 0;
+}
+
+static void rewrite_entries(const char *sub, int mode)
+{
+    char uri[500], err[256];
+    snprintf(uri, sizeof uri, "file://%s/%s/state", g_dir, sub);
+    const tnt_backend *b = tnt_backend_find("file");
+    tnt_store *st;
+    assert_int_equal(b->open_store(&st, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
+    static tamper t;
+    t.n = 0;
+    g_entry_mode = mode;
+    assert_int_equal(st->methods->scan(st, rewrite_entry, &t), TNT_OK);
+    assert_true(t.n >= 2);
+    for (size_t i = 0; i < t.n; i += TNT_STORE_MAX_BATCH) {
+        size_t left = 0, chunk = t.n - i < TNT_STORE_MAX_BATCH ? t.n - i : TNT_STORE_MAX_BATCH;
+        assert_int_equal(st->methods->batch_write(st, t.items + i, chunk, &left), TNT_OK);
+        assert_int_equal(left, 0);
+    }
+    st->methods->close(st);
+}
+
+static void test_history_entries(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("entries", 0, 0);
+    ingest_world(e);
+    tnt_history *h;
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
+    size_t n = tnt_history_count(h);
+    assert_true(n >= 2);
+    tnt_history_free(h);
+    tnt_engine_close(e);
+
+    rewrite_entries("entries", 0);
+    e = open_in("entries", 0, 0);
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
+    assert_int_equal(tnt_history_count(h), n);
+    tnt_history_free(h);
+    tnt_engine_close(e);
+
+    rewrite_entries("entries", 1);
+    e = open_in("entries", 0, 0);
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_E_CORRUPT);
+    assert_non_null(strstr(tnt_error_last(), "is corrupt"));
+    tnt_engine_close(e);
+}
+
 /* ---- many threads at once ---- */
 
 static tnt_engine *g_engine;
@@ -1087,6 +1167,7 @@ int main(void)
         cmocka_unit_test(test_ingest_stream),
         cmocka_unit_test(test_archive),
         cmocka_unit_test(test_archive_tampered),
+        cmocka_unit_test(test_history_entries),
         cmocka_unit_test(test_many_units_in_one_batch),
         cmocka_unit_test(test_sparse_event),
         cmocka_unit_test(test_store_1_0),
