@@ -65,6 +65,22 @@ tnt_status tnt__state_get(tnt_engine *e, const char *id, tnt_v1_ProductState *st
     return s;
 }
 
+tnt_status tnt__state_view_get(tnt_engine *e, const char *id, tnt__state_view *v, void **owner)
+{
+    tnt__key k;
+    tnt__key_state(&k, id);
+    size_t len = 0;
+    *owner = NULL;
+    tnt_status s = tnt__store_get(e, &k, owner, &len);
+    if (s == TNT_OK)
+        s = tnt__state_view_decode(owner, len, v, id);
+    if (s != TNT_OK) {
+        tnt_free(*owner);
+        *owner = NULL;
+    }
+    return s;
+}
+
 /* ---- one batch of changes ---- */
 
 typedef struct slot {

@@ -193,6 +193,30 @@ size_t tnt__state_write(uint8_t *out, const tnt_v1_ProductState *st); /* tnt__st
 void *tnt__state_encode(tnt__arena *a, const tnt_v1_ProductState *st, size_t *len);
 /* Read a state record (any layout); what names it in the error. */
 tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *st, const char *what);
+/* A state read for looking at, not for changing: strings point into one
+ * buffer (the record itself, rewritten in place, for the flat layout), ""
+ * when empty. Track reads these: no 8 KB tnt_v1_ProductState to fill. */
+enum {
+    TNT__SV_ID, TNT__SV_READ_POINT, TNT__SV_BIZ_LOCATION, TNT__SV_BIZ_STEP, TNT__SV_DISPOSITION, TNT__SV_LAST_EVENT,
+    TNT__SV_PARENT, TNT__SV_OWNER, TNT__SV_POSSESSOR, TNT__SV_FIRST_EVENT, TNT__SV_LOT, TNT__SV_EXPIRY, TNT__SV_NSTR
+};
+typedef struct tnt__state_view {
+    int64_t last_time_ms, parent_since_ms, location_time_ms, first_time_ms;
+    uint64_t event_count;
+    const char *s[TNT__SV_NSTR];
+    unsigned n_readings, n_persistent;
+    struct tnt__sv_reading {
+        const char *type, *uom;
+        double value;
+        int64_t time_ms;
+    } readings[16];
+    const char *persistent[8];
+} tnt__state_view;
+/* The state of id as a view; *owner (tnt_free) holds its strings, NULL on error. */
+tnt_status tnt__state_view_get(tnt_engine *e, const char *id, tnt__state_view *v, void **owner);
+/* The same of a record read (any layout): *buf is tnt__malloc'd and may be
+ * rewritten or replaced (the new one in *buf); what names it in the error. */
+tnt_status tnt__state_view_decode(void **buf, size_t len, tnt__state_view *v, const char *what);
 /* The store's record of a recorded scan, and reading it back (any layout). */
 void *tnt__scan_encode(tnt__arena *a, const tnt_v1_Scan *s, size_t *len);
 bool tnt__scan_decode(const void *buf, size_t len, tnt_v1_Scan *s);

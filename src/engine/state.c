@@ -246,6 +246,147 @@ tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *s
     return ok ? TNT_OK : tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: %s", what, PB_GET_ERROR(&is));
 }
 
+/* ---- the state as a view ---- */
+
+/* A string of the record, moved over its own length in front of it and
+ * ended with a NUL there (the next field starts after its old end, so
+ * nothing is overwritten before it is read). */
+static inline __attribute__((always_inline)) const char *take(rd *r, int width, size_t cap)
+{
+    uint8_t *q = (uint8_t *)r->p; /* the caller's own buffer */
+    if (r->end - r->p < width) {
+        r->bad = true;
+        return "";
+    }
+    size_t n = width == 2 ? (size_t)(q[0] | q[1] << 8) : q[0];
+    const uint8_t *from = q + width;
+    if (n > (size_t)(r->end - from) || n >= cap) {
+        r->bad = true;
+        return "";
+    }
+    r->p = from + n;
+    if (n > 16)
+        memmove(q, from, n);
+    else /* short ones byte by byte: forward is safe, the string moves towards the front */
+        for (size_t i = 0; i < n; i++)
+            q[i] = from[i];
+    q[n] = '\0';
+    return (const char *)q;
+}
+
+static void skip(rd *r, size_t n, size_t cap)
+{
+    if (r->bad || n > (size_t)(r->end - r->p) || n > cap)
+        r->bad = true;
+    else
+        r->p += n;
+}
+
+static tnt_status view_flat(uint8_t *b, size_t len, tnt__state_view *v)
+{
+    rd r = {b + 3, b + len, false};
+    int64_t num[NNUM];
+    for (int i = 0; i < NNUM; i++)
+        num[i] = (int64_t)get64(&r);
+    v->last_time_ms = num[0];
+    v->event_count = (uint64_t)num[1];
+    v->parent_since_ms = num[2];
+    v->location_time_ms = num[3];
+    v->first_time_ms = num[4];
+    tnt_v1_ProductState *z = NULL; /* for the sizes of its fields, which bound the record's */
+    skip(&r, get_len(&r, 1), sizeof z->chain.bytes);
+    skip(&r, get_len(&r, 1), sizeof z->seal.bytes);
+    for (size_t i = 0; i < NSTR; i++)
+        v->s[i] = take(&r, 2, strings[i].cap);
+    size_t nr = get_len(&r, 1);
+    if (nr > 16)
+        r.bad = true;
+    v->n_readings = 0;
+    for (size_t i = 0; i < nr && !r.bad; i++) {
+        v->readings[i].type = take(&r, 1, sizeof z->readings[0].type);
+        v->readings[i].uom = take(&r, 1, sizeof z->readings[0].uom);
+        uint64_t bits = get64(&r);
+        memcpy(&v->readings[i].value, &bits, 8);
+        v->readings[i].time_ms = (int64_t)get64(&r);
+        v->n_readings = (unsigned)(i + 1);
+    }
+    size_t np = get_len(&r, 1);
+    if (np > 8)
+        r.bad = true;
+    v->n_persistent = 0;
+    for (size_t i = 0; i < np && !r.bad; i++) {
+        v->persistent[i] = take(&r, 1, sizeof z->persistent[0]);
+        v->n_persistent = (unsigned)(i + 1);
+    }
+    return r.bad || r.p != r.end ? TNT_E_CORRUPT : TNT_OK;
+}
+
+/* An earlier version's protobuf, decoded whole and its strings copied out. */
+static tnt_status view_protobuf(void **buf, size_t len, tnt__state_view *v, const char *what)
+{
+    tnt_v1_ProductState *st = tnt__malloc(sizeof *st);
+    if (!st)
+        return tnt__error(TNT_E_NOMEM, "out of memory");
+    tnt_status s = tnt__state_decode(*buf, len, st, what);
+    const char *src[TNT__SV_NSTR + 2 * 16 + 8];
+    size_t n = 0, total = 0;
+    for (size_t i = 0; i < NSTR; i++)
+        src[n++] = (const char *)st + strings[i].off;
+    for (pb_size_t i = 0; i < st->readings_count && i < 16; i++) {
+        src[n++] = st->readings[i].type;
+        src[n++] = st->readings[i].uom;
+    }
+    for (pb_size_t i = 0; i < st->persistent_count && i < 8; i++)
+        src[n++] = st->persistent[i];
+    for (size_t i = 0; i < n; i++)
+        total += strlen(src[i]) + 1;
+    char *pool = s == TNT_OK ? tnt__malloc(total) : NULL, *o = pool;
+    if (s == TNT_OK && !pool)
+        s = tnt__error(TNT_E_NOMEM, "out of memory");
+    if (s == TNT_OK) {
+        const char *dst[TNT__SV_NSTR + 2 * 16 + 8];
+        for (size_t i = 0; i < n; i++) {
+            dst[i] = o;
+            o = stpcpy(o, src[i]) + 1;
+        }
+        v->last_time_ms = st->last_time_ms;
+        v->event_count = st->event_count;
+        v->parent_since_ms = st->parent_since_ms;
+        v->location_time_ms = st->location_time_ms;
+        v->first_time_ms = st->first_time_ms;
+        size_t k = 0;
+        for (size_t i = 0; i < NSTR; i++)
+            v->s[i] = dst[k++];
+        v->n_readings = st->readings_count < 16 ? st->readings_count : 16;
+        for (unsigned i = 0; i < v->n_readings; i++) {
+            v->readings[i].type = dst[k++];
+            v->readings[i].uom = dst[k++];
+            v->readings[i].value = st->readings[i].value;
+            v->readings[i].time_ms = st->readings[i].time_ms;
+        }
+        v->n_persistent = st->persistent_count < 8 ? st->persistent_count : 8;
+        for (unsigned i = 0; i < v->n_persistent; i++)
+            v->persistent[i] = dst[k++];
+        tnt_free(*buf);
+        *buf = pool;
+    }
+    tnt__free(st);
+    return s;
+}
+
+tnt_status tnt__state_view_decode(void **buf, size_t len, tnt__state_view *v, const char *what)
+{
+    uint8_t *b = *buf;
+    if (len >= 3 && b[0] == MAGIC0 && b[1] == MAGIC1) {
+        if (b[2] != LAYOUT)
+            return tnt__error(TNT_E_CORRUPT, "the state of %s has an unknown layout (%u)", what, b[2]);
+        return view_flat(b, len, v) == TNT_OK
+                   ? TNT_OK
+                   : tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: a field overruns the record", what);
+    }
+    return view_protobuf(buf, len, v, what);
+}
+
 /* ---- the scan record ----
  *
  * A recorded verification, as the state store keeps it beside the product

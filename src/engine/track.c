@@ -18,17 +18,19 @@
 
 struct tnt_track {
     tnt_engine *engine;            /* for master data, read on demand */
-    tnt_v1_ProductState st;        /* the identifier's own state */
-    char via[512];                 /* the container whose location is shown, if any */
-    char read_point[512], biz_location[512];
+    tnt__state_view st;            /* the identifier's own state */
+    void *own;                     /* the buffer its strings are in */
+    void *shown;                   /* that of the container whose location is shown, if any */
+    const char *via;               /* that container, "" if none */
+    const char *read_point, *biz_location;
     int64_t location_time_ms;
-    int excursion[16];             /* per reading: -1 unknown yet, 0 no, 1 yes */
+    int8_t excursion[16];          /* per reading: -1 unknown yet, 0 no, 1 yes */
     bool product_read;
+    bool name_read;
+    bool location_read;
     double min_c, max_c;           /* allowed temperature range, NAN when unknown */
     char *location_json;           /* master record of the location, read on demand */
     char location_name[96];        /* its name (tnt_track_get) */
-    bool name_read;
-    bool location_read;
 };
 
 /* The canonical key of any identifier form; other URIs are their own key. */
@@ -56,41 +58,48 @@ tnt_status tnt_engine_track(tnt_track **out, tnt_engine *e, const char *id)
     tnt_status st = canonical(key, sizeof key, id);
     if (st != TNT_OK)
         return st;
-    tnt_track *t = tnt__malloc(sizeof *t);
+    tnt_track *t = tnt__malloc(sizeof *t); /* under 1 KB: malloc's per-thread cache serves it */
     if (!t)
         return tnt__error(TNT_E_NOMEM, "out of memory");
-    memset(t, 0, offsetof(tnt_track, st));
     t->engine = e;
+    t->own = t->shown = NULL;
     t->location_json = NULL;
     t->location_read = t->product_read = t->name_read = false;
     t->location_name[0] = '\0';
     pthread_rwlock_rdlock(&e->replay_lock);
-    st = tnt__state_get(e, key, &t->st);
+    st = tnt__state_view_get(e, key, &t->st, &t->own);
     if (st == TNT_OK) {
-        strcpy(t->read_point, t->st.read_point);
-        strcpy(t->biz_location, t->st.biz_location);
-        t->via[0] = '\0';
+        t->read_point = t->st.s[TNT__SV_READ_POINT];
+        t->biz_location = t->st.s[TNT__SV_BIZ_LOCATION];
+        t->via = "";
         t->location_time_ms = t->st.location_time_ms;
         /* Follow the containers up while they moved after the packing. */
-        tnt_v1_ProductState *c = t->st.parent[0] ? tnt__malloc(sizeof *c) : NULL;
         int64_t since = t->st.parent_since_ms;
-        char parent[512];
-        strcpy(parent, t->st.parent);
-        for (int depth = 0; c && parent[0] && depth < MAX_NESTING; depth++) {
-            if (tnt__state_get(e, parent, c) != TNT_OK)
+        const char *parent = t->st.s[TNT__SV_PARENT];
+        void *held = NULL; /* the buffer parent points into, when not own or shown */
+        for (int depth = 0; parent[0] && depth < MAX_NESTING; depth++) {
+            tnt__state_view c;
+            void *cbuf;
+            if (tnt__state_view_get(e, parent, &c, &cbuf) != TNT_OK)
                 break;
-            if (c->location_time_ms >= since && c->location_time_ms > t->location_time_ms) {
-                strcpy(t->read_point, c->read_point);
-                strcpy(t->biz_location, c->biz_location);
-                strcpy(t->via, parent);
-                t->location_time_ms = c->location_time_ms;
+            if (c.location_time_ms >= since && c.location_time_ms > t->location_time_ms) {
+                t->read_point = c.s[TNT__SV_READ_POINT];
+                t->biz_location = c.s[TNT__SV_BIZ_LOCATION];
+                t->via = c.s[TNT__SV_ID];
+                t->location_time_ms = c.location_time_ms;
+                tnt_free(held); /* the previous container's: parent no longer points into it */
+                held = NULL;
+                tnt_free(t->shown);
+                t->shown = cbuf;
+            } else {
+                tnt_free(held);
+                held = cbuf;
             }
-            since = c->parent_since_ms;
-            strcpy(parent, c->parent);
+            since = c.parent_since_ms;
+            parent = c.s[TNT__SV_PARENT];
         }
-        tnt__free(c);
-        for (size_t i = 0; i < sizeof t->excursion / sizeof t->excursion[0]; i++)
-            t->excursion[i] = -1;
+        tnt_free(held);
+        memset(t->excursion, -1, sizeof t->excursion);
     }
     pthread_rwlock_unlock(&e->replay_lock);
     if (st != TNT_OK) {
@@ -108,6 +117,8 @@ void tnt_track_free(tnt_track *t)
     if (!t)
         return;
     tnt__free(t->location_json);
+    tnt_free(t->own);
+    tnt_free(t->shown);
     tnt__free(t);
     tnt__handle_release();
 }
@@ -118,15 +129,15 @@ const char *tnt_track_get(const tnt_track *t, tnt_track_field f)
         return NULL;
     const char *v = NULL;
     switch (f) {
-    case TNT_TRACK_ID: v = t->st.id; break;
+    case TNT_TRACK_ID: v = t->st.s[TNT__SV_ID]; break;
     case TNT_TRACK_READ_POINT: v = t->read_point; break;
     case TNT_TRACK_BIZ_LOCATION: v = t->biz_location; break;
-    case TNT_TRACK_BIZ_STEP: v = t->st.biz_step; break;
-    case TNT_TRACK_DISPOSITION: v = t->st.disposition; break;
-    case TNT_TRACK_PARENT: v = t->st.parent; break;
-    case TNT_TRACK_OWNER: v = t->st.owner; break;
-    case TNT_TRACK_POSSESSOR: v = t->st.possessor; break;
-    case TNT_TRACK_LAST_EVENT: v = t->st.last_event; break;
+    case TNT_TRACK_BIZ_STEP: v = t->st.s[TNT__SV_BIZ_STEP]; break;
+    case TNT_TRACK_DISPOSITION: v = t->st.s[TNT__SV_DISPOSITION]; break;
+    case TNT_TRACK_PARENT: v = t->st.s[TNT__SV_PARENT]; break;
+    case TNT_TRACK_OWNER: v = t->st.s[TNT__SV_OWNER]; break;
+    case TNT_TRACK_POSSESSOR: v = t->st.s[TNT__SV_POSSESSOR]; break;
+    case TNT_TRACK_LAST_EVENT: v = t->st.s[TNT__SV_LAST_EVENT]; break;
     case TNT_TRACK_LOCATION_NAME: { /* from master data, read on first use */
         tnt_track *m = (tnt_track *)t;
         if (!m->name_read) {
@@ -151,7 +162,7 @@ void tnt_track_times(const tnt_track *t, int64_t *last, size_t *count)
         *count = t ? (size_t)t->st.event_count : 0;
 }
 
-size_t tnt_track_reading_count(const tnt_track *t) { return t ? t->st.readings_count : 0; }
+size_t tnt_track_reading_count(const tnt_track *t) { return t ? t->st.n_readings : 0; }
 
 /* ---- master data on demand ---- */
 
@@ -167,7 +178,7 @@ static void read_product(tnt_track *t)
     t->product_read = true;
     t->min_c = t->max_c = NAN;
     char gtin[32], *json = NULL;
-    if (!tnt__dl_key(gtin, sizeof gtin, t->st.id, "01") ||
+    if (!tnt__dl_key(gtin, sizeof gtin, t->st.s[TNT__SV_ID], "01") ||
         tnt__master_lookup(t->engine, TNT_MASTER_PRODUCT, gtin, &json) != TNT_OK)
         return;
     tnt__arena a;
@@ -182,7 +193,7 @@ static void read_product(tnt_track *t)
 
 static int excursion(tnt_track *t, size_t i)
 {
-    const tnt_v1_Reading *r = &t->st.readings[i];
+    const struct tnt__sv_reading *r = &t->st.readings[i];
     if (t->excursion[i] >= 0)
         return t->excursion[i];
     if (!t->product_read)
@@ -197,9 +208,9 @@ static int excursion(tnt_track *t, size_t i)
 tnt_status tnt_track_reading(const char **type, double *value, const char **uom, int64_t *time_ms, int *exc,
                              const tnt_track *t, size_t i)
 {
-    if (!t || i >= t->st.readings_count)
+    if (!t || i >= t->st.n_readings)
         return TNT_E_NOTFOUND;
-    const tnt_v1_Reading *r = &t->st.readings[i];
+    const struct tnt__sv_reading *r = &t->st.readings[i];
     if (type)
         *type = r->type;
     if (value)
@@ -277,36 +288,36 @@ tnt_status tnt_track_json(char **out, size_t *len, const tnt_track *ct)
     tnt__buf b;
     tnt__buf_init(&b);
     tnt__buf_puts(&b, "{\"id\":");
-    tnt__buf_json_str(&b, t->st.id);
+    tnt__buf_json_str(&b, t->st.s[TNT__SV_ID]);
     tnt__buf_printf(&b, ",\"event_count\":%llu", (unsigned long long)t->st.event_count);
     put_time(&b, "first_event_time", t->st.first_time_ms);
-    put_str(&b, "first_event", t->st.first_event);
+    put_str(&b, "first_event", t->st.s[TNT__SV_FIRST_EVENT]);
     put_time(&b, "last_event_time", t->st.last_time_ms);
-    put_str(&b, "last_event", t->st.last_event);
-    put_str(&b, "biz_step", t->st.biz_step);
-    put_str(&b, "disposition", t->st.disposition);
+    put_str(&b, "last_event", t->st.s[TNT__SV_LAST_EVENT]);
+    put_str(&b, "biz_step", t->st.s[TNT__SV_BIZ_STEP]);
+    put_str(&b, "disposition", t->st.s[TNT__SV_DISPOSITION]);
     put_str(&b, "read_point", t->read_point);
     put_str(&b, "biz_location", t->biz_location);
     put_location(&b, t);
     if (t->location_time_ms)
         put_time(&b, "location_time", t->location_time_ms);
     put_str(&b, "via", t->via);
-    put_str(&b, "parent", t->st.parent);
-    put_str(&b, "owner", t->st.owner);
-    put_str(&b, "possessor", t->st.possessor);
+    put_str(&b, "parent", t->st.s[TNT__SV_PARENT]);
+    put_str(&b, "owner", t->st.s[TNT__SV_OWNER]);
+    put_str(&b, "possessor", t->st.s[TNT__SV_POSSESSOR]);
     tnt__buf_puts(&b, ",\"persistent_dispositions\":[");
     int np = 0;
-    for (pb_size_t i = 0; i < t->st.persistent_count; i++) {
-        const char *p = t->st.persistent[i], *d = strchr(p + 2, ':');
-        if (p[0] != 's' || !d)
+    for (unsigned i = 0; i < t->st.n_persistent; i++) {
+        const char *p = t->st.persistent[i], *d = p[0] == 's' && p[1] ? strchr(p + 2, ':') : NULL;
+        if (!d)
             continue;
         if (np++)
             tnt__buf_putc(&b, ',');
         tnt__buf_json_str(&b, d + 1);
     }
     tnt__buf_puts(&b, "],\"readings\":[");
-    for (pb_size_t i = 0; i < t->st.readings_count; i++) {
-        const tnt_v1_Reading *r = &t->st.readings[i];
+    for (unsigned i = 0; i < t->st.n_readings; i++) {
+        const struct tnt__sv_reading *r = &t->st.readings[i];
         char num[40];
         tnt__num_format(num, sizeof num, r->value);
         tnt__buf_printf(&b, "%s{\"type\":", i ? "," : "");

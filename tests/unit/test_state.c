@@ -209,6 +209,123 @@ static void test_damaged(void **state)
     tnt__free(rec);
 }
 
+/* ---- the view track reads: the same state as tnt__state_decode's ---- */
+
+static void assert_view(const tnt_v1_ProductState *a, const tnt__state_view *v)
+{
+    const char *want[TNT__SV_NSTR] = {a->id,     a->read_point, a->biz_location, a->biz_step,
+                                      a->disposition, a->last_event, a->parent, a->owner,
+                                      a->possessor, a->first_event, a->lot, a->expiry};
+    for (int i = 0; i < TNT__SV_NSTR; i++)
+        assert_string_equal(v->s[i], want[i]);
+    assert_true(v->last_time_ms == a->last_time_ms && v->event_count == a->event_count);
+    assert_true(v->parent_since_ms == a->parent_since_ms && v->location_time_ms == a->location_time_ms);
+    assert_true(v->first_time_ms == a->first_time_ms);
+    assert_int_equal(v->n_readings, a->readings_count);
+    for (unsigned i = 0; i < v->n_readings; i++) {
+        assert_string_equal(v->readings[i].type, a->readings[i].type);
+        assert_string_equal(v->readings[i].uom, a->readings[i].uom);
+        assert_true(v->readings[i].value == a->readings[i].value && v->readings[i].time_ms == a->readings[i].time_ms);
+    }
+    assert_int_equal(v->n_persistent, a->persistent_count);
+    for (unsigned i = 0; i < v->n_persistent; i++)
+        assert_string_equal(v->persistent[i], a->persistent[i]);
+}
+
+/* Both readers on the same bytes: the same verdict, and the same state when it reads. */
+static void both_readers(const uint8_t *rec, size_t n)
+{
+    static tnt_v1_ProductState back;
+    tnt__state_view v;
+    tnt_status want = tnt__state_decode(rec, n, &back, "both");
+    void *buf = tnt__malloc(n ? n : 1); /* exactly n bytes: ASan sees overruns */
+    assert_non_null(buf);
+    memcpy(buf, rec, n);
+    tnt_status got = tnt__state_view_decode(&buf, n, &v, "both");
+    assert_int_equal(got, want);
+    if (got == TNT_OK)
+        assert_view(&back, &v);
+    tnt_free(buf);
+}
+
+static void test_view(void **state)
+{
+    (void)state;
+    static tnt_v1_ProductState s, big;
+    size_t len = 0;
+    uint8_t *rec = full_record(&s, &len);
+    both_readers(rec, len);
+    void *buf = tnt__malloc(len);
+    memcpy(buf, rec, len);
+    tnt__state_view v;
+    assert_int_equal(tnt__state_view_decode(&buf, len, &v, "U1"), TNT_OK);
+    assert_view(&s, &v);
+    tnt_free(buf);
+    /* every truncation and random damage: the two readers agree */
+    for (size_t n = 0; n < len; n++)
+        both_readers(rec, n);
+    srand(11);
+    for (int round = 0; round < 20000; round++) {
+        uint8_t d[4096];
+        memcpy(d, rec, len);
+        for (int k = 0; k < 1 + rand() % 4; k++)
+            d[rand() % len] = (uint8_t)rand();
+        both_readers(d, len - (size_t)(rand() % 4));
+    }
+    tnt__free(rec);
+
+    /* every field at its largest, and the empty state */
+    big = (tnt_v1_ProductState)tnt_v1_ProductState_init_zero;
+    rec = tnt__state_encode(NULL, &big, &len);
+    both_readers(rec, len);
+    tnt__free(rec);
+    memset(big.id, 'x', sizeof big.id - 1);
+    memset(big.last_event, 'e', sizeof big.last_event - 1);
+    for (int i = 0; i < 8; i++) {
+        memset(big.persistent[i], 'p', sizeof big.persistent[i] - 1);
+        big.persistent[i][0] = 's';
+    }
+    big.persistent_count = 8;
+    big.readings_count = 16;
+    for (int i = 0; i < 16; i++) {
+        memset(big.readings[i].type, 't', sizeof big.readings[i].type - 1);
+        memset(big.readings[i].uom, 'u', sizeof big.readings[i].uom - 1);
+    }
+    rec = tnt__state_encode(NULL, &big, &len);
+    buf = tnt__malloc(len);
+    memcpy(buf, rec, len);
+    assert_int_equal(tnt__state_view_decode(&buf, len, &v, "big"), TNT_OK);
+    assert_view(&big, &v);
+    tnt_free(buf);
+    /* one character more than the id's field holds, all of it in the record: corrupt to both */
+    size_t id_at = 3 + 64 + 1 + 1; /* numbers, then an empty chain and seal */
+    assert_int_equal(rec[id_at] | rec[id_at + 1] << 8, sizeof big.id - 1);
+    uint8_t *longer = tnt__malloc(len + 1);
+    memcpy(longer, rec, id_at);
+    longer[id_at] = (uint8_t)(sizeof big.id & 0xFF);
+    longer[id_at + 1] = (uint8_t)(sizeof big.id >> 8);
+    memset(longer + id_at + 2, 'x', sizeof big.id);
+    memcpy(longer + id_at + 2 + sizeof big.id, rec + id_at + 2 + sizeof big.id - 1, len - (id_at + 2 + sizeof big.id - 1));
+    assert_int_equal(tnt__state_view_decode((void **)&longer, len + 1, &v, "id"), TNT_E_CORRUPT);
+    both_readers(longer, len + 1);
+    tnt__free(longer);
+    tnt__free(rec);
+
+    /* an earlier version's protobuf: its strings are copied out */
+    uint8_t pb[16384];
+    pb_ostream_t os = pb_ostream_from_buffer(pb, sizeof pb);
+    assert_true(pb_encode(&os, tnt_v1_ProductState_fields, &s));
+    both_readers(pb, os.bytes_written);
+    both_readers(pb, os.bytes_written - 3);
+    buf = tnt__malloc(os.bytes_written);
+    memcpy(buf, pb, os.bytes_written);
+    void *was = buf;
+    assert_int_equal(tnt__state_view_decode(&buf, os.bytes_written, &v, "U1"), TNT_OK);
+    assert_true(buf != was); /* replaced by the buffer of the strings */
+    assert_view(&s, &v);
+    tnt_free(buf);
+}
+
 static void test_scan_record(void **state)
 {
     (void)state;
@@ -269,6 +386,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_earlier_layout),
         cmocka_unit_test(test_damaged),
+        cmocka_unit_test(test_view),
         cmocka_unit_test(test_scan_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
