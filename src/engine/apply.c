@@ -132,6 +132,31 @@ static void add(batch *b, const tnt__key *k, const void *value, size_t len)
     b->items[b->n++] = (tnt_store_item){pk, k->pk_len, pk + k->pk_len, k->sk_len, value, len, TNT_STORE_ANY};
 }
 
+/* A history entry that carries the event's body (tnt__index_split). */
+static void *with_body(batch *b, const void *entry, size_t *len, const void *body, size_t body_len)
+{
+    uint8_t *v = tnt__arena_alloc(b->a, 3 + 5 + *len + 1 + body_len), *o = v;
+    if (!v) {
+        b->err = TNT_E_NOMEM;
+        return NULL;
+    }
+    *o++ = 0x00;
+    *o++ = 'I';
+    *o++ = 0x01;
+    size_t n = *len;
+    do {
+        *o++ = (uint8_t)((n & 0x7f) | (n > 0x7f ? 0x80 : 0));
+        n >>= 7;
+    } while (n);
+    memcpy(o, entry, *len);
+    o += *len;
+    *o++ = 'E'; /* as under e:<hash> */
+    memcpy(o, body, body_len);
+    o += body_len;
+    *len = (size_t)(o - v);
+    return v;
+}
+
 static void *encode_msg(batch *b, const pb_msgdesc_t *fields, const void *msg, size_t *len)
 {
     size_t size;
@@ -265,8 +290,11 @@ static int fold_entry(void *ud, const tnt_store_item *it)
     if (it->sk_len != 2 + 8 + 32)
         return 0;
     tnt_v1_IndexEntry ie = tnt_v1_IndexEntry_init_zero;
-    pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
-    if (!pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &ie, PB_DECODE_NOINIT) || ie.digest.size != 32) {
+    const uint8_t *pb = NULL, *body;
+    size_t pb_len = 0, body_len;
+    bool split = tnt__index_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len);
+    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
+    if (!split || !pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &ie, PB_DECODE_NOINIT) || ie.digest.size != 32) {
         f->err = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
         return 1;
     }
@@ -610,6 +638,8 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
         ie.digest.size = 32;
         size_t len;
         void *v = encode_msg(b, tnt_v1_IndexEntry_fields, &ie, &len);
+        if (v && fx->nids == 1 && !fx->where && fx->body && fx->body_len + 1 <= TNT__INLINE_MAX)
+            v = with_body(b, v, &len, fx->body, fx->body_len);
         if (v)
             add(b, &k, v, len);
     }

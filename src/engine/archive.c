@@ -183,6 +183,36 @@ tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *w, tnt__ar
     return st;
 }
 
+bool tnt__index_split(const void *value, size_t len, const uint8_t **entry, size_t *entry_len, const uint8_t **body,
+                      size_t *body_len)
+{
+    const uint8_t *v = value;
+    *body = NULL;
+    *body_len = 0;
+    if (len == 0 || v[0] != 0x00) { /* a plain IndexEntry */
+        *entry = v;
+        *entry_len = len;
+        return true;
+    }
+    if (len < 4 || v[1] != 'I' || v[2] != 0x01)
+        return false;
+    size_t n = 0, at = 3;
+    for (int shift = 0; at < len && shift < 35; shift += 7) {
+        uint8_t c = v[at++];
+        n |= (size_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            if (n > len - at || len - at - n < 2) /* the body: at least a kind byte and one more */
+                return false;
+            *entry = v + at;
+            *entry_len = n;
+            *body = v + at + n;
+            *body_len = len - at - n;
+            return true;
+        }
+    }
+    return false;
+}
+
 int tnt__index_archived(const void *entry, size_t len)
 {
     /* the wire walked for field 2 alone: a history reads one entry per event */
@@ -204,6 +234,15 @@ int tnt__index_archived(const void *entry, size_t len)
     return eof ? archived : -1;
 }
 
+tnt_status tnt__event_body_decode(tnt__arena *a, const void *body, size_t len, tnt_event **ev)
+{
+    const uint8_t *b = body;
+    if (len < 2 || b[0] != 'E')
+        return tnt__error(TNT_E_CORRUPT, "a stored event is corrupt");
+    *ev = tnt__event_new(a);
+    return *ev ? tnt__event_record_decode(*ev, b + 1, len - 1) : tnt__error(TNT_E_NOMEM, "out of memory");
+}
+
 tnt_status tnt__event_load(tnt_engine *e, const uint8_t hash[32], tnt__arena *a, tnt_event **ev)
 {
     tnt__key k;
@@ -214,8 +253,7 @@ tnt_status tnt__event_load(tnt_engine *e, const uint8_t hash[32], tnt__arena *a,
     if (st != TNT_OK)
         return st;
     if (len > 1 && ((uint8_t *)v)[0] == 'E') {
-        *ev = tnt__event_new(a);
-        st = *ev ? tnt__event_record_decode(*ev, (uint8_t *)v + 1, len - 1) : TNT_E_NOMEM;
+        st = tnt__event_body_decode(a, v, len, ev);
     } else if (len > 1 && ((uint8_t *)v)[0] == 'A') {
         tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
         pb_istream_t is = pb_istream_from_buffer((uint8_t *)v + 1, len - 1);

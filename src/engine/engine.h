@@ -53,7 +53,8 @@ struct tnt_engine {
 
 /* ---- keys: partition key + sort key ----
  *   p:<id> / s                      the state of an identifier (ProductState)
- *   p:<id> / h:<time><hash>         its history, in time order (IndexEntry)
+ *   p:<id> / h:<time><hash>         its history, in time order (IndexEntry; for an event of one
+ *                                   identifier, its body too: see tnt__index_split)
  *   p:<id> / c:<child>              what a container holds (child's id)
  *   e:<hash> / e                    an event: 'E' + tnt.v1.Event, or 'A' + IndexEntry once archived
  *   x:<eventID> / x                 the hash of the first event stored with that eventID (32 bytes)
@@ -169,9 +170,23 @@ size_t tnt__replayer_free(tnt__replayer *r);
 /* ---- the archive ---- */
 /* Read the event an archived index entry points at (decoded into a). */
 tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *where, tnt__arena *a, tnt_event **ev);
+/* A history entry's value is a tnt.v1.IndexEntry protobuf, or, for an
+ * event that touches one identifier only and whose body (the record under
+ * e:<hash>) is at most TNT__INLINE_MAX bytes, 0x00 'I' 0x01, the IndexEntry's
+ * length (varint), the IndexEntry, then a copy of that body: a history or a
+ * journey then reads each event with its entry, with no lookup by hash (one
+ * query instead of one read per event on a remote store). Archiving rewrites
+ * entries without the copy. A protobuf message never starts with 0x00. */
+#define TNT__INLINE_MAX 1536
+/* The IndexEntry of a value, and the body it carries (NULL, 0 if none);
+ * false if the value is malformed. */
+bool tnt__index_split(const void *value, size_t len, const uint8_t **entry, size_t *entry_len, const uint8_t **body,
+                      size_t *body_len);
 /* Whether a history entry (an IndexEntry) points into the archive: 1 if it
  * names a segment, 0 if the event is in the store, -1 if it does not read. */
 int tnt__index_archived(const void *entry, size_t len);
+/* Decode an event's body as the store keeps it ('E' + its record) into a. */
+tnt_status tnt__event_body_decode(tnt__arena *a, const void *body, size_t len, tnt_event **ev);
 /* Read the event stored under a hash: in the store, or in the archive. */
 tnt_status tnt__event_load(tnt_engine *e, const uint8_t hash[32], tnt__arena *a, tnt_event **ev);
 /* Read partition p's archived log records with offsets from `from` on, in

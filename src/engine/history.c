@@ -44,16 +44,24 @@ static int one(void *ud, const tnt_store_item *it)
     }
     memcpy(p->last_sk, it->sk, it->sk_len);
     p->last_sk_len = it->sk_len;
-    int archived = tnt__index_archived(it->value, it->value_len);
+    const uint8_t *pb = NULL, *body = NULL;
+    size_t pb_len = 0, body_len = 0;
+    int archived = tnt__index_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len)
+                       ? tnt__index_archived(pb, pb_len)
+                       : -1;
     tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
-    pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
-    if (archived < 0 || (archived && !pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT))) {
+    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
+    if (archived < 0 || (archived && (body || !pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT)))) {
         p->st = tnt__error(TNT_E_CORRUPT, "a history entry of %s is corrupt", p->h->id);
         return 1;
     }
     tnt_event *ev = NULL;
-    p->st = archived ? tnt__archive_fetch(p->e, &w, &p->h->a, &ev)
-                     : tnt__event_load(p->e, (const uint8_t *)it->sk + 10, &p->h->a, &ev);
+    if (archived)
+        p->st = tnt__archive_fetch(p->e, &w, &p->h->a, &ev);
+    else if (body) /* the body the entry carries: no lookup by hash */
+        p->st = tnt__event_body_decode(&p->h->a, body, body_len, &ev);
+    else
+        p->st = tnt__event_load(p->e, (const uint8_t *)it->sk + 10, &p->h->a, &ev);
     if (p->st != TNT_OK)
         return 1;
     p->h->events[p->h->n++] = ev;
@@ -397,8 +405,11 @@ static int qkey_take(void *ud, const tnt_store_item *it)
     qkey *k = &l->v[l->n];
     memcpy(k->k, (const uint8_t *)it->sk + 2, 40);
     k->w = (tnt_v1_IndexEntry)tnt_v1_IndexEntry_init_zero;
-    pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
-    if (!pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &k->w, PB_DECODE_NOINIT)) {
+    const uint8_t *pb = NULL, *body;
+    size_t pb_len = 0, body_len;
+    bool split = tnt__index_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len);
+    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
+    if (!split || !pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &k->w, PB_DECODE_NOINIT)) {
         l->st = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
         return 1;
     }

@@ -976,6 +976,33 @@ static void test_archive_tampered(void **state)
     tnt_engine_close(e);
 }
 
+/* A history entry's value: an IndexEntry protobuf, or 0x00 'I' 0x01, a
+ * varint length, that many bytes of IndexEntry, then the event's body. */
+static bool entry_split(const void *value, size_t len, const uint8_t **pb, size_t *pb_len, const uint8_t **body,
+                        size_t *body_len)
+{
+    const uint8_t *v = value;
+    *body = NULL;
+    *body_len = 0;
+    if (len == 0 || v[0] != 0) {
+        *pb = v, *pb_len = len;
+        return true;
+    }
+    if (len < 4 || v[1] != 'I' || v[2] != 1)
+        return false;
+    size_t n = 0, at = 3;
+    for (int shift = 0; at < len; shift += 7) {
+        n |= (size_t)(v[at] & 0x7f) << shift;
+        if (!(v[at++] & 0x80))
+            break;
+    }
+    if (n >= len - at)
+        return false;
+    *pb = v + at, *pb_len = n;
+    *body = v + at + n, *body_len = len - at - n;
+    return true;
+}
+
 /* History entries of events still in the store, rewritten: a segment named
  * and then emptied again (the last field wins, so the event is still read
  * from the store), or bytes that are no IndexEntry at all. */
@@ -987,16 +1014,30 @@ static int rewrite_entry(void *ud, const tnt_store_item *it)
     if (t->n == 64 || it->sk_len < 2 || memcmp(it->sk, "h:", 2) != 0 || it->pk_len + it->sk_len > 600 ||
         it->value_len + 8 > sizeof t->values[0])
         return 0;
+    const uint8_t *pb, *body;
+    size_t pb_len, body_len;
+    assert_true(entry_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len));
     tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
-    pb_istream_t is = pb_istream_from_buffer(it->value, it->value_len);
+    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
     if (!pb_decode(&is, tnt_v1_IndexEntry_fields, &w) || w.segment[0])
         return 0;
     size_t n;
-    if (g_entry_mode == 0) { /* segment "ab", then segment "" */
+    if (g_entry_mode == 0) { /* segment "ab", then segment "" (a plain entry: the event read by its hash) */
         static const uint8_t tail[] = {0x12, 2, 'a', 'b', 0x12, 0};
+        memcpy(t->values[t->n], pb, pb_len);
+        memcpy(t->values[t->n] + pb_len, tail, sizeof tail);
+        n = pb_len + sizeof tail;
+    } else if (g_entry_mode == 2) { /* an entry with a body whose length field overruns the value */
+        static const uint8_t bad[] = {0x00, 'I', 0x01, 0x40, 0x0a, 0x02, 'E', 'x'};
+        memcpy(t->values[t->n], bad, sizeof bad);
+        n = sizeof bad;
+    } else if (g_entry_mode == 3) { /* an entry whose body is not an event record */
+        if (!body)
+            return 0;
+        size_t head = (size_t)(body - (const uint8_t *)it->value);
         memcpy(t->values[t->n], it->value, it->value_len);
-        memcpy(t->values[t->n] + it->value_len, tail, sizeof tail);
-        n = it->value_len + sizeof tail;
+        t->values[t->n][head + 1] ^= 0x55; /* the flat record's header */
+        n = it->value_len;
     } else { /* a string field whose length runs past the end */
         static const uint8_t bad[] = {0x0a, 0x7f, 'x'};
         memcpy(t->values[t->n], bad, sizeof bad);
@@ -1049,11 +1090,136 @@ static void test_history_entries(void **state)
     tnt_history_free(h);
     tnt_engine_close(e);
 
-    rewrite_entries("entries", 1);
-    e = open_in("entries", 0, 0);
-    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_E_CORRUPT);
-    assert_non_null(strstr(tnt_error_last(), "is corrupt"));
+    for (int mode = 1; mode <= 3; mode++) {
+        char sub[32];
+        snprintf(sub, sizeof sub, "entries%d", mode);
+        e = open_in(sub, 0, 0);
+        ingest_world(e);
+        tnt_engine_close(e);
+        rewrite_entries(sub, mode);
+        e = open_in(sub, 0, 0);
+        assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_E_CORRUPT);
+        assert_non_null(strstr(tnt_error_last(), "corrupt"));
+        tnt_engine_close(e);
+    }
+}
+
+/* History entries of events of one identifier carry the event's body: the
+ * very bytes under e:<hash>, read back as the same events; archiving
+ * rewrites them without it; a replay writes them again. */
+typedef struct inline_scan {
+    size_t with_body, plain, archived;
+    tnt_store *st;
+} inline_scan;
+
+static int scan_inline(void *ud, const tnt_store_item *it)
+{
+    inline_scan *c = ud;
+    if (it->sk_len != 42 || memcmp(it->sk, "h:", 2) != 0)
+        return 0;
+    const uint8_t *pb, *body;
+    size_t pb_len, body_len;
+    assert_true(entry_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len));
+    tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
+    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
+    assert_true(pb_decode(&is, tnt_v1_IndexEntry_fields, &w));
+    if (w.segment[0]) {
+        assert_null(body); /* an archived entry carries no copy */
+        c->archived++;
+        return 0;
+    }
+    if (!body) {
+        c->plain++;
+        return 0;
+    }
+    c->with_body++;
+    char ek[80] = "e:";
+    for (int i = 0; i < 32; i++)
+        sprintf(ek + 2 + 2 * i, "%02x", ((const uint8_t *)it->sk)[10 + i]);
+    void *v = NULL;
+    size_t len = 0;
+    uint64_t version;
+    assert_int_equal(c->st->methods->get(c->st, ek, 66, "e", 1, &v, &len, &version), TNT_OK);
+    assert_int_equal(len, body_len);
+    assert_memory_equal(v, body, len);
+    assert_true(body_len <= 1536);
+    tnt_free(v);
+    return 0;
+}
+
+static inline_scan count_inline(const char *sub)
+{
+    char uri[500], err[256];
+    snprintf(uri, sizeof uri, "file://%s/%s/state", g_dir, sub);
+    const tnt_backend *b = tnt_backend_find("file");
+    inline_scan c = {0, 0, 0, NULL};
+    assert_int_equal(b->open_store(&c.st, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
+    assert_int_equal(c.st->methods->scan(c.st, scan_inline, &c), TNT_OK);
+    c.st->methods->close(c.st);
+    return c;
+}
+
+/* The history of id, every event as JSON, joined. */
+static char *history_text(tnt_engine *e, const char *id, bool against_hash)
+{
+    tnt_history *h;
+    assert_int_equal(tnt_engine_history(&h, e, id, NULL, 0), TNT_OK);
+    size_t cap = 1 << 16, len = 0;
+    char *all = malloc(cap);
+    all[0] = '\0';
+    for (size_t i = 0; i < tnt_history_count(h); i++) {
+        char *js;
+        size_t n;
+        assert_int_equal(tnt_event_to_json(&js, &n, tnt_history_event(h, i), 0), TNT_OK);
+        if (against_hash) { /* the same event read by its hash */
+            const char *hid = tnt_event_get_string(tnt_history_event(h, i), TNT_FIELD_HASH_ID);
+            tnt_event *byhash;
+            assert_int_equal(tnt_engine_event(&byhash, e, hid), TNT_OK);
+            char *js2;
+            size_t n2;
+            assert_int_equal(tnt_event_to_json(&js2, &n2, byhash, 0), TNT_OK);
+            assert_string_equal(js, js2);
+            tnt_free(js2);
+            tnt_event_free(byhash);
+        }
+        assert_true(len + n + 2 < cap);
+        memcpy(all + len, js, n);
+        len += n;
+        all[len++] = '\n';
+        all[len] = '\0';
+        tnt_free(js);
+    }
+    tnt_history_free(h);
+    return all;
+}
+
+static void test_history_inline(void **state)
+{
+    (void)state;
+    const int64_t day = 86400000;
+    tnt_engine *e = open_in("inline", 30 * day, 0);
+    ingest_world(e);
+    char *unit = history_text(e, UNIT, true), *x7 = history_text(e, "(01)09506000134352(21)X7", true);
     tnt_engine_close(e);
+    inline_scan c = count_inline("inline");
+    assert_true(c.with_body >= 50); /* the X units' events, the unit's commissioning */
+    assert_true(c.plain >= 2);      /* the packing: two identifiers, one entry each, no copy */
+    assert_int_equal(c.archived, 0);
+
+    /* archived: the same histories, from the archive, and no copy left in the store */
+    e = open_in("inline", 30 * day, 0);
+    size_t archived = 0, expired = 0;
+    assert_int_equal(tnt_engine_archive(e, 1714521600000, &archived, &expired), TNT_OK);
+    assert_int_equal(archived, 54);
+    char *unit2 = history_text(e, UNIT, false), *x72 = history_text(e, "(01)09506000134352(21)X7", false);
+    assert_string_equal(unit, unit2);
+    assert_string_equal(x7, x72);
+    tnt_engine_close(e);
+    c = count_inline("inline");
+    assert_int_equal(c.with_body, 0);
+    assert_int_equal(c.plain, 0);
+    assert_true(c.archived >= 52);
+    free(unit), free(unit2), free(x7), free(x72);
 }
 
 /* ---- many threads at once ---- */
@@ -1168,6 +1334,7 @@ int main(void)
         cmocka_unit_test(test_archive),
         cmocka_unit_test(test_archive_tampered),
         cmocka_unit_test(test_history_entries),
+        cmocka_unit_test(test_history_inline),
         cmocka_unit_test(test_many_units_in_one_batch),
         cmocka_unit_test(test_sparse_event),
         cmocka_unit_test(test_store_1_0),
