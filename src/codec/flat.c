@@ -293,8 +293,12 @@ ALWAYS_INLINE uint64_t get_le(rd *r, size_t n)
     if ((size_t)(r->end - r->p) < n)
         return bad(r, "the record ends early"), 0;
     uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, r->p, n); /* n is a constant where this is inlined: one load */
+#else
     for (size_t i = 0; i < n; i++)
         v |= (uint64_t)r->p[i] << (8 * i);
+#endif
     r->p += n;
     return v;
 }
@@ -360,6 +364,12 @@ ALWAYS_INLINE const char *get_str(rd *r)
         if ((((w - 0x0101010101010101u) & ~w) | w) & 0x8080808080808080u)
             break;
     }
+    if (i < len && len >= 8 && len - i < 8) { /* the tail: the last eight bytes, overlapping */
+        uint64_t w;
+        memcpy(&w, s + len - 8, 8);
+        if (!((((w - 0x0101010101010101u) & ~w) | w) & 0x8080808080808080u))
+            i = len;
+    }
     while (i < len && (unsigned char)(s[i] - 1) < 0x7f)
         i++;
     if (i < len && !tnt__utf8_valid(s + i, len - i, false))
@@ -395,7 +405,7 @@ ALWAYS_INLINE void get_time(rd *r, tnt__time *t)
     *t = (tnt__time){ms, off, true};
 }
 
-static void get_strs(rd *r, tnt__strs *l)
+static void get_strs_items(rd *r, tnt__strs *l)
 {
     uint32_t n = get_count(r);
     l->v = get_array(r, n, sizeof *l->v);
@@ -406,6 +416,18 @@ static void get_strs(rd *r, tnt__strs *l)
         l->v[i] = s;
     }
     l->n = ok(r) ? n : 0;
+}
+
+/* Most lists of an event are empty: one byte, 0. */
+ALWAYS_INLINE void get_strs(rd *r, tnt__strs *l)
+{
+    if (r->p < r->end && *r->p == 0) {
+        r->p++;
+        l->v = NULL;
+        l->n = 0;
+        return;
+    }
+    get_strs_items(r, l);
 }
 
 static tnt__node *get_node(rd *r, bool member)
@@ -468,7 +490,7 @@ ALWAYS_INLINE tnt__node *get_ext(rd *r)
     return get_ext_items(r);
 }
 
-static void get_qtys(rd *r, tnt__qtys *l)
+static void get_qtys_items(rd *r, tnt__qtys *l)
 {
     uint32_t n = get_count(r);
     l->v = get_array(r, n, sizeof *l->v);
@@ -487,7 +509,19 @@ static void get_qtys(rd *r, tnt__qtys *l)
     l->n = ok(r) ? n : 0;
 }
 
-static void get_refs(rd *r, tnt__refs *l)
+/* Most lists of an event are empty: one byte, 0. */
+ALWAYS_INLINE void get_qtys(rd *r, tnt__qtys *l)
+{
+    if (r->p < r->end && *r->p == 0) {
+        r->p++;
+        l->v = NULL;
+        l->n = 0;
+        return;
+    }
+    get_qtys_items(r, l);
+}
+
+static void get_refs_items(rd *r, tnt__refs *l)
 {
     uint32_t n = get_count(r);
     l->v = get_array(r, n, sizeof *l->v);
@@ -497,6 +531,18 @@ static void get_refs(rd *r, tnt__refs *l)
         l->v[i].ext = get_ext(r);
     }
     l->n = ok(r) ? n : 0;
+}
+
+/* Most lists of an event are empty: one byte, 0. */
+ALWAYS_INLINE void get_refs(rd *r, tnt__refs *l)
+{
+    if (r->p < r->end && *r->p == 0) {
+        r->p++;
+        l->v = NULL;
+        l->n = 0;
+        return;
+    }
+    get_refs_items(r, l);
 }
 
 static void get_sensors(rd *r, tnt_event *ev)

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* memmem */
 /*
  * The protobuf wire form (proto.c, proto/tnt.proto): everything the model
  * holds survives encode -> decode, and malformed messages -- truncated,
@@ -681,6 +682,44 @@ static void test_flat(void **state)
 /* Appends for hand-made records. */
 static void raw(tnt__buf *b, const char *bytes, size_t n) { tnt__buf_append(b, bytes, n); }
 
+/* Strings of every length up to 40 with one byte that is not ASCII at every
+ * position: a byte that is no UTF-8 or U+0000 is refused wherever it is (the
+ * reader checks words of eight bytes and then the tail), a character of
+ * UTF-8 is read as it is. */
+static void test_flat_strings(void **state)
+{
+    (void)state;
+    for (size_t len = 1; len <= 40; len++)
+        for (size_t at = 0; at < len; at++)
+            for (int k = 0; k < 4; k++) {
+                tnt__arena a;
+                tnt__arena_init(&a, 0);
+                tnt_event *ev = full_event(&a);
+                char *id = tnt__arena_alloc(&a, len + 1);
+                memset(id, 'q', len);
+                id[len] = '\0';
+                ev->event_id = id;
+                tnt__buf b = flat_of(ev);
+                uint8_t *rec = malloc(b.len);
+                memcpy(rec, b.data, b.len);
+                uint8_t *p = memmem(rec, b.len, id, len + 1); /* the string with its NUL */
+                assert_non_null(p);
+                static const uint8_t bad[] = {0x80, 0x00, 0xFF};
+                if (k < 3) {
+                    p[at] = bad[k];
+                    from_flat(&a, rec, b.len, TNT_E_SYNTAX);
+                } else if (at + 1 < len) { /* U+00E9, two bytes */
+                    p[at] = 0xC3;
+                    p[at + 1] = 0xA9;
+                    tnt_event *back = from_flat(&a, rec, b.len, TNT_OK);
+                    assert_memory_equal(back->event_id, p, len + 1);
+                }
+                free(rec);
+                tnt__buf_free(&b);
+                tnt__arena_destroy(&a);
+            }
+}
+
 static void test_flat_malformed(void **state)
 {
     (void)state;
@@ -845,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_report),
         cmocka_unit_test(test_flat),
+        cmocka_unit_test(test_flat_strings),
         cmocka_unit_test(test_flat_malformed),
         cmocka_unit_test(test_many_prefixes),
     };
