@@ -46,12 +46,14 @@ static int one(void *ud, const tnt_store_item *it)
     p->last_sk_len = it->sk_len;
     const uint8_t *pb = NULL, *body = NULL;
     size_t pb_len = 0, body_len = 0;
-    int archived = tnt__index_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len)
-                       ? tnt__index_archived(pb, pb_len)
-                       : -1;
+    /* an entry that carries the body is of an event in the store (archiving
+     * rewrites entries without it): its IndexEntry is not needed here */
+    int archived = !tnt__index_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len) ? -1
+                   : body                                                                    ? 0
+                                                                                              : tnt__index_archived(pb, pb_len);
     tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
     pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
-    if (archived < 0 || (archived && (body || !pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT)))) {
+    if (archived < 0 || (archived && !pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT))) {
         p->st = tnt__error(TNT_E_CORRUPT, "a history entry of %s is corrupt", p->h->id);
         return 1;
     }
