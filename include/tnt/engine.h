@@ -68,7 +68,9 @@ TNT_EXTERN tnt_status tnt_engine_options_init(tnt_engine_options *opts, unsigned
  * (after a crash).
  * @param[out] out caller owns; close with tnt_engine_close()
  * @return TNT_OK; TNT_E_INVALID (bad configuration: the message names the key);
- *         TNT_E_UNSUPPORTED (unknown URI scheme); TNT_E_IO; TNT_E_CORRUPT; TNT_E_NOMEM
+ *         TNT_E_UNSUPPORTED (unknown URI scheme); TNT_E_IO (also: the service key
+ *         file is missing from a store that holds events; it is made only for a
+ *         store with none); TNT_E_CORRUPT; TNT_E_NOMEM
  * Thread-safety: safe. @since 1.0
  */
 TNT_EXTERN tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts);

@@ -117,12 +117,19 @@ static tnt_status create_key(const char *path, uint8_t sk[64])
     return TNT_OK;
 }
 
-tnt_status tnt__auth_open(tnt_engine *e, const char *path)
+tnt_status tnt__auth_open(tnt_engine *e, const char *path, bool may_create)
 {
     if (!tnt__sodium_ready())
         return tnt__error(TNT_E_UNSUPPORTED, "libsodium could not initialise");
     uint8_t sk[64];
-    tnt_status st = access(path, F_OK) == 0 ? read_key(path, sk) : create_key(path, sk);
+    bool there = access(path, F_OK) == 0;
+    if (!there && !may_create)
+        return tnt__error(TNT_E_IO,
+                          "service key %s is missing, and this store already holds events sealed with a service key: "
+                          "restore that file (keep it with the data, and back it up). If it is lost for good, make a "
+                          "new one with `tnt keygen --out %s`, then run `tnt replay` to seal the states with it",
+                          path, path);
+    tnt_status st = there ? read_key(path, sk) : create_key(path, sk);
     if (st == TNT_OK)
         st = set_secret(e, sk);
     sodium_memzero(sk, sizeof sk);

@@ -162,7 +162,14 @@ tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts)
                 snprintf(def, n, "%s/service.key", dir);
             kp = def;
         }
-        st = kp ? tnt__auth_open(e, kp) : tnt__error(TNT_E_NOMEM, "out of memory");
+        /* a key is made only for a store with no events yet */
+        bool empty = true;
+        for (int p = 0, np = e->log->methods->partitions(e->log); p < np && empty; p++) {
+            int64_t end = 0;
+            if (e->log->methods->end_offset(e->log, p, &end) != TNT_OK || end > 0)
+                empty = false;
+        }
+        st = kp ? tnt__auth_open(e, kp, empty) : tnt__error(TNT_E_NOMEM, "out of memory");
         tnt__free(def);
     }
     tnt__config_free(&c);

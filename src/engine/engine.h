@@ -145,7 +145,10 @@ void tnt__mac(const tnt_engine *e, const void *msg, size_t len, uint8_t out[32])
 tnt_status tnt__scan_commit(tnt_engine *e, tnt__effect *fx, const char *key);
 
 /* Load (or create) the service key; engine.c calls it at open. */
-tnt_status tnt__auth_open(tnt_engine *e, const char *key_path);
+/* may_create: make the key file when there is none (a store that holds no
+ * events yet); otherwise a missing key is an error, never replaced quietly
+ * (every stored seal would then fail). */
+tnt_status tnt__auth_open(tnt_engine *e, const char *key_path, bool may_create);
 void tnt__auth_close(tnt_engine *e);
 
 /* Apply effects to the store (caller holds apply_mu). dup[i] is set for

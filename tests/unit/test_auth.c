@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <pthread.h>
 
@@ -611,6 +612,24 @@ static void test_new_service_key(void **state)
     char path[300];
     snprintf(path, sizeof path, "%s/service.key", g_dir);
     assert_int_equal(remove(path), 0);
+    /* a missing key of a store with events is not replaced quietly */
+    tnt_engine_options o;
+    tnt_engine_options_init(&o, TNT_ENGINE_OPTIONS_VERSION);
+    o.data_dir = g_dir;
+    assert_int_equal(tnt_engine_open(&g_e, &o), TNT_E_IO);
+    assert_non_null(strstr(tnt_error_last(), "service key"));
+    assert_non_null(strstr(tnt_error_last(), "is missing"));
+    assert_non_null(strstr(tnt_error_last(), "tnt keygen --out"));
+    assert_int_not_equal(access(path, F_OK), 0); /* and nothing was made */
+    /* a new key, made deliberately (what `tnt keygen --out` writes) */
+    char *pub = NULL, *sec = NULL;
+    assert_int_equal(tnt_keygen(&pub, &sec), TNT_OK);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "%s\n", sec);
+    fclose(f);
+    tnt_free(pub);
+    tnt_free(sec);
     open_engine();
     assert_int_equal(tnt_engine_service_key(&now, g_e), TNT_OK);
     assert_string_not_equal(old, now);
