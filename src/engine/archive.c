@@ -168,6 +168,9 @@ tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *w, tnt__ar
                 *ev = tnt__event_new(a);
                 st = *ev ? tnt__proto_decode_event(*ev, rec.event_pb, rec.event_len) : TNT_E_NOMEM;
             }
+            if (st == TNT_E_SYNTAX) /* the engine wrote it: a record that does not read is damage */
+                st = tnt__error(TNT_E_CORRUPT, "archive segment %s: record %u does not read: %s", w->segment, item,
+                                tnt_error_last());
             if (st == TNT_OK && w->digest.size == 32 && !same_body(*ev, &rec, w->digest.bytes, &st) && st == TNT_OK)
                 st = tnt__error(TNT_E_CORRUPT, "archive segment %s: record %u is not the event that was archived "
                                                "(its SHA-256 differs): the segment was changed",

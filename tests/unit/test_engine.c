@@ -18,6 +18,8 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 #include "tnt_store.pb.h"
+#include <zstd.h>
+#include "engine/engine.h" /* tnt__archive_fetch: a segment made by hand */
 
 #define UNIT "(01)09506000134352(21)U1"
 #define UNIT_DL "https://id.gs1.org/01/09506000134352/21/U1"
@@ -1222,6 +1224,104 @@ static void test_history_inline(void **state)
     free(unit), free(unit2), free(x7), free(x72);
 }
 
+/* Archiving again: an event delivered again after its archiving (logged, a
+ * duplicate) and a late event of the archived period go to new segments;
+ * the events archived before keep their entries and digests, the chains
+ * stay whole, and a replay rebuilds the same store. */
+static void no_mismatch(tnt_engine *e, const char *id)
+{
+    tnt_scan s;
+    tnt_scan_init(&s, TNT_SCAN_VERSION);
+    s.record = TNT_SCAN_DRY_RUN;
+    tnt_verdict *v = NULL;
+    assert_int_equal(tnt_engine_authenticate(&v, e, id, &s), TNT_OK);
+    char *j = NULL;
+    assert_int_equal(tnt_verdict_json(&j, NULL, v, TNT_VERDICT_JSON_CONSUMER), TNT_OK);
+    if (strstr(j, "HISTORY_HASH_MISMATCH"))
+        fail_msg("%s: %s", id, j);
+    tnt_free(j);
+    tnt_verdict_free(v);
+}
+
+static void test_archive_again(void **state)
+{
+    (void)state;
+    const int64_t day = 86400000, later = 1714521600000;
+    const char *x7 = "(01)09506000134352(21)X7";
+    tnt_engine *e = open_in("again", 30 * day, 0);
+    ingest_world(e);
+    size_t archived = 0, expired = 0;
+    assert_int_equal(tnt_engine_archive(e, later, &archived, &expired), TNT_OK);
+    assert_int_equal(archived, 54);
+    char *first = history_text(e, x7, false);
+    /* X7's event again (ingest_world's 8th unit: shipped from the DC), and a late one */
+    char *again = report(x7, "ship", DC, "2024-03-08T17:00:00Z", NULL);
+    ingest_str(e, again, 0, 1, 0);
+    free(again);
+    ingest_report(e, x7, "receive", SHOP, "2024-03-09T10:00:00Z", NULL);
+    assert_int_equal(tnt_engine_archive(e, later, &archived, &expired), TNT_OK);
+    assert_int_equal(archived, 1); /* the late event; the logged duplicate is no new event */
+    char *both = history_text(e, x7, true);
+    assert_int_equal(strncmp(both, first, strlen(first)), 0); /* the archived event first, as it was */
+    assert_int_equal(history_count(e, x7), 2);
+    no_mismatch(e, x7);
+    history_intact(e, UNIT);
+    /* nothing left to archive */
+    assert_int_equal(tnt_engine_archive(e, later, &archived, &expired), TNT_OK);
+    assert_int_equal(archived, 0);
+    tnt_engine_close(e);
+    snap before = snapshot("again");
+    e = open_in("again", 30 * day, 0);
+    size_t n = 0;
+    assert_int_equal(tnt_engine_replay(e, 0, &n), TNT_OK);
+    char *replayed = history_text(e, x7, true);
+    assert_string_equal(both, replayed);
+    no_mismatch(e, x7);
+    history_intact(e, UNIT);
+    tnt_engine_close(e);
+    snap_equal(before, snapshot("again"));
+    free(first), free(both), free(replayed);
+}
+
+/* Archived records that do not read, in a frame that decompresses: the
+ * store's damage (TNT_E_CORRUPT), not a caller's bad input. */
+static void test_archive_damaged_record(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("badseg", 0, 0);
+    /* record 0: six bytes that are no log record; record 1: a log record
+     * whose event is six bytes that are no event */
+    uint8_t plain[2 * 12 + 6 + 8] = {6, 0, 0, 0};
+    memset(plain + 12, 0xFF, 6);
+    uint8_t *r1 = plain + 18;
+    r1[0] = 8;
+    r1[12] = (uint8_t)(tnt_v1_LogRecord_event_tag << 3 | 2);
+    r1[13] = 6;
+    memset(r1 + 14, 0xFF, 6);
+    uint8_t frame[256];
+    size_t flen = ZSTD_compress(frame, sizeof frame, plain, sizeof plain, 3);
+    assert_false(ZSTD_isError(flen));
+    assert_int_equal(e->archive->methods->put(e->archive, "test/damaged.seg", frame, flen), TNT_OK);
+    tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
+    strcpy(w.segment, "test/damaged.seg");
+    w.frame_offset = 0;
+    w.frame_len = (uint32_t)flen;
+    tnt__arena a;
+    tnt__arena_init(&a, 0);
+    static const char *const why[] = {"malformed log record", "does not read", "no record 2"};
+    for (uint32_t item = 0; item < 3; item++) { /* record 2: one the frame does not have */
+        w.item = item;
+        tnt_event *ev = (tnt_event *)&a; /* set to NULL on failure */
+        assert_int_equal(tnt__archive_fetch(e, &w, &a, &ev), TNT_E_CORRUPT);
+        if (!strstr(tnt_error_last(), why[item]))
+            fail_msg("record %u: %s", item, tnt_error_last());
+        if (item < 2)
+            assert_null(ev);
+    }
+    tnt__arena_destroy(&a);
+    tnt_engine_close(e);
+}
+
 /* ---- many threads at once ---- */
 
 static tnt_engine *g_engine;
@@ -1335,6 +1435,8 @@ int main(void)
         cmocka_unit_test(test_archive_tampered),
         cmocka_unit_test(test_history_entries),
         cmocka_unit_test(test_history_inline),
+        cmocka_unit_test(test_archive_again),
+        cmocka_unit_test(test_archive_damaged_record),
         cmocka_unit_test(test_many_units_in_one_batch),
         cmocka_unit_test(test_sparse_event),
         cmocka_unit_test(test_store_1_0),
