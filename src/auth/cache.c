@@ -13,7 +13,7 @@
 
 #define MASTER_SLOTS 4096u
 #define VIEW_SLOTS 8192u
-#define SIG_SLOTS 16384u /* 512 KiB of digests of valid signatures */
+#define SIG_SLOTS 16384u /* 512 KiB of digests of valid signatures, and as much of invalid ones */
 
 typedef struct mslot {
     char key[40]; /* "<kind>:<key>"; "" when empty */
@@ -31,7 +31,8 @@ struct tnt__auth_cache {
     pthread_mutex_t vlock;
     tnt__view **views;
     pthread_mutex_t slock;
-    uint8_t (*sigs)[32];
+    uint8_t (*sigs)[32];    /* (key, signature, message) found valid */
+    uint8_t (*invalid)[32]; /* ... found invalid: a brand with several keys tries each */
 };
 
 tnt__auth_cache *tnt__auth_cache_new(void)
@@ -42,10 +43,12 @@ tnt__auth_cache *tnt__auth_cache_new(void)
     c->master = tnt__calloc(MASTER_SLOTS, sizeof *c->master);
     c->views = tnt__calloc(VIEW_SLOTS, sizeof *c->views);
     c->sigs = tnt__calloc(SIG_SLOTS, sizeof *c->sigs);
-    if (!c->master || !c->views || !c->sigs) {
+    c->invalid = tnt__calloc(SIG_SLOTS, sizeof *c->invalid);
+    if (!c->master || !c->views || !c->sigs || !c->invalid) {
         tnt__free(c->master);
         tnt__free(c->views);
         tnt__free(c->sigs);
+        tnt__free(c->invalid);
         tnt__free(c);
         return NULL;
     }
@@ -67,6 +70,7 @@ void tnt__auth_cache_free(tnt__auth_cache *c)
     tnt__free(c->master);
     tnt__free(c->views);
     tnt__free(c->sigs);
+    tnt__free(c->invalid);
     tnt__free(c);
 }
 
@@ -95,16 +99,16 @@ bool tnt__auth_verify_cached(tnt__auth_cache *c, const uint8_t sig[64], const ui
     crypto_generichash_final(&h, d, sizeof d);
     uint32_t slot = ((uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)d[2] << 16) % SIG_SLOTS;
     pthread_mutex_lock(&c->slock);
-    bool known = memcmp(c->sigs[slot], d, sizeof d) == 0;
+    int known = memcmp(c->sigs[slot], d, sizeof d) == 0 ? 1 : memcmp(c->invalid[slot], d, sizeof d) == 0 ? 0 : -1;
     pthread_mutex_unlock(&c->slock);
-    if (known)
-        return true;
-    if (!tnt__auth_verify(sig, msg, len, pk))
-        return false; /* invalid ones are not kept: they cannot evict valid ones */
+    if (known >= 0)
+        return known == 1;
+    bool valid = tnt__auth_verify(sig, msg, len, pk);
+    /* invalid ones in a table of their own: a flood of forged codes cannot evict valid ones */
     pthread_mutex_lock(&c->slock);
-    memcpy(c->sigs[slot], d, sizeof d);
+    memcpy(valid ? c->sigs[slot] : c->invalid[slot], d, sizeof d);
     pthread_mutex_unlock(&c->slock);
-    return true;
+    return valid;
 }
 
 /* ---- master records ---- */

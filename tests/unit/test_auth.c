@@ -364,6 +364,43 @@ static void test_signed_codes(void **state)
     free(cut);
 }
 
+/* A brand with two keys: a code is checked against each; what a key says of
+ * a signature (valid or not) is remembered, and never changes the verdict. */
+static void test_two_brand_keys(void **state)
+{
+    (void)state;
+    char *pub2, *sec2, party[1024];
+    assert_int_equal(tnt_keygen(&pub2, &sec2), TNT_OK);
+    /* the other key first: a code signed with the first key of setup() fails it, then matches */
+    snprintf(party, sizeof party,
+             "{\"company_prefix\":\"9506000\",\"name\":\"Dairy Co\",\"public_key\":\"%s\",\"keys\":[\"%s\"]}", pub2,
+             g_pub);
+    assert_int_equal(tnt_engine_master_put(g_e, TNT_MASTER_PARTY, party, strlen(party)), TNT_OK);
+    char *one = NULL, *two = NULL;
+    assert_int_equal(tnt_sign_code(&one, "(01)" GTIN "(21)U1", g_sec, NULL), TNT_OK);
+    assert_int_equal(tnt_sign_code(&two, "(01)" GTIN "(21)U1", sec2, NULL), TNT_OK);
+    char *forged = strdup(one);
+    char *sc = strstr(forged, "8030=") + 5 + 20;
+    *sc = *sc == 'A' ? 'B' : 'A';
+    tnt_scan s = consumer(0);
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(verdict_of(one, &s, "SIG_VALID"), TNT_VERDICT_GENUINE);
+        assert_int_equal(verdict_of(two, &s, "SIG_VALID"), TNT_VERDICT_GENUINE);
+        assert_int_equal(verdict_of(forged, &s, "SIG_INVALID"), TNT_VERDICT_COUNTERFEIT);
+    }
+    /* the second key withdrawn: its codes are invalid now, though found valid before */
+    snprintf(party, sizeof party, "{\"company_prefix\":\"9506000\",\"name\":\"Dairy Co\",\"public_key\":\"%s\"}",
+             g_pub);
+    assert_int_equal(tnt_engine_master_put(g_e, TNT_MASTER_PARTY, party, strlen(party)), TNT_OK);
+    assert_int_equal(verdict_of(two, &s, "SIG_INVALID"), TNT_VERDICT_COUNTERFEIT);
+    assert_int_equal(verdict_of(one, &s, "SIG_VALID"), TNT_VERDICT_GENUINE);
+    tnt_free(one);
+    tnt_free(two);
+    free(forged);
+    tnt_free(pub2);
+    tnt_free(sec2);
+}
+
 static void test_signed_answers(void **state)
 {
     (void)state;
@@ -663,7 +700,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),          cmocka_unit_test(test_containers),
         cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_signed_codes),   cmocka_unit_test(test_signed_answers),
+        cmocka_unit_test(test_signed_codes),
+        cmocka_unit_test(test_two_brand_keys),   cmocka_unit_test(test_signed_answers),
         cmocka_unit_test(test_scans_and_custody), cmocka_unit_test(test_replay_keeps_scans),
         cmocka_unit_test(test_tampered_history), cmocka_unit_test(test_concurrent_scans),
         cmocka_unit_test(test_background_scans), cmocka_unit_test(test_new_service_key),
