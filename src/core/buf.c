@@ -68,12 +68,23 @@ void tnt__buf_printf(tnt__buf *b, const char *fmt, ...)
     va_start(ap, fmt);
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n >= 0 && tnt__buf_reserve(b, (size_t)n)) {
-        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
-        b->len += (size_t)n;
+    /* written straight into the room there is; formatted again only when it did not fit */
+    if (tnt__buf_reserve(b, 63)) {
+        size_t room = b->cap - b->len;
+        int n = vsnprintf(b->data + b->len, room, fmt, ap);
+        if (n >= 0 && (size_t)n >= room) {
+            b->data[b->len] = '\0';
+            if (tnt__buf_reserve(b, (size_t)n))
+                vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+            else
+                n = -1;
+        }
+        if (n >= 0)
+            b->len += (size_t)n;
+        else
+            b->data[b->len] = '\0';
     }
+    va_end(ap);
     va_end(ap2);
 }
 

@@ -299,17 +299,29 @@ tnt_status tnt__master_lookup(tnt_engine *e, int kind, const char *key, char **j
     tnt_status st = tnt__store_get(e, &k, &v, &len);
     if (st != TNT_OK)
         return st;
-    tnt_v1_MasterRecord *m = tnt__malloc(sizeof *m);
-    if (!m) {
-        tnt_free(v);
-        return TNT_E_NOMEM;
-    }
-    *m = (tnt_v1_MasterRecord)tnt_v1_MasterRecord_init_zero;
+    /* the json field found by walking the record's tags: decoding the whole
+     * tnt.v1.MasterRecord zeroes and fills its 8 KB of fixed fields (track
+     * reads two records a call) */
     pb_istream_t is = pb_istream_from_buffer(v, len);
-    bool ok = pb_decode(&is, tnt_v1_MasterRecord_fields, m);
+    pb_wire_type_t wt;
+    uint32_t tag, n;
+    bool eof = false, ok = true;
+    const char *json = NULL;
+    size_t json_len = 0;
+    while (ok && pb_decode_tag(&is, &wt, &tag, &eof)) {
+        if (tag == tnt_v1_MasterRecord_json_tag && wt == PB_WT_STRING) {
+            ok = pb_decode_varint32(&is, &n) && n < sizeof ((tnt_v1_MasterRecord *)0)->json;
+            const char *at = (const char *)is.state; /* a buffer stream: the bytes are in place */
+            ok = ok && pb_read(&is, NULL, n);
+            json = at; /* the last one counts, as in a full decode */
+            json_len = n;
+        } else {
+            ok = pb_skip_field(&is, wt);
+        }
+    }
+    ok = ok && eof;
+    *json_out = ok ? tnt__strndup(json ? json : "", json_len) : NULL;
     tnt_free(v);
-    *json_out = ok ? tnt__strdup(m->json) : NULL;
-    tnt__free(m);
     if (!ok)
         return tnt__error(TNT_E_CORRUPT, "master record %s is corrupt", key);
     return *json_out ? TNT_OK : TNT_E_NOMEM;

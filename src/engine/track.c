@@ -166,29 +166,16 @@ size_t tnt_track_reading_count(const tnt_track *t) { return t ? t->st.n_readings
 
 /* ---- master data on demand ---- */
 
-static double json_number(const tnt__node *obj, const char *key)
-{
-    const tnt__node *n = tnt__node_get(obj, key);
-    double v;
-    return n && n->kind == TNT__N_NUMBER && tnt__num_parse(&v, n->str) ? v : NAN;
-}
-
 static void read_product(tnt_track *t)
 {
     t->product_read = true;
     t->min_c = t->max_c = NAN;
-    char gtin[32], *json = NULL;
-    if (!tnt__dl_key(gtin, sizeof gtin, t->st.s[TNT__SV_ID], "01") ||
-        tnt__master_lookup(t->engine, TNT_MASTER_PRODUCT, gtin, &json) != TNT_OK)
-        return;
-    tnt__arena a;
-    tnt__arena_init(&a, 0);
-    char err[64];
-    tnt__node *obj = tnt__json_parse_tree(&a, json, strlen(json), err, sizeof err);
-    t->min_c = json_number(obj, "min_temp");
-    t->max_c = json_number(obj, "max_temp");
-    tnt__arena_destroy(&a);
-    tnt_free(json);
+    char gtin[32];
+    tnt__product p; /* master data as authenticate reads it: parsed once, cached until it changes */
+    if (tnt__dl_key(gtin, sizeof gtin, t->st.s[TNT__SV_ID], "01") && tnt__master_product(t->engine, gtin, &p)) {
+        t->min_c = p.min_c;
+        t->max_c = p.max_c;
+    }
 }
 
 static int excursion(tnt_track *t, size_t i)
@@ -224,9 +211,17 @@ tnt_status tnt_track_reading(const char **type, double *value, const char **uom,
     return TNT_OK;
 }
 
+/* ,"key": (keys are this file's own, plain ASCII) */
+static void put_key(tnt__buf *b, const char *key)
+{
+    tnt__buf_puts(b, ",\"");
+    tnt__buf_puts(b, key);
+    tnt__buf_puts(b, "\":");
+}
+
 static void put_str(tnt__buf *b, const char *key, const char *v)
 {
-    tnt__buf_printf(b, ",\"%s\":", key);
+    put_key(b, key);
     if (v && *v)
         tnt__buf_json_str(b, v);
     else
@@ -238,7 +233,10 @@ static void put_time(tnt__buf *b, const char *key, int64_t ms)
     char buf[40];
     tnt__time t = {ms, 0, true};
     tnt__time_format(buf, &t, true);
-    tnt__buf_printf(b, ",\"%s\":\"%s\"", key, buf);
+    put_key(b, key);
+    tnt__buf_putc(b, '"');
+    tnt__buf_puts(b, buf);
+    tnt__buf_putc(b, '"');
 }
 
 /* The location object: its id and what master data says about it. */
@@ -264,7 +262,7 @@ static void put_location(tnt__buf *b, tnt_track *t)
             const tnt__node *n = tnt__node_get(obj, keys[i]);
             if (!n || (n->kind != TNT__N_STRING && n->kind != TNT__N_NUMBER))
                 continue;
-            tnt__buf_printf(b, ",\"%s\":", keys[i]);
+            put_key(b, keys[i]);
             if (n->kind == TNT__N_STRING)
                 tnt__buf_json_str(b, n->str);
             else
