@@ -141,6 +141,36 @@ static bool same_body(const tnt_event *ev, const tnt__record *rec, const uint8_t
     return *st == TNT_OK && memcmp(d, digest, 32) == 0;
 }
 
+tnt_status tnt__archive_check(tnt_engine *e, const tnt_event *ev, const tnt__record *rec, tnt__arena *a)
+{
+    tnt__effect fx;
+    if (!tnt__effect_from(&fx, ev, rec->event_pb, rec->event_len, a) || fx.nids == 0)
+        return tnt__error(TNT_E_CORRUPT, "archive: an archived event without a hash or an identifier");
+    tnt__key k;
+    tnt__key_index(&k, fx.ids[0], fx.time_ms, fx.hash);
+    void *v = NULL;
+    size_t len = 0;
+    tnt_status st = tnt__store_get(e, &k, &v, &len);
+    if (st == TNT_E_NOTFOUND)
+        return tnt__error(TNT_E_CORRUPT, "archive: event %s is in a segment but not in the history of %s: the "
+                                         "segment was changed", ev->hash_id, fx.ids[0]);
+    if (st != TNT_OK)
+        return st;
+    const uint8_t *pb = NULL, *body;
+    size_t pb_len = 0, body_len;
+    tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
+    bool ok = tnt__index_split(v, len, &pb, &pb_len, &body, &body_len);
+    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
+    ok = ok && pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT) && w.digest.size == 32;
+    tnt_free(v);
+    if (!ok)
+        return tnt__error(TNT_E_CORRUPT, "a history entry of %s is corrupt", fx.ids[0]);
+    if (!same_body(ev, rec, w.digest.bytes, &st) && st == TNT_OK)
+        st = tnt__error(TNT_E_CORRUPT, "archive: event %s is not the event that was archived (its SHA-256 differs): "
+                                       "a segment was changed", ev->hash_id);
+    return st;
+}
+
 tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *w, tnt__arena *a, tnt_event **ev)
 {
     void *frame = NULL, *plain = NULL;

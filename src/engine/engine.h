@@ -171,6 +171,11 @@ tnt_status tnt__replayer_flush(tnt__replayer *r);
 size_t tnt__replayer_free(tnt__replayer *r);
 
 /* ---- the archive ---- */
+/* An event read from an archived log record (not through its index entry):
+ * TNT_OK if its bytes are those its history entry's digest was taken of,
+ * TNT_E_CORRUPT if not (scratch memory from a). */
+struct tnt__record;
+tnt_status tnt__archive_check(tnt_engine *e, const tnt_event *ev, const struct tnt__record *rec, tnt__arena *a);
 /* Read the event an archived index entry points at (decoded into a). */
 tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *where, tnt__arena *a, tnt_event **ev);
 /* A history entry's value is a tnt.v1.IndexEntry protobuf, or, for an

@@ -286,6 +286,7 @@ typedef struct qctx {
     int part;
     int64_t next_off;
     bool full;
+    bool archived; /* reading archived records: each one answered is checked against its digest */
 } qctx;
 
 #define QID (-1)  /* identifiers */
@@ -481,6 +482,9 @@ static int qlog_one(void *ud, int partition, int64_t offset, int64_t time_ms, co
         return 0;
     tnt_event *ev = tnt__event_new(&c->tmp);
     if (ev && tnt__proto_decode_event(ev, rec.event_pb, rec.event_len) == TNT_OK && qmatch(c, ev)) {
+        /* an archived event is answered only if it is the one its history chained (as history checks) */
+        if (c->archived && (c->st = tnt__archive_check(c->e, ev, &rec, &c->tmp)) != TNT_OK)
+            return 1;
         tnt_event *keep = tnt__event_new(&c->h->a);
         if (!keep || tnt__proto_decode_event(keep, rec.event_pb, rec.event_len) != TNT_OK) {
             c->st = TNT_E_NOMEM;
@@ -499,7 +503,9 @@ static tnt_status query_log(qctx *c, int part, int64_t off)
         /* the archived records of the partition first, then the live log */
         int64_t from = p == part ? off : 0, end = 0;
         bool stopped = false;
+        c->archived = true;
         st = tnt__archive_read(c->e, p, from, qlog_one, c, &end, &stopped);
+        c->archived = false;
         if (st == TNT_OK)
             st = c->st;
         if (st != TNT_OK || stopped)
