@@ -1277,6 +1277,14 @@ static void test_archive_again(void **state)
     /* nothing left to archive */
     assert_int_equal(tnt_engine_archive(e, later, &archived, &expired), TNT_OK);
     assert_int_equal(archived, 0);
+    /* a query without identifiers reads the archived records, the duplicate's too, and checks each */
+    tnt_query q;
+    assert_int_equal(tnt_query_init(&q, TNT_QUERY_VERSION), TNT_OK);
+    q.limit = 1000;
+    tnt_history *all;
+    assert_int_equal(tnt_engine_query(&all, e, &q), TNT_OK);
+    assert_true(tnt_history_count(all) >= 55);
+    tnt_history_free(all);
     tnt_engine_close(e);
     snap before = snapshot("again");
     e = open_in("again", 30 * day, 0);
