@@ -405,6 +405,26 @@ ALWAYS_INLINE void get_time(rd *r, tnt__time *t)
     *t = (tnt__time){ms, off, true};
 }
 
+/* Most lists and extensions of an event are empty: a count of 0, one byte,
+ * read here; the rest by the readers of their items. */
+ALWAYS_INLINE bool empty(rd *r)
+{
+    if (r->p < r->end && *r->p == 0) {
+        r->p++;
+        return true;
+    }
+    return false;
+}
+
+#define LIST_READER(name, type)                                                                                      \
+    ALWAYS_INLINE void name(rd *r, type *l)                                                                          \
+    {                                                                                                                \
+        if (empty(r))                                                                                                \
+            l->v = NULL, l->n = 0;                                                                                   \
+        else                                                                                                         \
+            name##_items(r, l);                                                                                      \
+    }
+
 static void get_strs_items(rd *r, tnt__strs *l)
 {
     uint32_t n = get_count(r);
@@ -418,17 +438,7 @@ static void get_strs_items(rd *r, tnt__strs *l)
     l->n = ok(r) ? n : 0;
 }
 
-/* Most lists of an event are empty: one byte, 0. */
-ALWAYS_INLINE void get_strs(rd *r, tnt__strs *l)
-{
-    if (r->p < r->end && *r->p == 0) {
-        r->p++;
-        l->v = NULL;
-        l->n = 0;
-        return;
-    }
-    get_strs_items(r, l);
-}
+LIST_READER(get_strs, tnt__strs)
 
 static tnt__node *get_node(rd *r, bool member)
 {
@@ -481,14 +491,7 @@ static tnt__node *get_ext_items(rd *r)
 }
 
 /* Most events have no extension here: one byte, 0. */
-ALWAYS_INLINE tnt__node *get_ext(rd *r)
-{
-    if (r->p < r->end && *r->p == 0) {
-        r->p++;
-        return NULL;
-    }
-    return get_ext_items(r);
-}
+ALWAYS_INLINE tnt__node *get_ext(rd *r) { return empty(r) ? NULL : get_ext_items(r); }
 
 static void get_qtys_items(rd *r, tnt__qtys *l)
 {
@@ -509,17 +512,7 @@ static void get_qtys_items(rd *r, tnt__qtys *l)
     l->n = ok(r) ? n : 0;
 }
 
-/* Most lists of an event are empty: one byte, 0. */
-ALWAYS_INLINE void get_qtys(rd *r, tnt__qtys *l)
-{
-    if (r->p < r->end && *r->p == 0) {
-        r->p++;
-        l->v = NULL;
-        l->n = 0;
-        return;
-    }
-    get_qtys_items(r, l);
-}
+LIST_READER(get_qtys, tnt__qtys)
 
 static void get_refs_items(rd *r, tnt__refs *l)
 {
@@ -533,17 +526,7 @@ static void get_refs_items(rd *r, tnt__refs *l)
     l->n = ok(r) ? n : 0;
 }
 
-/* Most lists of an event are empty: one byte, 0. */
-ALWAYS_INLINE void get_refs(rd *r, tnt__refs *l)
-{
-    if (r->p < r->end && *r->p == 0) {
-        r->p++;
-        l->v = NULL;
-        l->n = 0;
-        return;
-    }
-    get_refs_items(r, l);
-}
+LIST_READER(get_refs, tnt__refs)
 
 static void get_sensors(rd *r, tnt_event *ev)
 {
