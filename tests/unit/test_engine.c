@@ -938,6 +938,26 @@ static int flip_digest(void *ud, const tnt_store_item *it)
     return 0;
 }
 
+/* Rewrite the items of a closed engine's store that fn collects (at least two). */
+static void tamper_store(const char *sub, tnt_store_item_fn fn)
+{
+    char uri[500], err[256];
+    snprintf(uri, sizeof uri, "file://%s/%s/state", g_dir, sub);
+    const tnt_backend *b = tnt_backend_find("file");
+    tnt_store *st;
+    assert_int_equal(b->open_store(&st, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
+    static tamper t;
+    t.n = 0;
+    assert_int_equal(st->methods->scan(st, fn, &t), TNT_OK);
+    assert_true(t.n >= 2);
+    for (size_t i = 0; i < t.n; i += TNT_STORE_MAX_BATCH) {
+        size_t left = 0, chunk = t.n - i < TNT_STORE_MAX_BATCH ? t.n - i : TNT_STORE_MAX_BATCH;
+        assert_int_equal(st->methods->batch_write(st, t.items + i, chunk, &left), TNT_OK);
+        assert_int_equal(left, 0);
+    }
+    st->methods->close(st);
+}
+
 static void test_archive_tampered(void **state)
 {
     (void)state;
@@ -954,21 +974,7 @@ static void test_archive_tampered(void **state)
     tnt_engine_close(e);
 
     /* the archived bytes no longer match what the index recorded of them */
-    char uri[500], err[256];
-    snprintf(uri, sizeof uri, "file://%s/tampered/state", g_dir);
-    const tnt_backend *b = tnt_backend_find("file");
-    tnt_store *st;
-    assert_int_equal(b->open_store(&st, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
-    static tamper t;
-    t.n = 0;
-    assert_int_equal(st->methods->scan(st, flip_digest, &t), TNT_OK);
-    assert_true(t.n >= 2);
-    for (size_t i = 0; i < t.n; i += TNT_STORE_MAX_BATCH) {
-        size_t left = 0, chunk = t.n - i < TNT_STORE_MAX_BATCH ? t.n - i : TNT_STORE_MAX_BATCH;
-        assert_int_equal(st->methods->batch_write(st, t.items + i, chunk, &left), TNT_OK);
-        assert_int_equal(left, 0);
-    }
-    st->methods->close(st);
+    tamper_store("tampered", flip_digest);
 
     e = open_in("tampered", 30 * day, 0);
     assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_E_CORRUPT);
@@ -1017,6 +1023,16 @@ static bool entry_split(const void *value, size_t len, const uint8_t **pb, size_
     return true;
 }
 
+/* A history entry's IndexEntry (false if it does not decode) and the body it carries. */
+static bool entry_read(const tnt_store_item *it, tnt_v1_IndexEntry *w, const uint8_t **pb, size_t *pb_len,
+                       const uint8_t **body, size_t *body_len)
+{
+    assert_true(entry_split(it->value, it->value_len, pb, pb_len, body, body_len));
+    *w = (tnt_v1_IndexEntry)tnt_v1_IndexEntry_init_zero;
+    pb_istream_t is = pb_istream_from_buffer(*pb, *pb_len);
+    return pb_decode(&is, tnt_v1_IndexEntry_fields, w);
+}
+
 /* History entries of events still in the store, rewritten: a segment named
  * and then emptied again (the last field wins, so the event is still read
  * from the store), or bytes that are no IndexEntry at all. */
@@ -1030,10 +1046,8 @@ static int rewrite_entry(void *ud, const tnt_store_item *it)
         return 0;
     const uint8_t *pb, *body;
     size_t pb_len, body_len;
-    assert_true(entry_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len));
-    tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
-    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
-    if (!pb_decode(&is, tnt_v1_IndexEntry_fields, &w) || w.segment[0])
+    tnt_v1_IndexEntry w;
+    if (!entry_read(it, &w, &pb, &pb_len, &body, &body_len) || w.segment[0])
         return 0;
     size_t n;
     if (g_entry_mode == 0) { /* segment "ab", then segment "" (a plain entry: the event read by its hash) */
@@ -1067,22 +1081,8 @@ static int rewrite_entry(void *ud, const tnt_store_item *it)
 
 static void rewrite_entries(const char *sub, int mode)
 {
-    char uri[500], err[256];
-    snprintf(uri, sizeof uri, "file://%s/%s/state", g_dir, sub);
-    const tnt_backend *b = tnt_backend_find("file");
-    tnt_store *st;
-    assert_int_equal(b->open_store(&st, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
-    static tamper t;
-    t.n = 0;
     g_entry_mode = mode;
-    assert_int_equal(st->methods->scan(st, rewrite_entry, &t), TNT_OK);
-    assert_true(t.n >= 2);
-    for (size_t i = 0; i < t.n; i += TNT_STORE_MAX_BATCH) {
-        size_t left = 0, chunk = t.n - i < TNT_STORE_MAX_BATCH ? t.n - i : TNT_STORE_MAX_BATCH;
-        assert_int_equal(st->methods->batch_write(st, t.items + i, chunk, &left), TNT_OK);
-        assert_int_equal(left, 0);
-    }
-    st->methods->close(st);
+    tamper_store(sub, rewrite_entry);
 }
 
 static void test_history_entries(void **state)
@@ -1133,10 +1133,8 @@ static int scan_inline(void *ud, const tnt_store_item *it)
         return 0;
     const uint8_t *pb, *body;
     size_t pb_len, body_len;
-    assert_true(entry_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len));
-    tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
-    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
-    assert_true(pb_decode(&is, tnt_v1_IndexEntry_fields, &w));
+    tnt_v1_IndexEntry w;
+    assert_true(entry_read(it, &w, &pb, &pb_len, &body, &body_len));
     if (w.segment[0]) {
         assert_null(body); /* an archived entry carries no copy */
         c->archived++;
