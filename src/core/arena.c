@@ -130,6 +130,17 @@ void tnt__arena_reset(tnt__arena *a)
     a->total = c->cap;
 }
 
+void tnt__arena_rollback(tnt__arena *a, tnt__arena_mark m)
+{
+    while (a->head && a->head != m.head) {
+        tnt__arena_chunk *prev = a->head->prev;
+        tnt__free(a->head);
+        a->head = prev;
+    }
+    a->used = m.used;
+    a->total = m.total;
+}
+
 void tnt__arena_destroy(tnt__arena *a)
 {
     tnt__arena_chunk *c = a->head;

@@ -45,6 +45,15 @@ typedef struct tnt__arena {
     size_t limit;            /* 0 = none; allocation beyond fails */
 } tnt__arena;
 
+/* A point to go back to: what was allocated after it is given back (the
+ * memory of the chunk it was in is reused, later chunks are freed). */
+typedef struct tnt__arena_mark {
+    tnt__arena_chunk *head;
+    size_t used, total;
+} tnt__arena_mark;
+static inline tnt__arena_mark tnt__arena_save(const tnt__arena *a) { return (tnt__arena_mark){a->head, a->used, a->total}; }
+void tnt__arena_rollback(tnt__arena *a, tnt__arena_mark m);
+
 void tnt__arena_init(tnt__arena *a, size_t limit);
 void *tnt__arena_alloc(tnt__arena *a, size_t size); /* 8-aligned, NULL on OOM/limit */
 void *tnt__arena_zalloc(tnt__arena *a, size_t size);

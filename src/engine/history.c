@@ -444,21 +444,17 @@ static tnt_status query_ids(qctx *c, const uint8_t *after)
             c->h->next = hex_of(&c->h->a, l.v[i - 1].k, 40, 'i');
             break;
         }
+        /* read once, into the answer's memory, which is given back if the event does not match */
+        tnt__arena_mark m = tnt__arena_save(&c->h->a);
         tnt_event *ev = NULL;
-        st = l.v[i].w.segment[0] ? tnt__archive_fetch(c->e, &l.v[i].w, &c->tmp, &ev)
-                                 : tnt__event_load(c->e, l.v[i].k + 8, &c->tmp, &ev);
-        if (st == TNT_E_NOTFOUND) { /* expired meanwhile */
+        st = l.v[i].w.segment[0] ? tnt__archive_fetch(c->e, &l.v[i].w, &c->h->a, &ev)
+                                 : tnt__event_load(c->e, l.v[i].k + 8, &c->h->a, &ev);
+        if (st == TNT_OK && qmatch(c, ev))
+            c->h->events[c->h->n++] = ev;
+        else
+            tnt__arena_rollback(&c->h->a, m);
+        if (st == TNT_E_NOTFOUND) /* expired meanwhile */
             st = TNT_OK;
-            continue;
-        }
-        if (st == TNT_OK && qmatch(c, ev)) {
-            tnt_event *keep = NULL;
-            st = l.v[i].w.segment[0] ? tnt__archive_fetch(c->e, &l.v[i].w, &c->h->a, &keep)
-                                     : tnt__event_load(c->e, l.v[i].k + 8, &c->h->a, &keep);
-            if (st == TNT_OK)
-                c->h->events[c->h->n++] = keep;
-        }
-        tnt__arena_reset(&c->tmp);
     }
     tnt__free(l.v);
     return st;
@@ -480,17 +476,16 @@ static int qlog_one(void *ud, int partition, int64_t offset, int64_t time_ms, co
     tnt__record rec = {0};
     if (tnt__record_read(value, value_len, &rec) != TNT_OK || rec.kind != TNT__REC_EVENT)
         return 0;
-    tnt_event *ev = tnt__event_new(&c->tmp);
+    /* decoded once, into the answer's memory, which is given back if the event does not match */
+    tnt__arena_mark m = tnt__arena_save(&c->h->a);
+    tnt_event *ev = tnt__event_new(&c->h->a);
     if (ev && tnt__proto_decode_event(ev, rec.event_pb, rec.event_len) == TNT_OK && qmatch(c, ev)) {
         /* an archived event is answered only if it is the one its history chained (as history checks) */
         if (c->archived && (c->st = tnt__archive_check(c->e, ev, &rec, &c->tmp)) != TNT_OK)
             return 1;
-        tnt_event *keep = tnt__event_new(&c->h->a);
-        if (!keep || tnt__proto_decode_event(keep, rec.event_pb, rec.event_len) != TNT_OK) {
-            c->st = TNT_E_NOMEM;
-            return 1;
-        }
-        c->h->events[c->h->n++] = keep;
+        c->h->events[c->h->n++] = ev;
+    } else {
+        tnt__arena_rollback(&c->h->a, m);
     }
     tnt__arena_reset(&c->tmp);
     return 0;

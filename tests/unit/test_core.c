@@ -87,6 +87,31 @@ static void test_arena(void **state)
     assert_non_null(tnt__arena_zalloc(&a, 64));
     tnt__arena_destroy(&a);
 
+    /* going back to a mark: what came after is given back, what came before stays */
+    tnt__arena_init(&a, 0);
+    char *before = tnt__arena_strdup(&a, "before");
+    tnt__arena_mark m = tnt__arena_save(&a);
+    for (int i = 0; i < 2000; i++) /* several new chunks */
+        assert_non_null(tnt__arena_printf(&a, "after-%0300d", i));
+    assert_true(a.total > m.total);
+    tnt__arena_rollback(&a, m);
+    assert_true(a.head == m.head && a.used == m.used && a.total == m.total);
+    assert_string_equal(before, "before");
+    char *again = tnt__arena_strdup(&a, "again"); /* in the room given back */
+    assert_ptr_equal(again, before + 8);
+    m = tnt__arena_save(&a);
+    tnt__arena_rollback(&a, m); /* nothing after it: nothing changes */
+    assert_string_equal(again, "again");
+    tnt__arena_destroy(&a);
+    tnt__arena empty;
+    tnt__arena_init(&empty, 0);
+    m = tnt__arena_save(&empty); /* a mark of an arena with no chunk yet */
+    assert_non_null(tnt__arena_alloc(&empty, 100000));
+    tnt__arena_rollback(&empty, m);
+    assert_null(empty.head);
+    assert_int_equal(empty.total, 0);
+    tnt__arena_destroy(&empty);
+
     tnt__arena lim;
     tnt__arena_init(&lim, 100000);
     assert_non_null(tnt__arena_alloc(&lim, 1000));
