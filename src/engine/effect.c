@@ -82,12 +82,32 @@ tnt_status tnt__record_read(const void *rec, size_t len, tnt__record *out)
     pb_wire_type_t wt;
     uint32_t tag, n;
     bool eof;
-    if (pb_decode_tag(&head, &wt, &tag, &eof) && tag == tnt_v1_LogRecord_event_tag && wt == PB_WT_STRING &&
-        pb_decode_varint32(&head, &n) && n == head.bytes_left && n > 0) {
+    bool one_field = pb_decode_tag(&head, &wt, &tag, &eof) && wt == PB_WT_STRING && pb_decode_varint32(&head, &n) &&
+                     n == head.bytes_left;
+    if (one_field && tag == tnt_v1_LogRecord_event_tag && n > 0) {
         out->kind = TNT__REC_EVENT;
         out->event_pb = (const uint8_t *)rec + (len - n);
         out->event_len = n;
         return TNT_OK;
+    }
+    /* A record holding only a scan or only master data (the log of a busy
+     * verification service is mostly scans): its message is read alone, or
+     * not at all when the caller wants events only. */
+    if (one_field && (tag == tnt_v1_LogRecord_scan_tag || tag == tnt_v1_LogRecord_master_tag)) {
+        bool scan = tag == tnt_v1_LogRecord_scan_tag;
+        out->kind = scan ? TNT__REC_SCAN : TNT__REC_MASTER;
+        if (scan ? !out->scan : !out->master)
+            return TNT_OK;
+        pb_istream_t sub = pb_istream_from_buffer((const uint8_t *)rec + (len - n), n);
+        bool ok;
+        if (scan) {
+            *out->scan = (tnt_v1_Scan)tnt_v1_Scan_init_zero;
+            ok = pb_decode(&sub, tnt_v1_Scan_fields, out->scan);
+        } else {
+            *out->master = (tnt_v1_MasterRecord)tnt_v1_MasterRecord_init_zero;
+            ok = pb_decode(&sub, tnt_v1_MasterRecord_fields, out->master);
+        }
+        return ok ? TNT_OK : tnt__error(TNT_E_CORRUPT, "malformed log record: %s", PB_GET_ERROR(&sub));
     }
     /* LogRecord holds a MasterRecord and a Scan by value: large, so not on the stack twice */
     tnt_v1_LogRecord *r = tnt__malloc(sizeof *r);

@@ -12,6 +12,7 @@
 #include <pb_encode.h>
 
 #include "engine/engine.h"
+#include "engine/record.h"
 
 static void full_state(tnt_v1_ProductState *s)
 {
@@ -380,6 +381,77 @@ static void test_scan_record(void **state)
     assert_true(back.lat_e2 == -3345 && back.event_count == UINT64_MAX && back.device.size == 16);
 }
 
+/* Log records of one scan or one master record: read without the whole
+ * LogRecord, the same as the whole decode reads them. */
+static void test_log_records(void **state)
+{
+    (void)state;
+    static tnt_v1_Scan s, back;
+    static tnt_v1_MasterRecord m, mback;
+    static tnt_v1_LogRecord whole;
+    s = (tnt_v1_Scan)tnt_v1_Scan_init_zero;
+    strcpy(s.id, "https://id.gs1.org/01/09506000134352/21/U1");
+    s.time_ms = 1700000000123;
+    s.lat_e2 = -3345;
+    s.device.size = 16;
+    memset(s.device.bytes, 0xC3, 16);
+    s.verdict = 5;
+    tnt__arena a;
+    tnt__arena_init(&a, 0);
+    size_t len = 0;
+    uint8_t *rec = tnt__record_scan(&a, &s, &len);
+    assert_non_null(rec);
+    /* the same bytes as a LogRecord with only its scan, encoded whole */
+    whole = (tnt_v1_LogRecord)tnt_v1_LogRecord_init_zero;
+    whole.has_scan = true;
+    whole.scan = s;
+    uint8_t buf[4096];
+    pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof buf);
+    assert_true(pb_encode(&os, tnt_v1_LogRecord_fields, &whole));
+    assert_int_equal(os.bytes_written, len);
+    assert_memory_equal(buf, rec, len);
+    tnt__record r = {0};
+    r.scan = &back;
+    memset(&back, 0x5A, sizeof back);
+    assert_int_equal(tnt__record_read(rec, len, &r), TNT_OK);
+    assert_int_equal(r.kind, TNT__REC_SCAN);
+    assert_string_equal(back.id, s.id);
+    assert_true(back.time_ms == s.time_ms && back.lat_e2 == -3345 && back.verdict == 5 && back.device.size == 16);
+    assert_int_equal(back.lon_e2, 0); /* what the record does not hold is zero, not what was there */
+    tnt__record events_only = {0};
+    assert_int_equal(tnt__record_read(rec, len, &events_only), TNT_OK);
+    assert_int_equal(events_only.kind, TNT__REC_SCAN);
+    /* every truncation is refused when the scan is read */
+    for (size_t n = 1; n < len; n++) {
+        uint8_t *cut = malloc(n);
+        memcpy(cut, rec, n);
+        tnt__record c = {0};
+        c.scan = &back;
+        assert_int_equal(tnt__record_read(cut, n, &c), TNT_E_CORRUPT);
+        free(cut);
+    }
+    /* a scan field of the right length that is no Scan */
+    static const uint8_t bad[] = {(uint8_t)(tnt_v1_LogRecord_scan_tag << 3 | 2), 3, 0xFF, 0xFF, 0xFF};
+    tnt__record c = {0};
+    c.scan = &back;
+    assert_int_equal(tnt__record_read(bad, sizeof bad, &c), TNT_E_CORRUPT);
+    /* master data the same way */
+    m = (tnt_v1_MasterRecord)tnt_v1_MasterRecord_init_zero;
+    m.kind = 2;
+    strcpy(m.key, "4098765000010");
+    strcpy(m.json, "{\"gln\":\"4098765000010\",\"name\":\"FreshMart\"}");
+    rec = tnt__record_master(&a, &m, &len);
+    assert_non_null(rec);
+    tnt__record rm = {0};
+    rm.master = &mback;
+    assert_int_equal(tnt__record_read(rec, len, &rm), TNT_OK);
+    assert_int_equal(rm.kind, TNT__REC_MASTER);
+    assert_true(mback.kind == 2);
+    assert_string_equal(mback.key, m.key);
+    assert_string_equal(mback.json, m.json);
+    tnt__arena_destroy(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_damaged),
         cmocka_unit_test(test_view),
         cmocka_unit_test(test_scan_record),
+        cmocka_unit_test(test_log_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
