@@ -68,10 +68,23 @@ void *tnt__record_master(tnt__arena *a, const tnt_v1_MasterRecord *m, size_t *le
 
 void *tnt__record_scan(tnt__arena *a, const tnt_v1_Scan *scan, size_t *len)
 {
-    tnt_v1_LogRecord r = tnt_v1_LogRecord_init_zero;
-    r.has_scan = true;
-    r.scan = *scan;
-    return encode(a, tnt_v1_LogRecord_fields, &r, len);
+    /* a LogRecord with only its scan field, written without the 10 KB LogRecord struct */
+    size_t n;
+    if (!pb_get_encoded_size(&n, tnt_v1_Scan_fields, scan))
+        return NULL;
+    pb_ostream_t sizing = PB_OSTREAM_SIZING;
+    if (!pb_encode_tag(&sizing, PB_WT_STRING, tnt_v1_LogRecord_scan_tag) || !pb_encode_varint(&sizing, n))
+        return NULL;
+    size_t total = sizing.bytes_written + n;
+    uint8_t *buf = tnt__arena_alloc(a, total);
+    if (!buf)
+        return NULL;
+    pb_ostream_t os = pb_ostream_from_buffer(buf, total);
+    if (!pb_encode_tag(&os, PB_WT_STRING, tnt_v1_LogRecord_scan_tag) || !pb_encode_varint(&os, n) ||
+        !pb_encode(&os, tnt_v1_Scan_fields, scan) || os.bytes_written != total)
+        return NULL;
+    *len = total;
+    return buf;
 }
 
 tnt_status tnt__record_read(const void *rec, size_t len, tnt__record *out)
