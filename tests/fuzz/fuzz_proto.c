@@ -8,7 +8,8 @@
  * Seeds: tests/fuzz/corpus/proto (the events of GS1's examples, reports,
  * batches).
  *
- * A state, scan or flat event record that reads writes bytes that read back to the same bytes.
+ * A state, scan or flat event record that reads writes bytes that read back to the same bytes; a
+ * state reads the same as a view; history entries and log records are split within their bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "codec/json_stream.h"
 #include "codec/proto.h"
 #include "engine/engine.h"
+#include "engine/record.h"
 #include "tnt/document.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -166,6 +168,46 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tnt__free(rec);
         tnt__free(rec2);
     }
+    /* ... and as track reads it: the same verdict, the same strings */
+    void *buf = tnt__malloc(size ? size : 1);
+    CHECK(buf);
+    memcpy(buf, data, size);
+    tnt__state_view view;
+    tnt_status vs = tnt__state_view_decode(&buf, size, &view, "fuzz");
+    CHECK(vs == st);
+    if (vs == TNT_OK) {
+        CHECK(strcmp(view.s[TNT__SV_ID], ps.id) == 0 && strcmp(view.s[TNT__SV_PARENT], ps.parent) == 0);
+        CHECK(strcmp(view.s[TNT__SV_EXPIRY], ps.expiry) == 0 && view.event_count == ps.event_count);
+        CHECK(view.n_readings == ps.readings_count && view.n_persistent == ps.persistent_count);
+        for (unsigned i = 0; i < view.n_readings; i++)
+            CHECK(strcmp(view.readings[i].type, ps.readings[i].type) == 0 &&
+                  strcmp(view.readings[i].uom, ps.readings[i].uom) == 0);
+        for (unsigned i = 0; i < view.n_persistent; i++)
+            CHECK(strcmp(view.persistent[i], ps.persistent[i]) == 0);
+    }
+    tnt_free(buf);
+
+    /* a history entry: its IndexEntry and the body it may carry lie inside it */
+    const uint8_t *pb = NULL, *body = NULL;
+    size_t pb_len = 0, body_len = 0;
+    if (tnt__index_split(data, size, &pb, &pb_len, &body, &body_len)) {
+        CHECK(pb >= data && pb + pb_len <= data + size);
+        CHECK(!body || (body >= pb + pb_len && body + body_len == data + size && body_len >= 2));
+        int archived = tnt__index_archived(pb, pb_len);
+        CHECK(archived >= -1 && archived <= 1);
+    }
+
+    /* a log record, with its scan or master data read */
+    static tnt_v1_Scan lscan;
+    static tnt_v1_MasterRecord lmaster;
+    tnt__record lr = {0};
+    lr.scan = &lscan;
+    lr.master = &lmaster;
+    st = tnt__record_read(data, size, &lr);
+    CHECK(st == TNT_OK || st == TNT_E_CORRUPT);
+    if (st == TNT_OK)
+        CHECK(lr.kind == TNT__REC_EVENT ? lr.event_pb != NULL || lr.event_len == 0
+                                        : lr.kind == TNT__REC_SCAN || lr.kind == TNT__REC_MASTER);
 
     /* a flat event record (the state store's form of an event) */
     tnt__arena_init(&a, 0);
