@@ -713,22 +713,21 @@ static bool class_recalled(tnt_engine *e, const char *text, int64_t *when)
     char id[TNT__ID_CANONICAL_CAP];
     if (!tnt__id_canonical(id, sizeof id, text, strlen(text)))
         return false;
-    tnt_v1_ProductState *st = tnt__malloc(sizeof *st);
-    if (!st)
-        return false;
+    tnt__state_view st; /* the class's state read in place: no 8 KB tnt_v1_ProductState */
+    void *buf = NULL;
     bool r = false;
-    if (tnt__state_get(e, id, st) == TNT_OK) {
-        if (is(st->disposition, "recalled")) {
+    if (tnt__state_view_get(e, id, &st, &buf) == TNT_OK) {
+        if (is(st.s[TNT__SV_DISPOSITION], "recalled")) {
             r = true;
-            *when = st->disposition_time_ms;
+            *when = st.disposition_time_ms;
         }
-        for (pb_size_t i = 0; i < st->persistent_count && !r; i++)
-            if (st->persistent[i][0] == 's' && strstr(st->persistent[i], ":recalled")) {
+        for (unsigned i = 0; i < st.n_persistent && !r; i++)
+            if (st.persistent[i][0] == 's' && strstr(st.persistent[i], ":recalled")) {
                 r = true;
-                *when = strtoll(st->persistent[i] + 2, NULL, 10);
+                *when = strtoll(st.persistent[i] + 2, NULL, 10);
             }
     }
-    tnt__free(st);
+    tnt_free(buf);
     return r;
 }
 

@@ -224,7 +224,7 @@ enum {
     TNT__SV_PARENT, TNT__SV_OWNER, TNT__SV_POSSESSOR, TNT__SV_FIRST_EVENT, TNT__SV_LOT, TNT__SV_EXPIRY, TNT__SV_NSTR
 };
 typedef struct tnt__state_view {
-    int64_t last_time_ms, parent_since_ms, location_time_ms, first_time_ms;
+    int64_t last_time_ms, parent_since_ms, location_time_ms, first_time_ms, disposition_time_ms;
     uint64_t event_count;
     const char *s[TNT__SV_NSTR];
     unsigned n_readings, n_persistent;

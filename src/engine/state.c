@@ -293,6 +293,7 @@ static tnt_status view_flat(uint8_t *b, size_t len, tnt__state_view *v)
     v->parent_since_ms = num[2];
     v->location_time_ms = num[3];
     v->first_time_ms = num[4];
+    v->disposition_time_ms = num[6];
     tnt_v1_ProductState *z = NULL; /* for the sizes of its fields, which bound the record's */
     skip(&r, get_len(&r, 1), sizeof z->chain.bytes);
     skip(&r, get_len(&r, 1), sizeof z->seal.bytes);
@@ -354,6 +355,7 @@ static tnt_status view_protobuf(void **buf, size_t len, tnt__state_view *v, cons
         v->parent_since_ms = st->parent_since_ms;
         v->location_time_ms = st->location_time_ms;
         v->first_time_ms = st->first_time_ms;
+        v->disposition_time_ms = st->disposition_time_ms;
         size_t k = 0;
         for (size_t i = 0; i < NSTR; i++)
             v->s[i] = dst[k++];

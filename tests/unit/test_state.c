@@ -221,7 +221,7 @@ static void assert_view(const tnt_v1_ProductState *a, const tnt__state_view *v)
         assert_string_equal(v->s[i], want[i]);
     assert_true(v->last_time_ms == a->last_time_ms && v->event_count == a->event_count);
     assert_true(v->parent_since_ms == a->parent_since_ms && v->location_time_ms == a->location_time_ms);
-    assert_true(v->first_time_ms == a->first_time_ms);
+    assert_true(v->first_time_ms == a->first_time_ms && v->disposition_time_ms == a->disposition_time_ms);
     assert_int_equal(v->n_readings, a->readings_count);
     for (unsigned i = 0; i < v->n_readings; i++) {
         assert_string_equal(v->readings[i].type, a->readings[i].type);
