@@ -322,56 +322,46 @@ static tnt_status view_flat(uint8_t *b, size_t len, tnt__state_view *v)
     return r.bad || r.p != r.end ? TNT_E_CORRUPT : TNT_OK;
 }
 
-/* An earlier version's protobuf, decoded whole and its strings copied out. */
+/* A string copied to the pool's end; where it now is. */
+static const char *pool_put(char **end, const char *str)
+{
+    const char *at = *end;
+    *end = stpcpy(*end, str) + 1;
+    return at;
+}
+
+/* An earlier version's protobuf, decoded whole and its strings copied out.
+ * Every string's bytes are in the record, so the record's length and a NUL
+ * per string bound the pool. */
 static tnt_status view_protobuf(void **buf, size_t len, tnt__state_view *v, const char *what)
 {
     tnt_v1_ProductState *st = tnt__malloc(sizeof *st);
-    if (!st)
-        return tnt__error(TNT_E_NOMEM, "out of memory");
-    tnt_status s = tnt__state_decode(*buf, len, st, what);
-    const char *src[TNT__SV_NSTR + 2 * 16 + 8];
-    size_t n = 0, total = 0;
-    for (size_t i = 0; i < NSTR; i++)
-        src[n++] = (const char *)st + strings[i].off;
-    for (pb_size_t i = 0; i < st->readings_count && i < 16; i++) {
-        src[n++] = st->readings[i].type;
-        src[n++] = st->readings[i].uom;
-    }
-    for (pb_size_t i = 0; i < st->persistent_count && i < 8; i++)
-        src[n++] = st->persistent[i];
-    for (size_t i = 0; i < n; i++)
-        total += strlen(src[i]) + 1;
-    char *pool = s == TNT_OK ? tnt__malloc(total) : NULL, *o = pool;
-    if (s == TNT_OK && !pool)
-        s = tnt__error(TNT_E_NOMEM, "out of memory");
+    char *pool = tnt__malloc(len + NSTR + 2 * 16 + 8), *o = pool;
+    tnt_status s = !st || !pool ? tnt__error(TNT_E_NOMEM, "out of memory") : tnt__state_decode(*buf, len, st, what);
     if (s == TNT_OK) {
-        const char *dst[TNT__SV_NSTR + 2 * 16 + 8];
-        for (size_t i = 0; i < n; i++) {
-            dst[i] = o;
-            o = stpcpy(o, src[i]) + 1;
-        }
         v->last_time_ms = st->last_time_ms;
         v->event_count = st->event_count;
         v->parent_since_ms = st->parent_since_ms;
         v->location_time_ms = st->location_time_ms;
         v->first_time_ms = st->first_time_ms;
         v->disposition_time_ms = st->disposition_time_ms;
-        size_t k = 0;
         for (size_t i = 0; i < NSTR; i++)
-            v->s[i] = dst[k++];
+            v->s[i] = pool_put(&o, (const char *)st + strings[i].off);
         v->n_readings = st->readings_count < 16 ? st->readings_count : 16;
         for (unsigned i = 0; i < v->n_readings; i++) {
-            v->readings[i].type = dst[k++];
-            v->readings[i].uom = dst[k++];
+            v->readings[i].type = pool_put(&o, st->readings[i].type);
+            v->readings[i].uom = pool_put(&o, st->readings[i].uom);
             v->readings[i].value = st->readings[i].value;
             v->readings[i].time_ms = st->readings[i].time_ms;
         }
         v->n_persistent = st->persistent_count < 8 ? st->persistent_count : 8;
         for (unsigned i = 0; i < v->n_persistent; i++)
-            v->persistent[i] = dst[k++];
+            v->persistent[i] = pool_put(&o, st->persistent[i]);
         tnt_free(*buf);
         *buf = pool;
+        pool = NULL;
     }
+    tnt__free(pool);
     tnt__free(st);
     return s;
 }
