@@ -5,7 +5,7 @@
  * one pass with no schema walk: fixed-width numbers first, then
  * length-prefixed strings in a fixed order. All numbers are little-endian.
  *
- *   0x00 'S' 0x01                     magic and layout version (a protobuf
+ *   0x00 'S' 0x02                     magic and layout version (a protobuf
  *                                     message never starts with 0x00)
  *   8 x 64-bit                        last_time_ms, event_count,
  *                                     parent_since_ms, location_time_ms,
@@ -13,16 +13,20 @@
  *                                     disposition_time_ms, party_time_ms
  *   u8 n, n bytes                     chain (0 or 32 bytes)
  *   u8 n, n bytes                     seal (0 or 32 bytes)
- *   12 x (u16 n, n bytes)             id, read_point, biz_location, biz_step,
+ *   12 x (u16 n, n bytes, NUL)        id, read_point, biz_location, biz_step,
  *                                     disposition, last_event, parent, owner,
  *                                     possessor, first_event, lot, expiry
- *   u8 count, count x reading         u8 n + type, u8 n + uom, value (IEEE
- *                                     754 double), time_ms (64-bit)
- *   u8 count, count x (u8 n, bytes)   persistent dispositions
+ *   u8 count, count x reading         u8 n + type + NUL, u8 n + uom + NUL,
+ *                                     value (IEEE 754 double), time_ms (64-bit)
+ *   u8 count, count x (u8 n, bytes,   persistent dispositions
+ *                      NUL)
  *
- * Every length is checked against its field on reading: a record that does
- * not fit is TNT_E_CORRUPT, never an overrun. Records written by earlier
- * versions (a tnt.v1.ProductState protobuf) are still read. */
+ * Each string ends with a NUL byte, so a reader of the view (track,
+ * authenticate) points into the record and copies nothing. Every length is
+ * checked against its field on reading, and every NUL where it belongs: a
+ * record that does not fit is TNT_E_CORRUPT, never an overrun. Records
+ * written by earlier versions are still read: layout 1 (the same without the
+ * NULs) and a tnt.v1.ProductState protobuf. */
 #include <pb_decode.h>
 #include <string.h>
 
@@ -30,7 +34,8 @@
 
 #define MAGIC0 0x00
 #define MAGIC1 'S'
-#define LAYOUT 0x01
+#define LAYOUT 0x02 /* written; layout 1 is read too */
+#define LAYOUT1 0x01
 
 typedef struct strfield {
     size_t off, cap;
@@ -65,12 +70,12 @@ size_t tnt__state_size(const tnt_v1_ProductState *st)
 {
     size_t n = 3 + NNUM * 8 + 2 + st->chain.size + st->seal.size + 2;
     for (size_t i = 0; i < NSTR; i++)
-        n += 2 + bounded_len((const char *)st + strings[i].off, strings[i].cap);
+        n += 3 + bounded_len((const char *)st + strings[i].off, strings[i].cap);
     for (pb_size_t i = 0; i < st->readings_count && i < 16; i++)
-        n += 2 + bounded_len(st->readings[i].type, sizeof st->readings[i].type) +
+        n += 4 + bounded_len(st->readings[i].type, sizeof st->readings[i].type) +
              bounded_len(st->readings[i].uom, sizeof st->readings[i].uom) + 16;
     for (pb_size_t i = 0; i < st->persistent_count && i < 8; i++)
-        n += 1 + bounded_len(st->persistent[i], sizeof st->persistent[i]);
+        n += 2 + bounded_len(st->persistent[i], sizeof st->persistent[i]);
     return n;
 }
 
@@ -92,6 +97,14 @@ static uint8_t *put_bytes8(uint8_t *p, const void *b, size_t n)
     return p + n;
 }
 
+/* A string of at most cap - 1 bytes: u8 length, the bytes, a NUL. */
+static uint8_t *put_str8(uint8_t *p, const char *s, size_t cap)
+{
+    p = put_bytes8(p, s, bounded_len(s, cap));
+    *p++ = '\0';
+    return p;
+}
+
 size_t tnt__state_write(uint8_t *out, const tnt_v1_ProductState *st)
 {
     uint8_t *p = out;
@@ -109,13 +122,14 @@ size_t tnt__state_write(uint8_t *out, const tnt_v1_ProductState *st)
         *p++ = (uint8_t)(n >> 8);
         memcpy(p, s, n);
         p += n;
+        *p++ = '\0';
     }
     pb_size_t nr = st->readings_count <= 16 ? st->readings_count : 16;
     *p++ = (uint8_t)nr;
     for (pb_size_t i = 0; i < nr; i++) {
         const tnt_v1_Reading *r = &st->readings[i];
-        p = put_bytes8(p, r->type, bounded_len(r->type, sizeof r->type));
-        p = put_bytes8(p, r->uom, bounded_len(r->uom, sizeof r->uom));
+        p = put_str8(p, r->type, sizeof r->type);
+        p = put_str8(p, r->uom, sizeof r->uom);
         uint64_t bits;
         memcpy(&bits, &r->value, 8);
         p = put64(p, bits);
@@ -124,7 +138,7 @@ size_t tnt__state_write(uint8_t *out, const tnt_v1_ProductState *st)
     pb_size_t np = st->persistent_count <= 8 ? st->persistent_count : 8;
     *p++ = (uint8_t)np;
     for (pb_size_t i = 0; i < np; i++)
-        p = put_bytes8(p, st->persistent[i], bounded_len(st->persistent[i], sizeof st->persistent[i]));
+        p = put_str8(p, st->persistent[i], sizeof st->persistent[i]);
     return (size_t)(p - out);
 }
 
@@ -142,6 +156,7 @@ void *tnt__state_encode(tnt__arena *a, const tnt_v1_ProductState *st, size_t *le
 typedef struct rd {
     const uint8_t *p, *end;
     bool bad;
+    bool nul; /* strings end with a NUL byte (state layout 2) */
 } rd;
 
 static uint64_t get64(rd *r)
@@ -175,10 +190,13 @@ static size_t get_len(rd *r, int width)
 }
 
 /* n bytes into a field of cap bytes, NUL-terminated when is_str (a NUL
- * inside, which the writer never puts there, only ends the string early) */
+ * inside, which the writer never puts there, only ends the string early);
+ * in a record whose strings end with a NUL, that byte must be there */
 static void get_into(rd *r, void *dst, size_t cap, size_t n, bool is_str)
 {
-    if (r->bad || n > (size_t)(r->end - r->p) || (is_str ? n >= cap : n > cap)) {
+    size_t end = n + (is_str && r->nul);
+    if (r->bad || end > (size_t)(r->end - r->p) || (is_str ? n >= cap : n > cap) ||
+        (end > n && r->p[n] != '\0')) {
         r->bad = true;
         if (is_str && cap)
             ((char *)dst)[0] = '\0';
@@ -187,12 +205,12 @@ static void get_into(rd *r, void *dst, size_t cap, size_t n, bool is_str)
     memcpy(dst, r->p, n);
     if (is_str)
         ((char *)dst)[n] = '\0';
-    r->p += n;
+    r->p += end;
 }
 
 static tnt_status read_flat(const uint8_t *b, size_t len, tnt_v1_ProductState *st)
 {
-    rd r = {b + 3, b + len, false};
+    rd r = {b + 3, b + len, false, b[2] == LAYOUT};
     for (int i = 0; i < NNUM; i++)
         *num_field(st, i) = (int64_t)get64(&r);
     size_t n = get_len(&r, 1);
@@ -233,7 +251,7 @@ tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *s
 {
     const uint8_t *b = buf;
     if (len >= 3 && b[0] == MAGIC0 && b[1] == MAGIC1) {
-        if (b[2] != LAYOUT)
+        if (b[2] != LAYOUT && b[2] != LAYOUT1)
             return tnt__error(TNT_E_CORRUPT, "the state of %s has an unknown layout (%u)", what, b[2]);
         return read_flat(b, len, st) == TNT_OK
                    ? TNT_OK
@@ -248,9 +266,10 @@ tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *s
 
 /* ---- the state as a view ---- */
 
-/* A string of the record, moved over its own length in front of it and
- * ended with a NUL there (the next field starts after its old end, so
- * nothing is overwritten before it is read). */
+/* A string of the record. Layout 2: where it is, after checking the NUL
+ * the writer put after it. Layout 1: moved over its own length in front of
+ * it and ended with a NUL there (the next field starts after its old end,
+ * so nothing is overwritten before it is read). */
 static inline __attribute__((always_inline)) const char *take(rd *r, int width, size_t cap)
 {
     uint8_t *q = (uint8_t *)r->p; /* the caller's own buffer */
@@ -259,7 +278,15 @@ static inline __attribute__((always_inline)) const char *take(rd *r, int width, 
         return "";
     }
     size_t n = width == 2 ? (size_t)(q[0] | q[1] << 8) : q[0];
-    const uint8_t *from = q + width;
+    uint8_t *from = q + width;
+    if (r->nul) {
+        if (n >= (size_t)(r->end - from) || n >= cap || from[n] != '\0') {
+            r->bad = true;
+            return "";
+        }
+        r->p = from + n + 1;
+        return (const char *)from;
+    }
     if (n > (size_t)(r->end - from) || n >= cap) {
         r->bad = true;
         return "";
@@ -284,7 +311,7 @@ static void skip(rd *r, size_t n, size_t cap)
 
 static tnt_status view_flat(uint8_t *b, size_t len, tnt__state_view *v)
 {
-    rd r = {b + 3, b + len, false};
+    rd r = {b + 3, b + len, false, b[2] == LAYOUT};
     int64_t num[NNUM];
     for (int i = 0; i < NNUM; i++)
         num[i] = (int64_t)get64(&r);
@@ -370,7 +397,7 @@ tnt_status tnt__state_view_decode(void **buf, size_t len, tnt__state_view *v, co
 {
     uint8_t *b = *buf;
     if (len >= 3 && b[0] == MAGIC0 && b[1] == MAGIC1) {
-        if (b[2] != LAYOUT)
+        if (b[2] != LAYOUT && b[2] != LAYOUT1)
             return tnt__error(TNT_E_CORRUPT, "the state of %s has an unknown layout (%u)", what, b[2]);
         return view_flat(b, len, v) == TNT_OK
                    ? TNT_OK
@@ -393,6 +420,7 @@ tnt_status tnt__state_view_decode(void **buf, size_t len, tnt__state_view *v, co
  *   2 x (u16 n, n bytes)              id, location_id */
 
 #define SCAN1 'C'
+#define SCAN_LAYOUT 0x01
 
 static uint8_t *put32(uint8_t *p, uint32_t v)
 {
@@ -420,7 +448,7 @@ void *tnt__scan_encode(tnt__arena *a, const tnt_v1_Scan *s, size_t *len)
         return NULL;
     *p++ = MAGIC0;
     *p++ = SCAN1;
-    *p++ = LAYOUT;
+    *p++ = SCAN_LAYOUT;
     p = put64(p, (uint64_t)s->time_ms);
     p = put64(p, s->event_count);
     p = put32(p, (uint32_t)s->lat_e2);
@@ -456,9 +484,9 @@ bool tnt__scan_decode(const void *buf, size_t len, tnt_v1_Scan *s)
         pb_istream_t is = pb_istream_from_buffer(b, len);
         return pb_decode_ex(&is, tnt_v1_Scan_fields, s, PB_DECODE_NOINIT);
     }
-    if (b[2] != LAYOUT)
+    if (b[2] != SCAN_LAYOUT)
         return false;
-    rd r = {b + 3, b + len, false};
+    rd r = {b + 3, b + len, false, false};
     s->time_ms = (int64_t)get64(&r);
     s->event_count = get64(&r);
     s->lat_e2 = (int32_t)get32(&r);

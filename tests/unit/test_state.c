@@ -139,11 +139,62 @@ static void test_round_trip(void **state)
     tnt__free(rec);
 }
 
+/* The same record in layout 1, which earlier versions wrote: no NUL after
+ * each string. Built from a layout-2 record by dropping them. */
+static uint8_t *to_layout1(const uint8_t *rec, size_t len, size_t *out_len)
+{
+    uint8_t *o = malloc(len), *q = o;
+    const uint8_t *p = rec;
+    assert_int_equal(p[2], 0x02);
+    *q++ = *p++, *q++ = *p++, *q++ = 0x01, p++;
+    memcpy(q, p, 64), q += 64, p += 64;
+    for (int k = 0; k < 2; k++) { /* chain, seal */
+        size_t n = *p;
+        memcpy(q, p, 1 + n), q += 1 + n, p += 1 + n;
+    }
+#define STR(w)                                                                                                         \
+    do {                                                                                                               \
+        size_t n_ = (w) == 2 ? (size_t)(p[0] | p[1] << 8) : p[0];                                                     \
+        memcpy(q, p, (w) + n_), q += (w) + n_, p += (w) + n_;                                                         \
+        assert_int_equal(*p, 0x00);                                                                                    \
+        p++;                                                                                                           \
+    } while (0)
+    for (int k = 0; k < 12; k++)
+        STR(2);
+    size_t nr = *p;
+    *q++ = *p++;
+    for (size_t i = 0; i < nr; i++) {
+        STR(1);
+        STR(1);
+        memcpy(q, p, 16), q += 16, p += 16;
+    }
+    size_t np = *p;
+    *q++ = *p++;
+    for (size_t i = 0; i < np; i++)
+        STR(1);
+#undef STR
+    assert_true(p == rec + len);
+    *out_len = (size_t)(q - o);
+    return o;
+}
+
 static void test_earlier_layout(void **state)
 {
     (void)state;
     static tnt_v1_ProductState s, back;
     full_state(&s);
+    /* layout 1 */
+    size_t len, len1;
+    uint8_t *rec = tnt__state_encode(NULL, &s, &len);
+    uint8_t *rec1 = to_layout1(rec, len, &len1);
+    assert_int_equal(len - len1, 12 + 2 * s.readings_count + s.persistent_count);
+    assert_int_equal(tnt__state_decode(rec1, len1, &back, "U1"), TNT_OK);
+    assert_same(&s, &back);
+    for (size_t n = 3; n < len1; n++)
+        assert_int_equal(tnt__state_decode(rec1, n, &back, "cut"), TNT_E_CORRUPT);
+    free(rec1);
+    tnt__free(rec);
+    /* a tnt.v1.ProductState protobuf */
     uint8_t buf[16384];
     pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof buf);
     assert_true(pb_encode(&os, tnt_v1_ProductState_fields, &s));
@@ -175,10 +226,18 @@ static void test_damaged(void **state)
     assert_int_equal(tnt__state_decode(longer, len + 1, &back, "long"), TNT_E_CORRUPT);
     free(longer);
     /* an unknown layout version */
+    uint8_t layout = rec[2];
+    assert_int_equal(layout, 0x02);
     rec[2] = 0x7F;
     assert_int_equal(tnt__state_decode(rec, len, &back, "v127"), TNT_E_CORRUPT);
     assert_non_null(strstr(tnt_error_last(), "unknown layout"));
-    rec[2] = 0x01;
+    rec[2] = layout;
+    /* a string's closing NUL is missing */
+    size_t nul_at = 3 + 64 + 1 + 32 + 1 + 32 + 2 + strlen(s.id);
+    assert_int_equal(rec[nul_at], 0x00);
+    rec[nul_at] = 'x';
+    assert_int_equal(tnt__state_decode(rec, len, &back, "nul"), TNT_E_CORRUPT);
+    rec[nul_at] = 0x00;
     /* the id's length (just after the numbers, chain and seal) claims more than its field holds */
     size_t id_at = 3 + 64 + 1 + 32 + 1 + 32;
     uint8_t keep[2] = {rec[id_at], rec[id_at + 1]};
@@ -310,6 +369,27 @@ static void test_view(void **state)
     assert_int_equal(tnt__state_view_decode((void **)&longer, len + 1, &v, "id"), TNT_E_CORRUPT);
     both_readers(longer, len + 1);
     tnt__free(longer);
+    tnt__free(rec);
+
+    /* layout 1: the strings are moved in place; truncations and damage as above */
+    rec = tnt__state_encode(NULL, &s, &len);
+    size_t len1;
+    uint8_t *rec1 = to_layout1(rec, len, &len1);
+    buf = tnt__malloc(len1);
+    memcpy(buf, rec1, len1);
+    assert_int_equal(tnt__state_view_decode(&buf, len1, &v, "U1"), TNT_OK);
+    assert_view(&s, &v);
+    tnt_free(buf);
+    for (size_t n = 0; n < len1; n++)
+        both_readers(rec1, n);
+    for (int round = 0; round < 5000; round++) {
+        uint8_t d[4096];
+        memcpy(d, rec1, len1);
+        for (int k = 0; k < 1 + rand() % 4; k++)
+            d[rand() % len1] = (uint8_t)rand();
+        both_readers(d, len1 - (size_t)(rand() % 4));
+    }
+    free(rec1);
     tnt__free(rec);
 
     /* an earlier version's protobuf: its strings are copied out */
