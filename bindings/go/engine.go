@@ -295,21 +295,21 @@ func (e *Engine) Track(ctx context.Context, id string) (*Track, error) {
 	}
 	t := (*C.tnt_track)(r.ptr)
 	defer C.tnt_track_free(t)
+	f := C.tntgo_track_all(t) // one call for every field
 	out := &Track{
-		ID:          gostr(C.tnt_track_get(t, C.TNT_TRACK_ID)),
-		ReadPoint:   gostr(C.tnt_track_get(t, C.TNT_TRACK_READ_POINT)),
-		BizLocation: gostr(C.tnt_track_get(t, C.TNT_TRACK_BIZ_LOCATION)),
-		BizStep:     gostr(C.tnt_track_get(t, C.TNT_TRACK_BIZ_STEP)),
-		Disposition: gostr(C.tnt_track_get(t, C.TNT_TRACK_DISPOSITION)),
-		Parent:      gostr(C.tnt_track_get(t, C.TNT_TRACK_PARENT)),
-		Owner:       gostr(C.tnt_track_get(t, C.TNT_TRACK_OWNER)),
-		Possessor:   gostr(C.tnt_track_get(t, C.TNT_TRACK_POSSESSOR)),
-		LastEvent:   gostr(C.tnt_track_get(t, C.TNT_TRACK_LAST_EVENT)),
+		ID:          gostr(f.id),
+		ReadPoint:   gostr(f.read_point),
+		BizLocation: gostr(f.biz_location),
+		BizStep:     gostr(f.biz_step),
+		Disposition: gostr(f.disposition),
+		Parent:      gostr(f.parent),
+		Owner:       gostr(f.owner),
+		Possessor:   gostr(f.possessor),
+		LastEvent:   gostr(f.last_event),
+		LastTime:    msTime(f.time_ms),
+		EventCount:  int(f.count),
 	}
-	times := C.tntgo_track_times(t)
-	out.LastTime, out.EventCount = msTime(times.time_ms), int(times.count)
-	n := C.tnt_track_reading_count(t)
-	for i := C.size_t(0); i < n; i++ {
+	for i := C.size_t(0); i < f.readings; i++ {
 		if it := C.tntgo_track_reading(t, i); it.status == C.TNT_OK {
 			out.Readings = append(out.Readings, Reading{gostr(it.a), float64(it.number), gostr(it.b), msTime(it.time_ms), it.flag != 0})
 		}

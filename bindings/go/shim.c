@@ -232,6 +232,24 @@ tntgo_item tntgo_track_times(const tnt_track *t)
     return it;
 }
 
+tntgo_track_fields tntgo_track_all(const tnt_track *t)
+{
+    tntgo_track_fields f = {
+        .id = tnt_track_get(t, TNT_TRACK_ID),
+        .read_point = tnt_track_get(t, TNT_TRACK_READ_POINT),
+        .biz_location = tnt_track_get(t, TNT_TRACK_BIZ_LOCATION),
+        .biz_step = tnt_track_get(t, TNT_TRACK_BIZ_STEP),
+        .disposition = tnt_track_get(t, TNT_TRACK_DISPOSITION),
+        .parent = tnt_track_get(t, TNT_TRACK_PARENT),
+        .owner = tnt_track_get(t, TNT_TRACK_OWNER),
+        .possessor = tnt_track_get(t, TNT_TRACK_POSSESSOR),
+        .last_event = tnt_track_get(t, TNT_TRACK_LAST_EVENT),
+        .readings = tnt_track_reading_count(t),
+    };
+    tnt_track_times(t, &f.time_ms, &f.count);
+    return f;
+}
+
 tntgo_item tntgo_track_reading(const tnt_track *t, size_t i)
 {
     tntgo_item it = {0};

@@ -83,6 +83,13 @@ tntgo_item tntgo_report_error(const tnt_ingest_report *rep, size_t i, size_t j);
 typedef struct tntgo_counts { size_t events, accepted, duplicates, rejected; } tntgo_counts;
 tntgo_counts tntgo_report_counts(const tnt_ingest_report *rep);
 tntgo_item tntgo_track_times(const tnt_track *t);
+/* every string of a track and its times, in one call (borrowed from t) */
+typedef struct tntgo_track_fields {
+    const char *id, *read_point, *biz_location, *biz_step, *disposition, *parent, *owner, *possessor, *last_event;
+    int64_t time_ms;
+    size_t count, readings;
+} tntgo_track_fields;
+tntgo_track_fields tntgo_track_all(const tnt_track *t);
 tntgo_item tntgo_track_reading(const tnt_track *t, size_t i);
 tntgo_item tntgo_event_qlist_at(const tnt_event *ev, int list, size_t i);
 tntgo_item tntgo_event_ref_at(const tnt_event *ev, int list, size_t i);

@@ -159,6 +159,7 @@ type reqInfo struct {
 // ServeMux's plain-text 404 and 405 into problem documents.
 type recorder struct {
 	http.ResponseWriter
+	s       *Server
 	r       *http.Request
 	status  int
 	bytes   int64
@@ -174,6 +175,12 @@ func (w *recorder) WriteHeader(code int) {
 		strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
 		w.swallow = true
 		w.Header().Del("X-Content-Type-Options")
+		// Unknown paths count against the client's public allowance.
+		if ok, wait := w.s.public.allow(w.s.clientAddr(w.r), time.Now()); !ok {
+			w.status = http.StatusTooManyRequests
+			w.s.rateLimited(w.ResponseWriter, w.r, "public", wait)
+			return
+		}
 		p := problem("not-found", code, "no such resource: see /openapi.json")
 		if code == http.StatusMethodNotAllowed {
 			p = problem("method", code, w.r.Method+" is not allowed here; allowed: "+w.Header().Get("Allow"))
@@ -205,19 +212,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		info := &reqInfo{}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey, info))
-		rec := &recorder{ResponseWriter: w, r: r}
+		rec := &recorder{ResponseWriter: w, s: s, r: r}
 		if p := r.URL.EscapedPath(); strings.Contains(p, "//") || strings.Contains(p+"/", "/./") || strings.Contains(p+"/", "/../") {
 			// No redirects to a cleaned path: an API answers the path it was given.
 			writeProblem(rec, r, problem("not-found", http.StatusNotFound, "no such resource: the path has empty, . or .. segments"))
 			return
-		}
-		if _, pattern := s.mux.Handler(r); pattern == "" {
-			// Unknown paths count against the client's public allowance.
-			if ok, wait := s.public.allow(s.clientAddr(r), start); !ok {
-				s.rateLimited(rec, r, "public", wait)
-				s.metrics.requests.WithLabelValues("unmatched", r.Method, "429").Inc()
-				return
-			}
 		}
 		s.metrics.inFlight.Inc()
 		defer func() {

@@ -44,13 +44,13 @@ const (
 )
 
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	eng *tnt.Engine
 	srv *Server
 	ts  *httptest.Server
 }
 
-func testConfig(t *testing.T, extra string) *Config {
+func testConfig(t testing.TB, extra string) *Config {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "config.yml")
 	yml := fmt.Sprintf(`
@@ -73,7 +73,7 @@ server:
 	return cfg
 }
 
-func newFixture(t *testing.T, cfg *Config) *fixture {
+func newFixture(t testing.TB, cfg *Config) *fixture {
 	t.Helper()
 	if cfg == nil {
 		cfg = testConfig(t, "")
