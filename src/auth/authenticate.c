@@ -508,26 +508,25 @@ typedef struct scans {
     prior_scan *v;
     size_t n;
     tnt_status st;
-    tnt_v1_Scan one; /* decoding room */
 } scans;
 
 static int take_scan(void *ud, const tnt_store_item *it)
 {
     scans *l = ud;
-    tnt_v1_Scan *s = &l->one;
-    if (l->n == MAX_SCANS || !tnt__scan_decode(it->value, it->value_len, s))
+    tnt__scan_head s;
+    if (l->n == MAX_SCANS || !tnt__scan_head_read(it->value, it->value_len, &s))
         return 0; /* an unreadable scan is left out: scans are evidence, not custody */
     prior_scan *p = &l->v[l->n++];
-    p->time_ms = s->time_ms;
-    p->event_count = s->event_count;
-    p->lat_e2 = s->lat_e2;
-    p->lon_e2 = s->lon_e2;
-    p->accuracy_km = s->accuracy_km;
-    p->role = s->role;
-    p->has_location = s->has_location;
-    p->has_device = s->device.size == 16;
+    p->time_ms = s.time_ms;
+    p->event_count = s.event_count;
+    p->lat_e2 = s.lat_e2;
+    p->lon_e2 = s.lon_e2;
+    p->accuracy_km = s.accuracy_km;
+    p->role = s.role;
+    p->has_location = s.has_location;
+    p->has_device = s.device_len == 16;
     if (p->has_device)
-        memcpy(p->device, s->device.bytes, 16);
+        memcpy(p->device, s.device, 16);
     return 0;
 }
 

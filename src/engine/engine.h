@@ -243,6 +243,20 @@ tnt_status tnt__state_view_decode(void **buf, size_t len, tnt__state_view *v, co
 /* The store's record of a recorded scan, and reading it back (any layout). */
 void *tnt__scan_encode(tnt__arena *a, const tnt_v1_Scan *s, size_t *len);
 bool tnt__scan_decode(const void *buf, size_t len, tnt_v1_Scan *s);
+/* What a verification reads of a recorded scan: every field but the two
+ * strings, which are checked and skipped (a scan of 256 read per
+ * verification need not copy 1.1 KB each). The same verdict as
+ * tnt__scan_decode() on the same bytes. */
+typedef struct tnt__scan_head {
+    int64_t time_ms;
+    uint64_t event_count;
+    int32_t lat_e2, lon_e2;
+    uint32_t accuracy_km, role, intent, verdict;
+    bool has_location, unknown;
+    size_t device_len;
+    uint8_t device[16];
+} tnt__scan_head;
+bool tnt__scan_head_read(const void *buf, size_t len, tnt__scan_head *h);
 
 /* ---- the log ---- */
 /* Append records and wait until they are durable; fills partition/offset/log_status. */

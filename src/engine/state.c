@@ -476,6 +476,78 @@ static uint32_t get32(rd *r)
     return v;
 }
 
+/* little-endian loads (one instruction each on this kind of machine) */
+static inline uint32_t ld32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t ld64(const uint8_t *p)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+#else
+    return (uint64_t)ld32(p) | (uint64_t)ld32(p + 4) << 32;
+#endif
+}
+
+
+bool tnt__scan_head_read(const void *buf, size_t len, tnt__scan_head *h)
+{
+    const uint8_t *b = buf;
+    if (!(len >= 3 && b[0] == MAGIC0 && b[1] == SCAN1)) { /* an earlier version's protobuf */
+        tnt_v1_Scan *s = tnt__malloc(sizeof *s);
+        bool ok = s && tnt__scan_decode(buf, len, s);
+        if (ok) {
+            *h = (tnt__scan_head){s->time_ms, s->event_count, s->lat_e2, s->lon_e2, s->accuracy_km, s->role,
+                                  s->intent, s->verdict, s->has_location, s->unknown, s->device.size, {0}};
+            memcpy(h->device, s->device.bytes, s->device.size <= 16 ? s->device.size : 16);
+        }
+        tnt__free(s);
+        return ok;
+    }
+    /* straight through: the fixed part, then the device and the two strings' lengths */
+    enum { FIXED = 3 + 16 + 24 + 1 + 1 };
+    if (b[2] != SCAN_LAYOUT || len < FIXED)
+        return false;
+    const uint8_t *p = b + 3, *end = b + len;
+    h->time_ms = (int64_t)ld64(p);
+    h->event_count = ld64(p + 8);
+    h->lat_e2 = (int32_t)ld32(p + 16);
+    h->lon_e2 = (int32_t)ld32(p + 20);
+    h->accuracy_km = ld32(p + 24);
+    h->role = ld32(p + 28);
+    h->intent = ld32(p + 32);
+    h->verdict = ld32(p + 36);
+    uint8_t flags = p[40], dn = p[41];
+    h->has_location = flags & 1;
+    h->unknown = (flags & 2) != 0;
+    p += 42;
+    tnt_v1_Scan *z = NULL; /* for the sizes of its fields, which bound the record's */
+    if (flags >= 4 || dn > sizeof h->device || (size_t)(end - p) < dn)
+        return false;
+    if (dn == sizeof h->device) /* as every device's is: a constant-size copy */
+        memcpy(h->device, p, sizeof h->device);
+    else
+        for (size_t i = 0; i < dn; i++)
+            h->device[i] = p[i];
+    h->device_len = dn;
+    p += dn;
+    for (int i = 0; i < 2; i++) { /* id, location_id: the same bound for both */
+        _Static_assert(sizeof z->id == sizeof z->location_id, "one bound for both strings");
+        if (end - p < 2)
+            return false;
+        size_t n = (size_t)(p[0] | p[1] << 8);
+        p += 2;
+        if (n >= sizeof z->id || (size_t)(end - p) < n)
+            return false;
+        p += n;
+    }
+    return p == end;
+}
+
 bool tnt__scan_decode(const void *buf, size_t len, tnt_v1_Scan *s)
 {
     const uint8_t *b = buf;

@@ -232,7 +232,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* a scan record (either layout) */
     static tnt_v1_Scan sc, sc2;
-    if (tnt__scan_decode(data, size, &sc)) {
+    bool scan_ok = tnt__scan_decode(data, size, &sc);
+    /* ... and as a verification reads it: the same verdict, the same fields */
+    tnt__scan_head head;
+    CHECK(tnt__scan_head_read(data, size, &head) == scan_ok);
+    if (scan_ok)
+        CHECK(head.time_ms == sc.time_ms && head.event_count == sc.event_count && head.lat_e2 == sc.lat_e2 &&
+              head.lon_e2 == sc.lon_e2 && head.accuracy_km == sc.accuracy_km && head.role == sc.role &&
+              head.has_location == sc.has_location && head.device_len == sc.device.size &&
+              memcmp(head.device, sc.device.bytes, sc.device.size) == 0);
+    if (scan_ok) {
         size_t len = 0, len2 = 0;
         uint8_t *rec = tnt__scan_encode(NULL, &sc, &len);
         CHECK(rec && tnt__scan_decode(rec, len, &sc2));

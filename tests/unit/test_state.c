@@ -407,6 +407,16 @@ static void test_view(void **state)
     tnt_free(buf);
 }
 
+static void assert_head(const tnt__scan_head *h, const tnt_v1_Scan *s)
+{
+    assert_true(h->time_ms == s->time_ms && h->event_count == s->event_count);
+    assert_true(h->lat_e2 == s->lat_e2 && h->lon_e2 == s->lon_e2 && h->accuracy_km == s->accuracy_km);
+    assert_true(h->role == s->role && h->intent == s->intent && h->verdict == s->verdict);
+    assert_true(h->has_location == s->has_location && h->unknown == s->unknown);
+    assert_int_equal(h->device_len, s->device.size);
+    assert_memory_equal(h->device, s->device.bytes, s->device.size);
+}
+
 static void test_scan_record(void **state)
 {
     (void)state;
@@ -438,18 +448,37 @@ static void test_scan_record(void **state)
     assert_true(back.event_count == UINT64_MAX && back.unknown);
     assert_int_equal(back.device.size, 16);
     assert_memory_equal(back.device.bytes, s.device.bytes, 16);
-    /* every truncation and a byte too many are refused */
+    tnt__scan_head h;
+    assert_true(tnt__scan_head_read(rec, len, &h));
+    assert_head(&h, &back);
+    /* every truncation and a byte too many are refused, by both readers */
     for (size_t n = 3; n < len; n++) {
         uint8_t *cut = malloc(n);
         memcpy(cut, rec, n);
         assert_false(tnt__scan_decode(cut, n, &back));
+        assert_false(tnt__scan_head_read(cut, n, &h));
         free(cut);
     }
     uint8_t *longer = malloc(len + 1);
     memcpy(longer, rec, len);
     longer[len] = 1;
     assert_false(tnt__scan_decode(longer, len + 1, &back));
+    assert_false(tnt__scan_head_read(longer, len + 1, &h));
     free(longer);
+    /* random damage: the two readers agree, and on what they read */
+    srand(13);
+    for (int round = 0; round < 20000; round++) {
+        uint8_t *d = malloc(len);
+        memcpy(d, rec, len);
+        for (int k = 0; k < 1 + rand() % 3; k++)
+            d[rand() % len] = (uint8_t)rand();
+        size_t n = len - (size_t)(rand() % 3);
+        bool ok = tnt__scan_decode(d, n, &back);
+        assert_int_equal(tnt__scan_head_read(d, n, &h), ok);
+        if (ok)
+            assert_head(&h, &back);
+        free(d);
+    }
     tnt__free(rec);
     /* the earlier protobuf layout is still read */
     uint8_t buf[2048];
@@ -459,6 +488,9 @@ static void test_scan_record(void **state)
     assert_true(tnt__scan_decode(buf, os.bytes_written, &back));
     assert_string_equal(back.id, s.id);
     assert_true(back.lat_e2 == -3345 && back.event_count == UINT64_MAX && back.device.size == 16);
+    assert_true(tnt__scan_head_read(buf, os.bytes_written, &h));
+    assert_head(&h, &back);
+    assert_false(tnt__scan_head_read(buf, os.bytes_written - 2, &h));
 }
 
 /* Log records of one scan or one master record: read without the whole
