@@ -498,14 +498,13 @@ bool tnt__scan_head_read(const void *buf, size_t len, tnt__scan_head *h)
 {
     const uint8_t *b = buf;
     if (!(len >= 3 && b[0] == MAGIC0 && b[1] == SCAN1)) { /* an earlier version's protobuf */
-        tnt_v1_Scan *s = tnt__malloc(sizeof *s);
-        bool ok = s && tnt__scan_decode(buf, len, s);
+        tnt_v1_Scan sc, *s = &sc; /* 1.1 KB on the stack: rare, and it cannot fail to allocate */
+        bool ok = tnt__scan_decode(buf, len, s);
         if (ok) {
             *h = (tnt__scan_head){s->time_ms, s->event_count, s->lat_e2, s->lon_e2, s->accuracy_km, s->role,
                                   s->intent, s->verdict, s->has_location, s->unknown, s->device.size, {0}};
             memcpy(h->device, s->device.bytes, s->device.size <= 16 ? s->device.size : 16);
         }
-        tnt__free(s);
         return ok;
     }
     /* straight through: the fixed part, then the device and the two strings' lengths */
