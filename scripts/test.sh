@@ -12,7 +12,7 @@ JOBS=$(nproc)
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 
 echo "== build and test =="
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTNT_BUILD_TESTS=ON >/dev/null # on, whatever scripts/run.sh left in the cache
 cmake --build build
 ctest --test-dir build --output-on-failure -j"$JOBS"
 
