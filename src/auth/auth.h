@@ -71,6 +71,12 @@ void tnt__auth_cache_free(tnt__auth_cache *c);
 bool tnt__auth_verify_cached(tnt__auth_cache *c, const uint8_t sig[64], const uint8_t *msg, size_t len,
                              const uint8_t pk[32]);
 
+/* A location's members as track's JSON answer writes them, kept by GLN
+ * for one master-data generation: get appends them to out and is true
+ * when kept; put keeps them (not when longer than a slot). */
+bool tnt__location_text_get(tnt_engine *e, const char *gln, unsigned gen, tnt__buf *out);
+void tnt__location_text_put(tnt_engine *e, const char *gln, unsigned gen, const char *text, size_t len);
+
 /* Copies of master records (false on a store error; unknown keys give known = false). */
 bool tnt__master_location(tnt_engine *e, const char *location_uri, tnt__loc *out);
 bool tnt__master_party_of_gtin(tnt_engine *e, const char *gtin14, tnt__party *out);

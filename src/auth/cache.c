@@ -14,6 +14,15 @@
 #define MASTER_SLOTS 4096u
 #define VIEW_SLOTS 8192u
 #define SIG_SLOTS 16384u /* 512 KiB of digests of valid signatures, and as much of invalid ones */
+#define FRAG_SLOTS 1024u /* 512 KiB of rendered locations */
+
+/* A location's members as track's JSON answer writes them (see track.c). */
+typedef struct fslot {
+    char gln[16];   /* "" when empty */
+    unsigned gen;   /* master data generation it was rendered with */
+    uint16_t len;
+    char text[490];
+} fslot;
 
 typedef struct mslot {
     char key[40]; /* "<kind>:<key>"; "" when empty */
@@ -33,6 +42,8 @@ struct tnt__auth_cache {
     pthread_mutex_t slock;
     uint8_t (*sigs)[32];    /* (key, signature, message) found valid */
     uint8_t (*invalid)[32]; /* ... found invalid: a brand with several keys tries each */
+    pthread_rwlock_t flock;
+    fslot *frags;
 };
 
 tnt__auth_cache *tnt__auth_cache_new(void)
@@ -44,17 +55,20 @@ tnt__auth_cache *tnt__auth_cache_new(void)
     c->views = tnt__calloc(VIEW_SLOTS, sizeof *c->views);
     c->sigs = tnt__calloc(SIG_SLOTS, sizeof *c->sigs);
     c->invalid = tnt__calloc(SIG_SLOTS, sizeof *c->invalid);
-    if (!c->master || !c->views || !c->sigs || !c->invalid) {
+    c->frags = tnt__calloc(FRAG_SLOTS, sizeof *c->frags);
+    if (!c->master || !c->views || !c->sigs || !c->invalid || !c->frags) {
         tnt__free(c->master);
         tnt__free(c->views);
         tnt__free(c->sigs);
         tnt__free(c->invalid);
+        tnt__free(c->frags);
         tnt__free(c);
         return NULL;
     }
     pthread_rwlock_init(&c->mlock, NULL);
     pthread_mutex_init(&c->vlock, NULL);
     pthread_mutex_init(&c->slock, NULL);
+    pthread_rwlock_init(&c->flock, NULL);
     return c;
 }
 
@@ -67,6 +81,8 @@ void tnt__auth_cache_free(tnt__auth_cache *c)
     pthread_rwlock_destroy(&c->mlock);
     pthread_mutex_destroy(&c->vlock);
     pthread_mutex_destroy(&c->slock);
+    pthread_rwlock_destroy(&c->flock);
+    tnt__free(c->frags);
     tnt__free(c->master);
     tnt__free(c->views);
     tnt__free(c->sigs);
@@ -109,6 +125,36 @@ bool tnt__auth_verify_cached(tnt__auth_cache *c, const uint8_t sig[64], const ui
     memcpy(valid ? c->sigs[slot] : c->invalid[slot], d, sizeof d);
     pthread_mutex_unlock(&c->slock);
     return valid;
+}
+
+/* ---- rendered locations ---- */
+
+bool tnt__location_text_get(tnt_engine *e, const char *gln, unsigned gen, tnt__buf *out)
+{
+    tnt__auth_cache *c = e->auth_cache;
+    if (!c || strlen(gln) >= sizeof c->frags[0].gln)
+        return false;
+    fslot *f = &c->frags[fnv(gln) & (FRAG_SLOTS - 1)];
+    pthread_rwlock_rdlock(&c->flock);
+    bool hit = f->gen == gen && strcmp(f->gln, gln) == 0;
+    if (hit)
+        tnt__buf_append(out, f->text, f->len);
+    pthread_rwlock_unlock(&c->flock);
+    return hit;
+}
+
+void tnt__location_text_put(tnt_engine *e, const char *gln, unsigned gen, const char *text, size_t len)
+{
+    tnt__auth_cache *c = e->auth_cache;
+    if (!c || strlen(gln) >= sizeof c->frags[0].gln || len > sizeof c->frags[0].text)
+        return; /* not kept: rendered again next time */
+    fslot *f = &c->frags[fnv(gln) & (FRAG_SLOTS - 1)];
+    pthread_rwlock_wrlock(&c->flock);
+    strcpy(f->gln, gln);
+    f->gen = gen;
+    f->len = (uint16_t)len;
+    memcpy(f->text, text, len);
+    pthread_rwlock_unlock(&c->flock);
 }
 
 /* ---- master records ---- */

@@ -239,6 +239,34 @@ static void put_time(tnt__buf *b, const char *key, int64_t ms)
     tnt__buf_putc(b, '"');
 }
 
+/* What master data says of a location, as members of its object; false
+ * when the store failed (the answer then lacks them, and they are not kept). */
+static bool location_members(tnt__buf *b, tnt_engine *e, const char *gln)
+{
+    char *json = NULL;
+    tnt_status st = tnt__master_lookup(e, TNT_MASTER_LOCATION, gln, &json);
+    if (st != TNT_OK)
+        return st == TNT_E_NOTFOUND;
+    tnt__arena a;
+    tnt__arena_init(&a, 0);
+    char err[64];
+    tnt__node *obj = tnt__json_parse_tree(&a, json, strlen(json), err, sizeof err);
+    static const char *const keys[] = {"name", "city", "country", "latitude", "longitude"};
+    for (size_t i = 0; obj && i < sizeof keys / sizeof keys[0]; i++) {
+        const tnt__node *n = tnt__node_get(obj, keys[i]);
+        if (!n || (n->kind != TNT__N_STRING && n->kind != TNT__N_NUMBER))
+            continue;
+        put_key(b, keys[i]);
+        if (n->kind == TNT__N_STRING)
+            tnt__buf_json_str(b, n->str);
+        else
+            tnt__buf_puts(b, n->str);
+    }
+    tnt__arena_destroy(&a);
+    tnt_free(json);
+    return true;
+}
+
 /* The location object: its id and what master data says about it. */
 static void put_location(tnt__buf *b, tnt_track *t)
 {
@@ -250,26 +278,16 @@ static void put_location(tnt__buf *b, tnt_track *t)
     }
     tnt__buf_puts(b, "{\"id\":");
     tnt__buf_json_str(b, loc);
-    char gln[32], *json = NULL;
-    if (tnt__dl_key(gln, sizeof gln, loc, "414") &&
-        tnt__master_lookup(t->engine, TNT_MASTER_LOCATION, gln, &json) == TNT_OK) {
-        tnt__arena a;
-        tnt__arena_init(&a, 0);
-        char err[64];
-        tnt__node *obj = tnt__json_parse_tree(&a, json, strlen(json), err, sizeof err);
-        static const char *const keys[] = {"name", "city", "country", "latitude", "longitude"};
-        for (size_t i = 0; obj && i < sizeof keys / sizeof keys[0]; i++) {
-            const tnt__node *n = tnt__node_get(obj, keys[i]);
-            if (!n || (n->kind != TNT__N_STRING && n->kind != TNT__N_NUMBER))
-                continue;
-            put_key(b, keys[i]);
-            if (n->kind == TNT__N_STRING)
-                tnt__buf_json_str(b, n->str);
-            else
-                tnt__buf_puts(b, n->str);
+    char gln[32];
+    if (tnt__dl_key(gln, sizeof gln, loc, "414")) {
+        /* rendered once per GLN and master-data generation: parsing the
+         * record's JSON was most of an answer's cost */
+        unsigned gen = atomic_load(&t->engine->master_gen);
+        if (!tnt__location_text_get(t->engine, gln, gen, b)) {
+            size_t at = b->len;
+            if (location_members(b, t->engine, gln) && !b->oom)
+                tnt__location_text_put(t->engine, gln, gen, b->data + at, b->len - at);
         }
-        tnt__arena_destroy(&a);
-        tnt_free(json);
     } else if (strncmp(loc, "geo:", 4) == 0) {
         double lat, lon;
         if (sscanf(loc + 4, "%lf,%lf", &lat, &lon) == 2)

@@ -394,6 +394,20 @@ static void test_master_data(void **state)
     char *j = track_json(e, UNIT);
     assert_non_null(strstr(j, "\"name\":\"Shop Mitte\""));
     assert_non_null(strstr(j, "\"excursion\":true"));
+    char *again = track_json(e, UNIT); /* the location's members kept from the first answer */
+    assert_string_equal(again, j);
+    free(again);
+    free(j);
+    /* the location's master data changes: the next answer says so */
+    snprintf(path, sizeof path, "%s/renamed.json", g_dir);
+    f = fopen(path, "w");
+    fprintf(f, "{\"locations\":[{\"gln\":\"" SHOP "\",\"name\":\"Shop Mitte \\\"Neu\\\"\",\"city\":\"Berlin\","
+               "\"latitude\":52.5}]}");
+    fclose(f);
+    assert_int_equal(tnt_engine_master_load(e, path, &n), TNT_OK);
+    j = track_json(e, UNIT);
+    assert_non_null(strstr(j, "\"name\":\"Shop Mitte \\\"Neu\\\"\",\"city\":\"Berlin\",\"latitude\":52.5}"));
+    assert_null(strstr(j, "\"country\""));
     free(j);
 
     /* bad master data: clear errors, nothing stored */
