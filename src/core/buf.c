@@ -1,4 +1,5 @@
 /* Growable byte buffer with a sticky out-of-memory flag. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -118,13 +119,31 @@ char *tnt__hex(char *out, const void *bytes, size_t n)
     return out;
 }
 
+/* Nonzero when one of the eight bytes of w needs more than copying into a
+ * JSON string: a control character, '"', '\\' or a byte of UTF-8. */
+static inline uint64_t json_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\'); /* a zero byte where w has '"' or '\\' */
+    return ((w - ones * 0x20) & ~w & high)  /* a byte < 0x20 */
+           | ((q - ones) & ~q & high)       /* '"' */
+           | ((bs - ones) & ~bs & high)     /* '\\' */
+           | (w & high);                    /* >= 0x80 */
+}
+
 void tnt__buf_json_str(tnt__buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     tnt__buf_putc(b, '"');
     for (;;) {
         const unsigned char *start = p;
+        /* eight bytes at a time while none needs escaping, then byte by byte */
+        for (uint64_t w; end - p >= 8; p += 8) {
+            memcpy(&w, p, 8);
+            if (json_special(w))
+                break;
+        }
         while (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
         tnt__buf_append(b, start, (size_t)(p - start));

@@ -119,6 +119,43 @@ static void test_arena(void **state)
     tnt__arena_destroy(&lim);
 }
 
+/* The JSON string writer's rule, one byte at a time (the reference). */
+static void json_str_bytewise(tnt__buf *b, const char *s)
+{
+    tnt__buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        if (*p >= 0x80) {
+            unsigned c = p[0];
+            size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+            for (size_t i = 1; i < n; i++)
+                if ((p[i] & 0xC0) != 0x80)
+                    n = 0;
+            if (n && ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F) || (c == 0xF0 && p[1] < 0x90) ||
+                      (c == 0xF4 && p[1] > 0x8F)))
+                n = 0;
+            if (n)
+                tnt__buf_append(b, p, n);
+            else
+                tnt__buf_puts(b, "\\ufffd");
+            p += n ? n : 1;
+        } else if (*p == '"' || *p == '\\') {
+            tnt__buf_putc(b, '\\');
+            tnt__buf_putc(b, (char)*p++);
+        } else if (*p < 0x20) {
+            const char *named = *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : *p == '\t' ? "\\t"
+                              : *p == '\b' ? "\\b" : *p == '\f' ? "\\f" : NULL;
+            if (named)
+                tnt__buf_puts(b, named);
+            else
+                tnt__buf_printf(b, "\\u%04x", *p);
+            p++;
+        } else {
+            tnt__buf_putc(b, (char)*p++);
+        }
+    }
+    tnt__buf_putc(b, '"');
+}
+
 static void test_buf(void **state)
 {
     (void)state;
@@ -128,6 +165,24 @@ static void test_buf(void **state)
     tnt__buf_printf(&b, "%d", 42);
     tnt__buf_json_str(&b, "q\"\\\n\x01é");
     assert_string_equal(b.data, "a42\"q\\\"\\\\\\n\\u0001é\"");
+    /* every byte value at every position of strings up to 40 bytes long: the
+     * same as escaping byte by byte (the writer reads eight bytes at a time) */
+    for (size_t len = 1; len <= 40; len++)
+        for (size_t at = 0; at < len; at++)
+            for (int c = 1; c < 256; c++) {
+                char in[48];
+                memset(in, 'a', len);
+                in[len] = '\0';
+                in[at] = (char)c;
+                tnt__buf got, want;
+                tnt__buf_init(&got);
+                tnt__buf_init(&want);
+                tnt__buf_json_str(&got, in);
+                json_str_bytewise(&want, in);
+                assert_string_equal(got.data, want.data);
+                tnt__buf_free(&got);
+                tnt__buf_free(&want);
+            }
     size_t len;
     char *s = tnt__buf_detach(&b, &len);
     assert_int_equal(len, strlen(s));
