@@ -104,6 +104,7 @@ typedef struct batch {
     size_t nstaged;
     const char *staged_ids[1024]; /* their eventIDs, where they have one */
     size_t nstaged_ids;
+    bool master; /* master data staged: the caches' generation moves once it is written */
 } batch;
 
 static void add(batch *b, const tnt__key *k, const void *value, size_t len)
@@ -587,7 +588,7 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
     tnt__key_event(&ek, fx->hash);
     if (fx->master) { /* master data rides the log like events */
         *dup = false;
-        atomic_fetch_add(&b->e->master_gen, 1);
+        b->master = true;
         tnt__key k;
         tnt__key_master(&k, (int)fx->master->kind, fx->master->key);
         size_t len;
@@ -701,6 +702,8 @@ static tnt_status apply_each(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup
         if ((st = stage(&b, &fx[i], &dup[i])) == TNT_OK && (st = flush_states(&b)) == TNT_OK &&
             (st = write_marked(e, &b, fx[i].partition, fx[i].offset)) == TNT_OK)
             st = rechain_after(e, &b);
+        if (b.master) /* after the write (even a failed one, which may have written part) */
+            atomic_fetch_add(&e->master_gen, 1);
         tnt__arena_reset(a);
     }
     return st;
@@ -762,6 +765,10 @@ static tnt_status apply_batch(tnt_engine *e, tnt__effect *fx, size_t n, bool *du
         st = e->store->methods->transact(e->store, b.items, b.n);
         atomic_fetch_add(&e->n.store_batches, 1);
     }
+    /* Only now: a reader that saw the new generation before the write could
+     * have cached what the store held before it, under the new generation. */
+    if (b.master)
+        atomic_fetch_add(&e->master_gen, 1);
     if (st == TNT_OK) { /* the watermarks move only once it is written */
         water_free(e->water, e->partitions);
         e->water = w;
