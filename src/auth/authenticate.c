@@ -115,12 +115,8 @@ static int take_entry(void *ud, const tnt_store_item *it)
     entry *en = &l->v[l->n];
     en->time_ms = time_ms;
     memcpy(en->hash, (const uint8_t *)it->sk + 10, 32);
-    en->w = (tnt_v1_IndexEntry)tnt_v1_IndexEntry_init_zero;
-    const uint8_t *pb = NULL, *body; /* the body an entry may carry is not what the journey checks */
-    size_t pb_len = 0, body_len;
-    bool split = tnt__index_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len);
-    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
-    if (!split || !pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &en->w, PB_DECODE_NOINIT)) {
+    /* the body an entry may carry is not what the journey checks */
+    if (!tnt__index_entry_read(it->value, it->value_len, &en->w)) {
         l->st = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
         return 1;
     }

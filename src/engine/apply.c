@@ -290,12 +290,8 @@ static int fold_entry(void *ud, const tnt_store_item *it)
     fold *f = ud;
     if (it->sk_len != 2 + 8 + 32)
         return 0;
-    tnt_v1_IndexEntry ie = tnt_v1_IndexEntry_init_zero;
-    const uint8_t *pb = NULL, *body;
-    size_t pb_len = 0, body_len;
-    bool split = tnt__index_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len);
-    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
-    if (!split || !pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &ie, PB_DECODE_NOINIT) || ie.digest.size != 32) {
+    tnt_v1_IndexEntry ie;
+    if (!tnt__index_entry_read(it->value, it->value_len, &ie) || ie.digest.size != 32) {
         f->err = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
         return 1;
     }

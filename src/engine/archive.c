@@ -156,12 +156,8 @@ tnt_status tnt__archive_check(tnt_engine *e, const tnt_event *ev, const tnt__rec
                                          "segment was changed", ev->hash_id, fx.ids[0]);
     if (st != TNT_OK)
         return st;
-    const uint8_t *pb = NULL, *body;
-    size_t pb_len = 0, body_len;
-    tnt_v1_IndexEntry w = tnt_v1_IndexEntry_init_zero;
-    bool ok = tnt__index_split(v, len, &pb, &pb_len, &body, &body_len);
-    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
-    ok = ok && pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &w, PB_DECODE_NOINIT) && w.digest.size == 32;
+    tnt_v1_IndexEntry w;
+    bool ok = tnt__index_entry_read(v, len, &w) && w.digest.size == 32;
     tnt_free(v);
     if (!ok)
         return tnt__error(TNT_E_CORRUPT, "a history entry of %s is corrupt", fx.ids[0]);
@@ -244,6 +240,17 @@ bool tnt__index_split(const void *value, size_t len, const uint8_t **entry, size
         }
     }
     return false;
+}
+
+bool tnt__index_entry_read(const void *value, size_t len, tnt_v1_IndexEntry *w)
+{
+    const uint8_t *pb, *body;
+    size_t pb_len, body_len;
+    *w = (tnt_v1_IndexEntry)tnt_v1_IndexEntry_init_zero;
+    if (!tnt__index_split(value, len, &pb, &pb_len, &body, &body_len))
+        return false;
+    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
+    return pb_decode_ex(&is, tnt_v1_IndexEntry_fields, w, PB_DECODE_NOINIT);
 }
 
 int tnt__index_archived(const void *entry, size_t len)

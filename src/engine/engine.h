@@ -190,6 +190,9 @@ tnt_status tnt__archive_fetch(tnt_engine *e, const tnt_v1_IndexEntry *where, tnt
  * false if the value is malformed. */
 bool tnt__index_split(const void *value, size_t len, const uint8_t **entry, size_t *entry_len, const uint8_t **body,
                       size_t *body_len);
+/* The IndexEntry of a history entry's value (whatever body it carries) into
+ * *w; false if the value is malformed. */
+bool tnt__index_entry_read(const void *value, size_t len, tnt_v1_IndexEntry *w);
 /* Whether a history entry (an IndexEntry) points into the archive: 1 if it
  * names a segment, 0 if the event is in the store, -1 if it does not read. */
 int tnt__index_archived(const void *entry, size_t len);

@@ -407,12 +407,7 @@ static int qkey_take(void *ud, const tnt_store_item *it)
     }
     qkey *k = &l->v[l->n];
     memcpy(k->k, (const uint8_t *)it->sk + 2, 40);
-    k->w = (tnt_v1_IndexEntry)tnt_v1_IndexEntry_init_zero;
-    const uint8_t *pb = NULL, *body;
-    size_t pb_len = 0, body_len;
-    bool split = tnt__index_split(it->value, it->value_len, &pb, &pb_len, &body, &body_len);
-    pb_istream_t is = pb_istream_from_buffer(pb, pb_len);
-    if (!split || !pb_decode_ex(&is, tnt_v1_IndexEntry_fields, &k->w, PB_DECODE_NOINIT)) {
+    if (!tnt__index_entry_read(it->value, it->value_len, &k->w)) {
         l->st = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
         return 1;
     }

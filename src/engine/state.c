@@ -476,24 +476,6 @@ static uint32_t get32(rd *r)
     return v;
 }
 
-/* little-endian loads (one instruction each on this kind of machine) */
-static inline uint32_t ld32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t ld64(const uint8_t *p)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-#else
-    return (uint64_t)ld32(p) | (uint64_t)ld32(p + 4) << 32;
-#endif
-}
-
-
 bool tnt__scan_head_read(const void *buf, size_t len, tnt__scan_head *h)
 {
     const uint8_t *b = buf;
@@ -512,14 +494,14 @@ bool tnt__scan_head_read(const void *buf, size_t len, tnt__scan_head *h)
     if (b[2] != SCAN_LAYOUT || len < FIXED)
         return false;
     const uint8_t *p = b + 3, *end = b + len;
-    h->time_ms = (int64_t)ld64(p);
-    h->event_count = ld64(p + 8);
-    h->lat_e2 = (int32_t)ld32(p + 16);
-    h->lon_e2 = (int32_t)ld32(p + 20);
-    h->accuracy_km = ld32(p + 24);
-    h->role = ld32(p + 28);
-    h->intent = ld32(p + 32);
-    h->verdict = ld32(p + 36);
+    h->time_ms = (int64_t)tnt__get_u64(p);
+    h->event_count = tnt__get_u64(p + 8);
+    h->lat_e2 = (int32_t)tnt__get_u32(p + 16);
+    h->lon_e2 = (int32_t)tnt__get_u32(p + 20);
+    h->accuracy_km = tnt__get_u32(p + 24);
+    h->role = tnt__get_u32(p + 28);
+    h->intent = tnt__get_u32(p + 32);
+    h->verdict = tnt__get_u32(p + 36);
     uint8_t flags = p[40], dn = p[41];
     h->has_location = flags & 1;
     h->unknown = (flags & 2) != 0;

@@ -27,9 +27,7 @@ struct tnt_track {
     int8_t excursion[16];          /* per reading: -1 unknown yet, 0 no, 1 yes */
     bool product_read;
     bool name_read;
-    bool location_read;
     double min_c, max_c;           /* allowed temperature range, NAN when unknown */
-    char *location_json;           /* master record of the location, read on demand */
     char location_name[96];        /* its name (tnt_track_get) */
 };
 
@@ -63,8 +61,7 @@ tnt_status tnt_engine_track(tnt_track **out, tnt_engine *e, const char *id)
         return tnt__error(TNT_E_NOMEM, "out of memory");
     t->engine = e;
     t->own = t->shown = NULL;
-    t->location_json = NULL;
-    t->location_read = t->product_read = t->name_read = false;
+    t->product_read = t->name_read = false;
     t->location_name[0] = '\0';
     pthread_rwlock_rdlock(&e->replay_lock);
     st = tnt__state_view_get(e, key, &t->st, &t->own);
@@ -116,7 +113,6 @@ void tnt_track_free(tnt_track *t)
 {
     if (!t)
         return;
-    tnt__free(t->location_json);
     tnt_free(t->own);
     tnt_free(t->shown);
     tnt__free(t);

@@ -308,6 +308,21 @@ static void both_readers(const uint8_t *rec, size_t n)
     tnt_free(buf);
 }
 
+/* Both readers on every truncation of rec, and on rounds of random damage. */
+static void both_readers_damaged(const uint8_t *rec, size_t len, int rounds)
+{
+    for (size_t n = 0; n < len; n++)
+        both_readers(rec, n);
+    for (int round = 0; round < rounds; round++) {
+        uint8_t d[4096];
+        assert_true(len <= sizeof d);
+        memcpy(d, rec, len);
+        for (int k = 0; k < 1 + rand() % 4; k++)
+            d[rand() % len] = (uint8_t)rand();
+        both_readers(d, len - (size_t)(rand() % 4));
+    }
+}
+
 static void test_view(void **state)
 {
     (void)state;
@@ -322,16 +337,8 @@ static void test_view(void **state)
     assert_view(&s, &v);
     tnt_free(buf);
     /* every truncation and random damage: the two readers agree */
-    for (size_t n = 0; n < len; n++)
-        both_readers(rec, n);
     srand(11);
-    for (int round = 0; round < 20000; round++) {
-        uint8_t d[4096];
-        memcpy(d, rec, len);
-        for (int k = 0; k < 1 + rand() % 4; k++)
-            d[rand() % len] = (uint8_t)rand();
-        both_readers(d, len - (size_t)(rand() % 4));
-    }
+    both_readers_damaged(rec, len, 20000);
     tnt__free(rec);
 
     /* every field at its largest, and the empty state */
@@ -380,15 +387,7 @@ static void test_view(void **state)
     assert_int_equal(tnt__state_view_decode(&buf, len1, &v, "U1"), TNT_OK);
     assert_view(&s, &v);
     tnt_free(buf);
-    for (size_t n = 0; n < len1; n++)
-        both_readers(rec1, n);
-    for (int round = 0; round < 5000; round++) {
-        uint8_t d[4096];
-        memcpy(d, rec1, len1);
-        for (int k = 0; k < 1 + rand() % 4; k++)
-            d[rand() % len1] = (uint8_t)rand();
-        both_readers(d, len1 - (size_t)(rand() % 4));
-    }
+    both_readers_damaged(rec1, len1, 5000);
     free(rec1);
     tnt__free(rec);
 

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/core.h" /* little-endian integer coding */
 #include "tnt/sys/backend.h"
 
 /* The built-in backend the registry installs on first use. */
@@ -49,32 +50,6 @@ tnt_status tnt__local_report(tnt_status status, char *errbuf, size_t errbuf_size
 
 /* CRC-32 (zlib's polynomial) of a buffer, continuing from crc (0 to start). */
 uint32_t tnt__local_crc(uint32_t crc, const void *data, size_t len);
-
-/* Little-endian integer coding. */
-static inline void tnt__put_u16(unsigned char *p, uint16_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-}
-static inline void tnt__put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static inline void tnt__put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-static inline uint16_t tnt__get_u16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static inline uint32_t tnt__get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t tnt__get_u64(const unsigned char *p)
-{
-    return (uint64_t)tnt__get_u32(p) | (uint64_t)tnt__get_u32(p + 4) << 32;
-}
 
 /* ---- white-box hooks for tests and benchmarks ---- */
 
