@@ -1,6 +1,8 @@
 /* The "file" backend beyond the conformance suite: URIs and settings, the
  * registry, torn and corrupt log tails, the time index, a full disk, a
- * read-only directory, and a crash test that SIGKILLs a writer many times. */
+ * read-only directory, the state store's databases per sort-key class (and
+ * a store of the older one-database layout moved into them), and a crash
+ * test that SIGKILLs a writer many times. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <lmdb.h>
 
 #include "backends/local/local.h"
 #include "core/core.h"
@@ -720,6 +724,168 @@ static void test_store_limits(void **state)
     s->methods->close(s);
 }
 
+/* ---- the state store's classes ---- */
+
+typedef struct collected {
+    char s[512];
+    size_t n;
+} collected;
+
+/* Each item as "sk=value", the sort key's bytes outside 0x21..0x7e as %xx. */
+static int collect(void *userdata, const tnt_store_item *it)
+{
+    collected *c = userdata;
+    size_t at = strlen(c->s);
+    if (at)
+        at += (size_t)snprintf(c->s + at, sizeof c->s - at, ",");
+    for (size_t i = 0; i < it->sk_len; i++) {
+        unsigned char b = ((const unsigned char *)it->sk)[i];
+        at += (size_t)snprintf(c->s + at, sizeof c->s - at, b > 0x20 && b < 0x7f ? "%c" : "%%%02x", b);
+    }
+    snprintf(c->s + at, sizeof c->s - at, "=%.*s", (int)it->value_len, (const char *)it->value);
+    c->n++;
+    return 0;
+}
+
+static void expect_query(tnt_store *s, const char *pk, const char *from, size_t from_len, const char *to,
+                         size_t to_len, size_t limit, int reverse, const char *want)
+{
+    collected c = {"", 0};
+    OK(s->methods->query(s, pk, strlen(pk), from, from_len, to, to_len, limit, reverse, collect, &c));
+    assert_string_equal(c.s, want);
+}
+
+/* Items of many classes (the empty sort key, 0x00, 0xff, letters) in one
+ * partition: queries across classes keep sort-key order both ways, with
+ * limits and bounds inside and between classes. */
+static void check_classes(tnt_store *s)
+{
+    expect_query(s, "p:x", NULL, 0, NULL, 0, 0, 0, "=E,%00z=N,a=1,h:1=2,h:2=3,s=4,%ff%01=F");
+    expect_query(s, "p:x", NULL, 0, NULL, 0, 0, 1, "%ff%01=F,s=4,h:2=3,h:1=2,a=1,%00z=N,=E");
+    expect_query(s, "p:x", NULL, 0, NULL, 0, 3, 0, "=E,%00z=N,a=1");
+    expect_query(s, "p:x", NULL, 0, NULL, 0, 3, 1, "%ff%01=F,s=4,h:2=3");
+    expect_query(s, "p:x", "a", 1, "h:2", 3, 0, 0, "a=1,h:1=2");
+    expect_query(s, "p:x", "a", 1, "h:2", 3, 0, 1, "h:1=2,a=1");
+    expect_query(s, "p:x", "b", 1, "t", 1, 0, 0, "h:1=2,h:2=3,s=4");
+    expect_query(s, "p:x", "h:2", 3, NULL, 0, 2, 0, "h:2=3,s=4");
+    expect_query(s, "p:x", "", 0, "", 0, 0, 0, ""); /* nothing sorts before the empty key */
+    expect_query(s, "p:y", NULL, 0, NULL, 0, 0, 0, "s=5");
+    expect_query(s, "p:", NULL, 0, NULL, 0, 0, 0, "");
+    void *v;
+    size_t len;
+    uint64_t version;
+    OK(s->methods->get(s, "p:x", 3, "", 0, &v, &len, &version));
+    assert_memory_equal(v, "E", 1);
+    tnt_free(v);
+    OK(s->methods->get(s, "p:x", 3, "\xff\x01", 2, &v, &len, &version));
+    assert_memory_equal(v, "F", 1);
+    tnt_free(v);
+    assert_int_equal(s->methods->get(s, "p:x", 3, "q", 1, &v, &len, &version), TNT_E_NOTFOUND);
+    collected c = {"", 0};
+    OK(s->methods->scan(s, collect, &c));
+    assert_int_equal(c.n, 8);
+}
+
+static const struct {
+    const char *pk, *sk;
+    size_t sk_len;
+    const char *value;
+} g_items[] = {
+    {"p:x", "s", 1, "4"},    {"p:x", "h:2", 3, "3"},      {"p:x", "a", 1, "1"},   {"p:x", "h:1", 3, "2"},
+    {"p:x", "", 0, "E"},     {"p:x", "\xff\x01", 2, "F"}, {"p:x", "\0z", 2, "N"}, {"p:y", "s", 1, "5"},
+};
+#define NITEMS (sizeof g_items / sizeof g_items[0])
+
+static void test_store_classes(void **state)
+{
+    (void)state;
+    tnt_store *s;
+    const char *uri = fresh("store-classes");
+    OK(tnt__local_backend.open_store(&s, uri, NULL, NULL, g_err, sizeof g_err));
+    expect_query(s, "p:x", NULL, 0, NULL, 0, 0, 0, ""); /* no database yet */
+    for (size_t i = 0; i < NITEMS; i++) {
+        tnt_store_item it = {g_items[i].pk, 3, g_items[i].sk, g_items[i].sk_len, g_items[i].value, 1, TNT_STORE_NEW};
+        OK(s->methods->put(s, &it, NULL));
+        void *v; /* each new class's database is seen by the next read */
+        OK(s->methods->get(s, g_items[i].pk, 3, g_items[i].sk, g_items[i].sk_len, &v, NULL, NULL));
+        tnt_free(v);
+    }
+    check_classes(s);
+    s->methods->close(s);
+    OK(tnt__local_backend.open_store(&s, uri, NULL, NULL, g_err, sizeof g_err));
+    check_classes(s);
+    /* a class whose only item is deleted, and a delete in a class never written */
+    OK(s->methods->remove(s, "p:x", 3, "\xff\x01", 2));
+    OK(s->methods->remove(s, "p:x", 3, "zz", 2));
+    expect_query(s, "p:x", "s", 1, NULL, 0, 0, 0, "s=4");
+    OK(s->methods->clear(s));
+    expect_query(s, "p:x", NULL, 0, NULL, 0, 0, 0, "");
+    tnt_store_item it = {"p:x", 3, "s", 1, "6", 1, TNT_STORE_NEW}; /* the emptied database takes items again */
+    OK(s->methods->put(s, &it, NULL));
+    expect_query(s, "p:x", NULL, 0, NULL, 0, 0, 0, "s=6");
+    s->methods->close(s);
+}
+
+/* A store written by an earlier libtnt keeps every item in LMDB's main
+ * database; opening it moves them into the databases of their classes,
+ * versions included, and a second open finds nothing more to move. */
+static void test_store_old_layout(void **state)
+{
+    (void)state;
+    const char *uri = fresh("store-old");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", uri + strlen("file://"));
+    assert_int_equal(mkdir(dir, 0755), 0);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+    for (size_t i = 0; i < NITEMS; i++) { /* [u16 pk_len][pk][sk] -> [u64 version][value] */
+        unsigned char k[16], v[9];
+        k[0] = 0;
+        k[1] = 3;
+        memcpy(k + 2, g_items[i].pk, 3);
+        memcpy(k + 5, g_items[i].sk, g_items[i].sk_len);
+        tnt__put_u64(v, 7);
+        v[8] = (unsigned char)g_items[i].value[0];
+        MDB_val key = {5 + g_items[i].sk_len, k}, val = {9, v};
+        assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    tnt_store *s;
+    for (int round = 0; round < 2; round++) {
+        OK(tnt__local_backend.open_store(&s, uri, NULL, NULL, g_err, sizeof g_err));
+        check_classes(s);
+        uint64_t version = 0;
+        OK(s->methods->get(s, "p:x", 3, "h:1", 3, NULL, NULL, &version));
+        assert_int_equal(version, 7);
+        s->methods->close(s);
+    }
+    /* the main database now holds only the names of the class databases */
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 4), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+    MDB_cursor *cur;
+    MDB_val key, val;
+    assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+    size_t names = 0;
+    for (int rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        assert_true(key.mv_size >= 6 && memcmp(key.mv_data, "tnt.sk", 6) == 0);
+        names++;
+    }
+    assert_int_equal(names, 6); /* "", 0x00, a, h, s, 0xff */
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+}
+
 static void test_archive_paths(void **state)
 {
     (void)state;
@@ -1027,6 +1193,8 @@ int main(void)
         cmocka_unit_test(test_log_limits),
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_store_limits),
+        cmocka_unit_test(test_store_classes),
+        cmocka_unit_test(test_store_old_layout),
         cmocka_unit_test(test_archive_paths),
         cmocka_unit_test(test_crash_safety),
     };

@@ -1,9 +1,22 @@
-/* The state store in LMDB: one environment, its main database.
+/* The state store in LMDB: one environment, one database per class of
+ * sort key.
  *
  * Key   = [u16 pk_len, big-endian][pk][sk]: the items of one partition key
  *         are one contiguous run, in sort-key order, so a query is a cursor
  *         range.
  * Value = [u64 version, little-endian][bytes].
+ *
+ * An item's class is the first byte of its sort key (or "empty"), and each
+ * class has its own named database ("tnt.sk.73" for sort keys starting with
+ * 's', "tnt.sk" for the empty one). Sort-key order is class order, then key
+ * order within the class, so a query that spans classes visits their
+ * databases one after the other. Items of one kind live in a tree of their
+ * own: a lookup among 2,000 current states does not descend through the
+ * pages of a million history entries. A database is created by the first
+ * write of its class and is seen by read transactions from the one that
+ * committed it on (born[]). A store written in the older layout (every item
+ * in the main database) is moved into this one, in one transaction, when it
+ * is opened.
  *
  * LMDB serializes write transactions itself (so a conditional put is a read
  * and a write in one transaction, and racing writers cannot both win); the
@@ -24,10 +37,16 @@
 #include "core/core.h"
 #include "local.h"
 
+/* Class 0: the empty sort key; 1 + b: sort keys starting with byte b. */
+#define NCLASS 257
+#define NEVER UINT64_MAX
+
 typedef struct local_store {
     tnt_store base;
     MDB_env *env;
-    MDB_dbi dbi;
+    MDB_dbi dbi[NCLASS];
+    _Atomic uint64_t born[NCLASS]; /* id of the first transaction that sees dbi[c]; NEVER: no database yet */
+    bool mine[NCLASS];             /* created by the write transaction under way (LMDB runs one at a time) */
     char *dir;
     uint64_t map_size;
     size_t max_key;
@@ -84,6 +103,7 @@ static tnt_status fail(local_store *s, int rc, const char *what)
 typedef struct key_buf {
     unsigned char b[512];
     size_t len;
+    int cls; /* the class of its sort key */
 } key_buf;
 
 static tnt_status make_key(local_store *s, key_buf *k, const void *pk, size_t pk_len, const void *sk, size_t sk_len)
@@ -100,7 +120,65 @@ static tnt_status make_key(local_store *s, key_buf *k, const void *pk, size_t pk
     if (sk_len)
         memcpy(k->b + 2 + pk_len, sk, sk_len);
     k->len = 2 + pk_len + sk_len;
+    k->cls = sk_len ? 1 + *(const unsigned char *)sk : 0;
     return TNT_OK;
+}
+
+/* ---- the databases of the classes ---- */
+
+static void class_name(char out[16], int c)
+{
+    if (c == 0)
+        strcpy(out, "tnt.sk");
+    else
+        snprintf(out, 16, "tnt.sk.%02x", (unsigned)(c - 1));
+}
+
+/* Does txn (a read transaction) see the database of class c? */
+static bool seen(local_store *s, MDB_txn *txn, int c)
+{
+    uint64_t b = atomic_load_explicit(&s->born[c], memory_order_acquire);
+    return b != NEVER && b <= (uint64_t)mdb_txn_id(txn);
+}
+
+/* The database of class c for the write transaction txn, created if
+ * `create`; MDB_NOTFOUND if there is none and none was to be created. */
+static int class_dbi(local_store *s, MDB_txn *txn, int c, bool create, MDB_dbi *out)
+{
+    if (atomic_load_explicit(&s->born[c], memory_order_acquire) != NEVER || s->mine[c]) {
+        *out = s->dbi[c];
+        return 0;
+    }
+    if (!create)
+        return MDB_NOTFOUND;
+    char name[16];
+    class_name(name, c);
+    int mrc = mdb_dbi_open(txn, name, MDB_CREATE, &s->dbi[c]);
+    if (mrc == 0) {
+        s->mine[c] = true;
+        *out = s->dbi[c];
+    }
+    return mrc;
+}
+
+/* Commit (rc TNT_OK) or abort a write transaction; the databases it
+ * created are seen from its commit on, or are gone with it. */
+static tnt_status finish(local_store *s, MDB_txn *txn, tnt_status rc, int *mrc_out)
+{
+    uint64_t id = (uint64_t)mdb_txn_id(txn);
+    int mrc = 0;
+    if (rc == TNT_OK)
+        mrc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    for (int c = 0; c < NCLASS; c++)
+        if (s->mine[c]) {
+            s->mine[c] = false;
+            if (rc == TNT_OK && mrc == 0)
+                atomic_store_explicit(&s->born[c], id, memory_order_release);
+        }
+    *mrc_out = mrc;
+    return rc;
 }
 
 /* An item as stored, decoded; false if the record is malformed. */
@@ -135,6 +213,96 @@ static bool has_prefix(const MDB_val *k, const key_buf *prefix)
 }
 
 /* ---- open and close ---- */
+
+/* Move the items of the older layout, all in the main database, into the
+ * databases of their classes. Their keys start with pk_len's high byte (0
+ * or 1: keys are shorter than 512 bytes); the names of the class databases,
+ * kept in the main database too, start with 't'. */
+static int move_old_items(local_store *s, MDB_txn *txn, MDB_dbi main_dbi)
+{
+    MDB_cursor *cur;
+    int mrc = mdb_cursor_open(txn, main_dbi, &cur);
+    MDB_val key, val;
+    while (mrc == 0 && (mrc = mdb_cursor_get(cur, &key, &val, MDB_FIRST)) == 0) {
+        const unsigned char *kb = key.mv_data;
+        if (key.mv_size < 2 || kb[0] > 1)
+            break; /* past the old items */
+        size_t pk_len = (size_t)kb[0] << 8 | kb[1];
+        if (2 + pk_len > key.mv_size) {
+            mrc = MDB_CORRUPTED;
+            break;
+        }
+        int c = key.mv_size > 2 + pk_len ? 1 + kb[2 + pk_len] : 0;
+        MDB_dbi d;
+        unsigned char kcopy[512];
+        if (key.mv_size > sizeof kcopy) {
+            mrc = MDB_CORRUPTED;
+            break;
+        }
+        if (!s->mine[c]) { /* creating it writes its name into the main database: read the item again */
+            mrc = class_dbi(s, txn, c, true, &d);
+            continue;
+        }
+        d = s->dbi[c];
+        memcpy(kcopy, key.mv_data, key.mv_size);
+        MDB_val k2 = {key.mv_size, kcopy};
+        if ((mrc = mdb_put(txn, d, &k2, &val, 0)) == 0)
+            mrc = mdb_del(txn, main_dbi, &k2, NULL);
+    }
+    mdb_cursor_close(cur);
+    return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
+/* Open the databases of the classes the store has, after moving the items
+ * of an older layout into them. */
+static int open_classes(local_store *s)
+{
+    for (int c = 0; c < NCLASS; c++)
+        atomic_init(&s->born[c], NEVER);
+    MDB_txn *txn;
+    MDB_dbi main_dbi;
+    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (mrc != 0)
+        return mrc;
+    if ((mrc = mdb_dbi_open(txn, NULL, 0, &main_dbi)) == 0)
+        mrc = move_old_items(s, txn, main_dbi);
+    bool have[NCLASS] = {false};
+    if (mrc == 0) { /* the names of the class databases */
+        MDB_cursor *cur;
+        if ((mrc = mdb_cursor_open(txn, main_dbi, &cur)) == 0) {
+            MDB_val key = {6, (void *)"tnt.sk"}, val;
+            for (mrc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); mrc == 0;
+                 mrc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+                if (key.mv_size < 6 || memcmp(key.mv_data, "tnt.sk", 6) != 0)
+                    break;
+                for (int c = 0; c < NCLASS; c++) {
+                    char name[16];
+                    class_name(name, c);
+                    if (strlen(name) == key.mv_size && memcmp(name, key.mv_data, key.mv_size) == 0)
+                        have[c] = true;
+                }
+            }
+            mdb_cursor_close(cur);
+            if (mrc == MDB_NOTFOUND)
+                mrc = 0;
+        }
+    }
+    for (int c = 0; c < NCLASS && mrc == 0; c++) {
+        MDB_dbi d;
+        if (have[c] && !s->mine[c])
+            mrc = class_dbi(s, txn, c, true, &d);
+    }
+    /* readers come later: whatever this transaction opens, every one sees */
+    int err = mrc;
+    finish(s, txn, err == 0 ? TNT_OK : TNT_E_BACKEND, &mrc);
+    if (err != 0)
+        return err;
+    if (mrc == 0)
+        for (int c = 0; c < NCLASS; c++)
+            if (atomic_load_explicit(&s->born[c], memory_order_relaxed) != NEVER)
+                atomic_store_explicit(&s->born[c], 0, memory_order_relaxed);
+    return mrc;
+}
 
 tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *const *settings, void *user_data,
                                  char *errbuf, size_t errbuf_size)
@@ -179,18 +347,11 @@ tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *c
     if (mrc == 0)
         mrc = mdb_env_set_maxreaders(s->env, 512);
     if (mrc == 0)
+        mrc = mdb_env_set_maxdbs(s->env, NCLASS);
+    if (mrc == 0)
         mrc = mdb_env_open(s->env, dir, MDB_NOTLS | (durable_log ? MDB_NOSYNC : 0), 0644);
-    MDB_txn *txn = NULL;
     if (mrc == 0)
-        mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (mrc == 0)
-        mrc = mdb_dbi_open(txn, NULL, 0, &s->dbi);
-    if (mrc == 0) {
-        mrc = mdb_txn_commit(txn);
-        txn = NULL;
-    }
-    if (txn)
-        mdb_txn_abort(txn);
+        mrc = open_classes(s);
     if (mrc != 0) {
         rc = mrc == EACCES || mrc == EROFS
                  ? tnt__error(TNT_E_IO, "state store: cannot open '%s': %s", dir, mdb_strerror(mrc))
@@ -235,7 +396,7 @@ static tnt_status store_get(tnt_store *store, const void *pk, size_t pk_len, con
     if (mrc != 0)
         return fail(s, mrc, "read transaction");
     MDB_val key = {k.len, k.b}, val;
-    mrc = mdb_get(txn, s->dbi, &key, &val);
+    mrc = seen(s, txn, k.cls) ? mdb_get(txn, s->dbi[k.cls], &key, &val) : MDB_NOTFOUND;
     tnt_store_item it;
     if (mrc == MDB_NOTFOUND)
         rc = tnt__error(TNT_E_NOTFOUND, "state store: no such item");
@@ -263,41 +424,34 @@ static tnt_status store_get(tnt_store *store, const void *pk, size_t pk_len, con
     return rc;
 }
 
-/* Visit the items of one partition key with sk in [from, to), forward or backward. */
-static tnt_status store_query(tnt_store *store, const void *pk, size_t pk_len, const void *sk_from, size_t sk_from_len,
-                              const void *sk_to, size_t sk_to_len, size_t limit, int reverse, tnt_store_item_fn fn,
-                              void *userdata)
-{
-    local_store *s = (local_store *)store;
+typedef struct range {
     key_buf prefix, from, to;
-    tnt_status rc = make_key(s, &prefix, pk, pk_len, NULL, 0);
-    if (rc == TNT_OK)
-        rc = make_key(s, &from, pk, pk_len, sk_from, sk_from ? sk_from_len : 0);
-    if (rc == TNT_OK)
-        rc = make_key(s, &to, pk, pk_len, sk_to, sk_to ? sk_to_len : 0);
-    if (rc != TNT_OK)
-        return rc;
-    if (!fn)
-        return tnt__error(TNT_E_MISUSE, "state store query: no callback");
-    MDB_txn *txn;
+    bool to_bounded; /* sk_to given */
+    size_t limit, n;
+    int reverse;
+    tnt_store_item_fn fn;
+    void *userdata;
+    bool stop; /* the callback said so, or the limit is reached */
+} range;
+
+/* The items of the range in one class's database. */
+static tnt_status query_class(local_store *s, MDB_txn *txn, MDB_dbi dbi, range *r)
+{
     MDB_cursor *cur;
-    int mrc = read_begin(s, &txn);
+    int mrc = mdb_cursor_open(txn, dbi, &cur);
     if (mrc != 0)
-        return fail(s, mrc, "read transaction");
-    if ((mrc = mdb_cursor_open(txn, s->dbi, &cur)) != 0) {
-        read_end(s, txn);
         return fail(s, mrc, "cursor");
-    }
+    tnt_status rc = TNT_OK;
     MDB_val key, val;
-    if (!reverse) {
-        key = (MDB_val){from.len, from.b};
+    if (!r->reverse) {
+        key = (MDB_val){r->from.len, r->from.b};
         mrc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
     } else {
         /* Position on the first key past the range, then step back. */
-        key_buf past = to;
-        bool bounded = sk_to != NULL;
+        key_buf past = r->to;
+        bool bounded = r->to_bounded;
         if (!bounded) { /* the successor of the prefix, if it has one */
-            past = prefix;
+            past = r->prefix;
             while (past.len > 0 && past.b[past.len - 1] == 0xff)
                 past.len--;
             bounded = past.len > 0;
@@ -310,25 +464,63 @@ static tnt_status store_query(tnt_store *store, const void *pk, size_t pk_len, c
               : mrc == MDB_NOTFOUND ? mdb_cursor_get(cur, &key, &val, MDB_LAST)
                                     : mrc;
     }
-    for (size_t n = 0; mrc == 0 && (limit == 0 || n < limit); n++) {
-        if (!has_prefix(&key, &prefix))
+    while (mrc == 0) {
+        if (r->limit && r->n >= r->limit) {
+            r->stop = true;
             break;
-        if (!reverse && sk_to && keycmp(key.mv_data, key.mv_size, to.b, to.len) >= 0)
+        }
+        if (!has_prefix(&key, &r->prefix))
             break;
-        if (reverse && keycmp(key.mv_data, key.mv_size, from.b, from.len) < 0)
+        if (!r->reverse && r->to_bounded && keycmp(key.mv_data, key.mv_size, r->to.b, r->to.len) >= 0)
+            break;
+        if (r->reverse && keycmp(key.mv_data, key.mv_size, r->from.b, r->from.len) < 0)
             break;
         tnt_store_item it;
         if (!decode_item(&key, &val, &it)) {
             rc = tnt__error(TNT_E_CORRUPT, "state store '%s': a malformed value", s->dir);
             break;
         }
-        if (fn(userdata, &it) != 0)
+        r->n++;
+        if (r->fn(r->userdata, &it) != 0) {
+            r->stop = true;
             break;
-        mrc = mdb_cursor_get(cur, &key, &val, reverse ? MDB_PREV : MDB_NEXT);
+        }
+        mrc = mdb_cursor_get(cur, &key, &val, r->reverse ? MDB_PREV : MDB_NEXT);
     }
     if (rc == TNT_OK && mrc != 0 && mrc != MDB_NOTFOUND)
         rc = fail(s, mrc, "query");
     mdb_cursor_close(cur);
+    return rc;
+}
+
+/* Visit the items of one partition key with sk in [from, to), forward or
+ * backward: the classes the range spans, in order. */
+static tnt_status store_query(tnt_store *store, const void *pk, size_t pk_len, const void *sk_from, size_t sk_from_len,
+                              const void *sk_to, size_t sk_to_len, size_t limit, int reverse, tnt_store_item_fn fn,
+                              void *userdata)
+{
+    local_store *s = (local_store *)store;
+    range r = {.to_bounded = sk_to != NULL, .limit = limit, .reverse = reverse, .fn = fn, .userdata = userdata};
+    tnt_status rc = make_key(s, &r.prefix, pk, pk_len, NULL, 0);
+    if (rc == TNT_OK)
+        rc = make_key(s, &r.from, pk, pk_len, sk_from, sk_from ? sk_from_len : 0);
+    if (rc == TNT_OK)
+        rc = make_key(s, &r.to, pk, pk_len, sk_to, sk_to ? sk_to_len : 0);
+    if (rc != TNT_OK)
+        return rc;
+    if (!fn)
+        return tnt__error(TNT_E_MISUSE, "state store query: no callback");
+    int lo = r.from.cls;
+    int hi = !sk_to ? NCLASS - 1 : sk_to_len ? r.to.cls : -1; /* nothing sorts before "" */
+    MDB_txn *txn;
+    int mrc = read_begin(s, &txn);
+    if (mrc != 0)
+        return fail(s, mrc, "read transaction");
+    for (int i = 0; i <= hi - lo && rc == TNT_OK && !r.stop; i++) {
+        int c = reverse ? hi - i : lo + i;
+        if (seen(s, txn, c))
+            rc = query_class(s, txn, s->dbi[c], &r);
+    }
     read_end(s, txn);
     return rc;
 }
@@ -339,28 +531,36 @@ static tnt_status store_scan(tnt_store *store, tnt_store_item_fn fn, void *userd
     if (!fn)
         return tnt__error(TNT_E_MISUSE, "state store scan: no callback");
     MDB_txn *txn;
-    MDB_cursor *cur;
     int mrc = read_begin(s, &txn);
     if (mrc != 0)
         return fail(s, mrc, "read transaction");
-    if ((mrc = mdb_cursor_open(txn, s->dbi, &cur)) != 0) {
-        read_end(s, txn);
-        return fail(s, mrc, "cursor");
-    }
     tnt_status rc = TNT_OK;
-    MDB_val key, val;
-    for (mrc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); mrc == 0; mrc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-        tnt_store_item it;
-        if (!decode_item(&key, &val, &it)) {
-            rc = tnt__error(TNT_E_CORRUPT, "state store '%s': a malformed value", s->dir);
+    bool stop = false;
+    for (int c = 0; c < NCLASS && rc == TNT_OK && !stop; c++) {
+        MDB_cursor *cur;
+        if (!seen(s, txn, c))
+            continue;
+        if ((mrc = mdb_cursor_open(txn, s->dbi[c], &cur)) != 0) {
+            rc = fail(s, mrc, "cursor");
             break;
         }
-        if (fn(userdata, &it) != 0)
-            break;
+        MDB_val key, val;
+        for (mrc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); mrc == 0;
+             mrc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+            tnt_store_item it;
+            if (!decode_item(&key, &val, &it)) {
+                rc = tnt__error(TNT_E_CORRUPT, "state store '%s': a malformed value", s->dir);
+                break;
+            }
+            if (fn(userdata, &it) != 0) {
+                stop = true;
+                break;
+            }
+        }
+        if (rc == TNT_OK && mrc != 0 && mrc != MDB_NOTFOUND)
+            rc = fail(s, mrc, "scan");
+        mdb_cursor_close(cur);
     }
-    if (rc == TNT_OK && mrc != 0 && mrc != MDB_NOTFOUND)
-        rc = fail(s, mrc, "scan");
-    mdb_cursor_close(cur);
     read_end(s, txn);
     return rc;
 }
@@ -382,7 +582,11 @@ static tnt_status put_in(local_store *s, MDB_txn *txn, const key_buf *k, const t
                          uint64_t *version_out)
 {
     MDB_val key = {k->len, (void *)k->b}, val;
-    int mrc = mdb_get(txn, s->dbi, &key, &val);
+    MDB_dbi dbi;
+    int mrc = class_dbi(s, txn, k->cls, true, &dbi);
+    if (mrc != 0)
+        return fail(s, mrc, "create a database");
+    mrc = mdb_get(txn, dbi, &key, &val);
     if (mrc != 0 && mrc != MDB_NOTFOUND)
         return fail(s, mrc, "get");
     bool exists = mrc == 0 && val.mv_size >= 8;
@@ -394,7 +598,7 @@ static tnt_status put_in(local_store *s, MDB_txn *txn, const key_buf *k, const t
                           exists ? "found another" : "found none");
     uint64_t version = current + 1;
     val = (MDB_val){8 + it->value_len, NULL};
-    if ((mrc = mdb_put(txn, s->dbi, &key, &val, MDB_RESERVE)) != 0)
+    if ((mrc = mdb_put(txn, dbi, &key, &val, MDB_RESERVE)) != 0)
         return fail(s, mrc, "put");
     tnt__put_u64(val.mv_data, version);
     if (it->value_len)
@@ -406,12 +610,9 @@ static tnt_status put_in(local_store *s, MDB_txn *txn, const key_buf *k, const t
 
 static tnt_status commit_or_abort(local_store *s, MDB_txn *txn, tnt_status rc)
 {
-    if (rc != TNT_OK) {
-        mdb_txn_abort(txn);
-        return rc;
-    }
-    int mrc = mdb_txn_commit(txn);
-    return mrc ? fail(s, mrc, "commit") : TNT_OK;
+    int mrc;
+    rc = finish(s, txn, rc, &mrc);
+    return rc == TNT_OK && mrc ? fail(s, mrc, "commit") : rc;
 }
 
 static tnt_status store_put(tnt_store *store, const tnt_store_item *item, uint64_t *version_out)
@@ -439,7 +640,10 @@ static tnt_status store_put(tnt_store *store, const tnt_store_item *item, uint64
 static tnt_status del_in(local_store *s, MDB_txn *txn, const key_buf *k)
 {
     MDB_val key = {k->len, (void *)k->b};
-    int mrc = mdb_del(txn, s->dbi, &key, NULL);
+    MDB_dbi dbi;
+    int mrc = class_dbi(s, txn, k->cls, false, &dbi);
+    if (mrc == 0)
+        mrc = mdb_del(txn, dbi, &key, NULL);
     return mrc == 0 || mrc == MDB_NOTFOUND ? TNT_OK : fail(s, mrc, "delete");
 }
 
@@ -509,7 +713,9 @@ static tnt_status store_clear(tnt_store *store)
     int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
     if (mrc != 0)
         return fail(s, mrc, "write transaction");
-    mrc = mdb_drop(txn, s->dbi, 0);
+    for (int c = 0; c < NCLASS && mrc == 0; c++)
+        if (atomic_load_explicit(&s->born[c], memory_order_acquire) != NEVER)
+            mrc = mdb_drop(txn, s->dbi[c], 0); /* emptied; the database stays */
     return commit_or_abort(s, txn, mrc ? fail(s, mrc, "clear") : TNT_OK);
 }
 
@@ -521,7 +727,7 @@ static const tnt_store_methods store_methods = {
     store_batch_write,   /* batch_write: one write transaction, all or nothing */
     store_query,         /* query: a cursor over [pk+from, pk+to) */
     store_remove,        /* remove */
-    store_scan,          /* scan: the whole database in key order */
-    store_clear,         /* clear: mdb_drop */
+    store_scan,          /* scan: the databases of the classes in turn, each in key order */
+    store_clear,         /* clear: mdb_drop of every class's database */
     store_transact,      /* transact: one write transaction of any size */
 };
