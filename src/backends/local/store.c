@@ -44,9 +44,11 @@
 typedef struct local_store {
     tnt_store base;
     MDB_env *env;
-    MDB_dbi dbi[NCLASS];
+    _Atomic MDB_dbi dbi[NCLASS];   /* valid once born[c] is not NEVER */
     _Atomic uint64_t born[NCLASS]; /* id of the first transaction that sees dbi[c]; NEVER: no database yet */
-    bool mine[NCLASS];             /* created by the write transaction under way (LMDB runs one at a time) */
+    /* the write transaction under way (LMDB runs one at a time): the databases it opened */
+    MDB_dbi wdbi[NCLASS];
+    bool mine[NCLASS];
     char *dir;
     uint64_t map_size;
     size_t max_key;
@@ -134,6 +136,12 @@ static void class_name(char out[16], int c)
         snprintf(out, 16, "tnt.sk.%02x", (unsigned)(c - 1));
 }
 
+/* The handle of class c's database, once seen() said it exists. */
+static inline MDB_dbi reader_dbi(local_store *s, int c)
+{
+    return atomic_load_explicit(&s->dbi[c], memory_order_relaxed);
+}
+
 /* Does txn (a read transaction) see the database of class c? */
 static bool seen(local_store *s, MDB_txn *txn, int c)
 {
@@ -145,38 +153,56 @@ static bool seen(local_store *s, MDB_txn *txn, int c)
  * `create`; MDB_NOTFOUND if there is none and none was to be created. */
 static int class_dbi(local_store *s, MDB_txn *txn, int c, bool create, MDB_dbi *out)
 {
-    if (atomic_load_explicit(&s->born[c], memory_order_acquire) != NEVER || s->mine[c]) {
-        *out = s->dbi[c];
+    if (atomic_load_explicit(&s->born[c], memory_order_acquire) != NEVER) {
+        *out = atomic_load_explicit(&s->dbi[c], memory_order_relaxed);
         return 0;
     }
-    if (!create)
-        return MDB_NOTFOUND;
-    char name[16];
-    class_name(name, c);
-    int mrc = mdb_dbi_open(txn, name, MDB_CREATE, &s->dbi[c]);
-    if (mrc == 0) {
+    if (!s->mine[c]) {
+        if (!create)
+            return MDB_NOTFOUND;
+        char name[16];
+        class_name(name, c);
+        int mrc = mdb_dbi_open(txn, name, MDB_CREATE, &s->wdbi[c]);
+        if (mrc != 0)
+            return mrc;
         s->mine[c] = true;
-        *out = s->dbi[c];
     }
-    return mrc;
+    *out = s->wdbi[c];
+    return 0;
 }
 
-/* Commit (rc TNT_OK) or abort a write transaction; the databases it
- * created are seen from its commit on, or are gone with it. */
+/* Commit (rc TNT_OK) or abort a write transaction. The databases it opened
+ * are seen from its commit on, or are gone with it. They are taken from
+ * mine[] while LMDB's write lock is still held: the next writer may start
+ * the moment this one commits. */
 static tnt_status finish(local_store *s, MDB_txn *txn, tnt_status rc, int *mrc_out)
 {
     uint64_t id = (uint64_t)mdb_txn_id(txn);
+    int made[NCLASS];
+    MDB_dbi handle[NCLASS];
+    int n = 0;
+    for (int c = 0; c < NCLASS; c++)
+        if (s->mine[c]) {
+            s->mine[c] = false;
+            handle[n] = s->wdbi[c];
+            made[n++] = c;
+        }
     int mrc = 0;
     if (rc == TNT_OK)
         mrc = mdb_txn_commit(txn);
     else
         mdb_txn_abort(txn);
-    for (int c = 0; c < NCLASS; c++)
-        if (s->mine[c]) {
-            s->mine[c] = false;
-            if (rc == TNT_OK && mrc == 0)
-                atomic_store_explicit(&s->born[c], id, memory_order_release);
-        }
+    for (int i = 0; i < n && rc == TNT_OK && mrc == 0; i++) {
+        /* A writer that started between this commit and now may have opened
+         * the same database (LMDB gives it the same handle) and publish its
+         * own, later id: the earliest id wins. */
+        atomic_store_explicit(&s->dbi[made[i]], handle[i], memory_order_relaxed);
+        uint64_t cur = atomic_load_explicit(&s->born[made[i]], memory_order_relaxed);
+        while ((cur == NEVER || cur > id) &&
+               !atomic_compare_exchange_weak_explicit(&s->born[made[i]], &cur, id, memory_order_release,
+                                                      memory_order_relaxed))
+            ;
+    }
     *mrc_out = mrc;
     return rc;
 }
@@ -243,7 +269,7 @@ static int move_old_items(local_store *s, MDB_txn *txn, MDB_dbi main_dbi)
             mrc = class_dbi(s, txn, c, true, &d);
             continue;
         }
-        d = s->dbi[c];
+        d = s->wdbi[c];
         memcpy(kcopy, key.mv_data, key.mv_size);
         MDB_val k2 = {key.mv_size, kcopy};
         if ((mrc = mdb_put(txn, d, &k2, &val, 0)) == 0)
@@ -396,7 +422,7 @@ static tnt_status store_get(tnt_store *store, const void *pk, size_t pk_len, con
     if (mrc != 0)
         return fail(s, mrc, "read transaction");
     MDB_val key = {k.len, k.b}, val;
-    mrc = seen(s, txn, k.cls) ? mdb_get(txn, s->dbi[k.cls], &key, &val) : MDB_NOTFOUND;
+    mrc = seen(s, txn, k.cls) ? mdb_get(txn, reader_dbi(s, k.cls), &key, &val) : MDB_NOTFOUND;
     tnt_store_item it;
     if (mrc == MDB_NOTFOUND)
         rc = tnt__error(TNT_E_NOTFOUND, "state store: no such item");
@@ -519,7 +545,7 @@ static tnt_status store_query(tnt_store *store, const void *pk, size_t pk_len, c
     for (int i = 0; i <= hi - lo && rc == TNT_OK && !r.stop; i++) {
         int c = reverse ? hi - i : lo + i;
         if (seen(s, txn, c))
-            rc = query_class(s, txn, s->dbi[c], &r);
+            rc = query_class(s, txn, reader_dbi(s, c), &r);
     }
     read_end(s, txn);
     return rc;
@@ -540,7 +566,7 @@ static tnt_status store_scan(tnt_store *store, tnt_store_item_fn fn, void *userd
         MDB_cursor *cur;
         if (!seen(s, txn, c))
             continue;
-        if ((mrc = mdb_cursor_open(txn, s->dbi[c], &cur)) != 0) {
+        if ((mrc = mdb_cursor_open(txn, reader_dbi(s, c), &cur)) != 0) {
             rc = fail(s, mrc, "cursor");
             break;
         }
@@ -715,7 +741,7 @@ static tnt_status store_clear(tnt_store *store)
         return fail(s, mrc, "write transaction");
     for (int c = 0; c < NCLASS && mrc == 0; c++)
         if (atomic_load_explicit(&s->born[c], memory_order_acquire) != NEVER)
-            mrc = mdb_drop(txn, s->dbi[c], 0); /* emptied; the database stays */
+            mrc = mdb_drop(txn, reader_dbi(s, c), 0); /* emptied; the database stays */
     return commit_or_abort(s, txn, mrc ? fail(s, mrc, "clear") : TNT_OK);
 }
 
