@@ -17,6 +17,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -886,6 +887,119 @@ static void test_store_old_layout(void **state)
     mdb_env_close(env);
 }
 
+/* Writers create classes while readers read: an item whose put returned is
+ * seen by every read that starts afterwards, in whichever class, even when
+ * the next writer starts between a commit and the publication of the
+ * database it created. */
+typedef struct class_race {
+    tnt_store *s;
+    _Atomic int acked[4]; /* items each writer has had acknowledged */
+    _Atomic bool failed;
+    char why[256];
+} class_race;
+
+enum { RACE_WRITERS = 4, RACE_ITEMS = 60 };
+
+static int count_item(void *userdata, const tnt_store_item *it)
+{
+    (void)it;
+    ++*(size_t *)userdata;
+    return 0;
+}
+
+static void race_key(int writer, int i, char pk[16], unsigned char sk[2])
+{
+    snprintf(pk, 16, "race:%d", writer);
+    sk[0] = (unsigned char)(writer * RACE_ITEMS + i); /* a new class for almost every item */
+    sk[1] = (unsigned char)i;
+}
+
+static void race_fail(class_race *r, const char *what, int writer, int i, tnt_status rc)
+{
+    if (!atomic_exchange(&r->failed, true))
+        snprintf(r->why, sizeof r->why, "%s: writer %d item %d: %s", what, writer, i, tnt_status_name(rc));
+}
+
+typedef struct race_arg {
+    class_race *r;
+    int writer;
+} race_arg;
+
+static void *race_writer(void *arg)
+{
+    race_arg *a = arg;
+    for (int i = 0; i < RACE_ITEMS && !atomic_load(&a->r->failed); i++) {
+        char pk[16];
+        unsigned char sk[2];
+        race_key(a->writer, i, pk, sk);
+        tnt_store_item it = {pk, strlen(pk), sk, 2, "v", 1, TNT_STORE_ANY};
+        tnt_status rc = a->r->s->methods->put(a->r->s, &it, NULL);
+        if (rc != TNT_OK)
+            race_fail(a->r, "put", a->writer, i, rc);
+        uint64_t version;
+        if ((rc = a->r->s->methods->get(a->r->s, pk, strlen(pk), sk, 2, NULL, NULL, &version)) != TNT_OK)
+            race_fail(a->r, "get after put", a->writer, i, rc);
+        atomic_store(&a->r->acked[a->writer], i + 1);
+    }
+    return NULL;
+}
+
+static void *race_reader(void *arg)
+{
+    class_race *r = arg;
+    unsigned seed = 7;
+    bool done = false;
+    while (!done && !atomic_load(&r->failed)) {
+        done = true;
+        for (int w = 0; w < RACE_WRITERS; w++) {
+            int n = atomic_load(&r->acked[w]); /* read before the get starts */
+            done &= n == RACE_ITEMS;
+            if (!n)
+                continue;
+            int i = (int)(rand_r(&seed) % (unsigned)n);
+            char pk[16];
+            unsigned char sk[2];
+            race_key(w, i, pk, sk);
+            uint64_t version;
+            tnt_status rc = r->s->methods->get(r->s, pk, strlen(pk), sk, 2, NULL, NULL, &version);
+            if (rc != TNT_OK)
+                race_fail(r, "reader get", w, i, rc);
+        }
+    }
+    return NULL;
+}
+
+static void test_store_classes_concurrent(void **state)
+{
+    (void)state;
+    class_race r = {.s = NULL};
+    OK(tnt__local_backend.open_store(&r.s, fresh("store-class-race"), NULL, NULL, g_err, sizeof g_err));
+    pthread_t w[RACE_WRITERS], rd[2];
+    race_arg args[RACE_WRITERS];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&rd[i], NULL, race_reader, &r), 0);
+    for (int i = 0; i < RACE_WRITERS; i++) {
+        args[i] = (race_arg){&r, i};
+        assert_int_equal(pthread_create(&w[i], NULL, race_writer, &args[i]), 0);
+    }
+    for (int i = 0; i < RACE_WRITERS; i++)
+        pthread_join(w[i], NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_join(rd[i], NULL);
+    if (atomic_load(&r.failed))
+        fail_msg("%s", r.why);
+    /* every item, each in its class, in one query per writer */
+    for (int wr = 0; wr < RACE_WRITERS; wr++) {
+        char pk[16];
+        unsigned char sk[2];
+        race_key(wr, 0, pk, sk);
+        size_t n = 0;
+        OK(r.s->methods->query(r.s, pk, strlen(pk), NULL, 0, NULL, 0, 0, 0, count_item, &n));
+        assert_int_equal(n, RACE_ITEMS);
+    }
+    r.s->methods->close(r.s);
+}
+
 static void test_archive_paths(void **state)
 {
     (void)state;
@@ -1195,6 +1309,7 @@ int main(void)
         cmocka_unit_test(test_store_limits),
         cmocka_unit_test(test_store_classes),
         cmocka_unit_test(test_store_old_layout),
+        cmocka_unit_test(test_store_classes_concurrent),
         cmocka_unit_test(test_archive_paths),
         cmocka_unit_test(test_crash_safety),
     };
