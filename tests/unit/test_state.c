@@ -204,6 +204,20 @@ static void test_earlier_layout(void **state)
     assert_int_equal(tnt__state_decode(buf, os.bytes_written - 3, &back, "U1"), TNT_E_CORRUPT);
 }
 
+/* A malloc'd copy of rec (so that the sanitizers see a read past its end)
+ * with 1 to `most` random bytes changed; *n: its length, up to most - 1
+ * bytes cut. */
+static uint8_t *damaged(const uint8_t *rec, size_t len, int most, size_t *n)
+{
+    uint8_t *d = malloc(len);
+    assert_non_null(d);
+    memcpy(d, rec, len);
+    for (int k = 0; k < 1 + rand() % most; k++)
+        d[rand() % len] = (uint8_t)rand();
+    *n = len - (size_t)(rand() % most);
+    return d;
+}
+
 static void test_damaged(void **state)
 {
     (void)state;
@@ -258,11 +272,8 @@ static void test_damaged(void **state)
     /* random damage never crashes */
     srand(7);
     for (int round = 0; round < 20000; round++) {
-        uint8_t *d = malloc(len);
-        memcpy(d, rec, len);
-        for (int k = 0; k < 1 + rand() % 4; k++)
-            d[rand() % len] = (uint8_t)rand();
-        size_t n = len - (size_t)(rand() % 4);
+        size_t n;
+        uint8_t *d = damaged(rec, len, 4, &n);
         (void)tnt__state_decode(d, n, &back, "random");
         free(d);
     }
@@ -314,12 +325,10 @@ static void both_readers_damaged(const uint8_t *rec, size_t len, int rounds)
     for (size_t n = 0; n < len; n++)
         both_readers(rec, n);
     for (int round = 0; round < rounds; round++) {
-        uint8_t d[4096];
-        assert_true(len <= sizeof d);
-        memcpy(d, rec, len);
-        for (int k = 0; k < 1 + rand() % 4; k++)
-            d[rand() % len] = (uint8_t)rand();
-        both_readers(d, len - (size_t)(rand() % 4));
+        size_t n;
+        uint8_t *d = damaged(rec, len, 4, &n);
+        both_readers(d, n);
+        free(d);
     }
 }
 
@@ -467,11 +476,8 @@ static void test_scan_record(void **state)
     /* random damage: the two readers agree, and on what they read */
     srand(13);
     for (int round = 0; round < 20000; round++) {
-        uint8_t *d = malloc(len);
-        memcpy(d, rec, len);
-        for (int k = 0; k < 1 + rand() % 3; k++)
-            d[rand() % len] = (uint8_t)rand();
-        size_t n = len - (size_t)(rand() % 3);
+        size_t n;
+        uint8_t *d = damaged(rec, len, 3, &n);
         bool ok = tnt__scan_decode(d, n, &back);
         assert_int_equal(tnt__scan_head_read(d, n, &h), ok);
         if (ok)

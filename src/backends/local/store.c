@@ -292,31 +292,15 @@ static int open_classes(local_store *s)
         return mrc;
     if ((mrc = mdb_dbi_open(txn, NULL, 0, &main_dbi)) == 0)
         mrc = move_old_items(s, txn, main_dbi);
-    bool have[NCLASS] = {false};
-    if (mrc == 0) { /* the names of the class databases */
-        MDB_cursor *cur;
-        if ((mrc = mdb_cursor_open(txn, main_dbi, &cur)) == 0) {
-            MDB_val key = {6, (void *)"tnt.sk"}, val;
-            for (mrc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); mrc == 0;
-                 mrc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-                if (key.mv_size < 6 || memcmp(key.mv_data, "tnt.sk", 6) != 0)
-                    break;
-                for (int c = 0; c < NCLASS; c++) {
-                    char name[16];
-                    class_name(name, c);
-                    if (strlen(name) == key.mv_size && memcmp(name, key.mv_data, key.mv_size) == 0)
-                        have[c] = true;
-                }
-            }
-            mdb_cursor_close(cur);
-            if (mrc == MDB_NOTFOUND)
-                mrc = 0;
-        }
-    }
-    for (int c = 0; c < NCLASS && mrc == 0; c++) {
-        MDB_dbi d;
-        if (have[c] && !s->mine[c])
-            mrc = class_dbi(s, txn, c, true, &d);
+    for (int c = 0; c < NCLASS && mrc == 0; c++) { /* the databases the store has */
+        if (s->mine[c])
+            continue; /* opened by the move */
+        char name[16];
+        class_name(name, c);
+        if ((mrc = mdb_dbi_open(txn, name, 0, &s->wdbi[c])) == 0)
+            s->mine[c] = true;
+        else if (mrc == MDB_NOTFOUND)
+            mrc = 0;
     }
     /* readers come later: whatever this transaction opens, every one sees */
     int err = mrc;
