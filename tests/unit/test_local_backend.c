@@ -887,6 +887,243 @@ static void test_store_old_layout(void **state)
     mdb_env_close(env);
 }
 
+static int count_item(void *userdata, const tnt_store_item *it);
+static void store_file(const char *uri, struct stat *sb);
+
+/* An older store larger than the room its map starts with: moving its items
+ * needs new pages before the old ones are freed, so the open grows the map
+ * on the way. */
+enum { OLD_ITEMS = 4000, OLD_VALUE = 2000 };
+
+static void test_store_old_layout_grows(void **state)
+{
+    (void)state;
+    const char *uri = fresh("store-old-big");
+    char u[512], dir[512];
+    snprintf(u, sizeof u, "%s", uri);
+    snprintf(dir, sizeof dir, "%s", uri + strlen("file://"));
+    assert_int_equal(mkdir(dir, 0755), 0);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_mapsize(env, 64 << 20), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0644), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+    static unsigned char v[8 + OLD_VALUE];
+    for (int i = 0; i < OLD_ITEMS; i++) {
+        unsigned char k[16] = {0, 3, 'b', 'i', 'g'};
+        int n = snprintf((char *)k + 5, sizeof k - 5, "h:%05d", i);
+        tnt__put_u64(v, 3);
+        memset(v + 8, 'a' + i % 26, OLD_VALUE);
+        MDB_val key = {5 + (size_t)n, k}, val = {sizeof v, v};
+        assert_int_equal(mdb_put(txn, dbi, &key, &val, 0), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    struct stat before, after;
+    store_file(u, &before);
+
+    tnt_store *s;
+    OK(tnt__local_backend.open_store(&s, u, NULL, NULL, g_err, sizeof g_err));
+    store_file(u, &after);
+    assert_true(after.st_size > before.st_size + (off_t)OLD_ITEMS * OLD_VALUE / 2); /* it grew to move them */
+    size_t n = 0;
+    OK(s->methods->query(s, "big", 3, NULL, 0, NULL, 0, 0, 0, count_item, &n));
+    assert_int_equal(n, OLD_ITEMS);
+    for (int i = 0; i < OLD_ITEMS; i += 397) {
+        char sk[16];
+        snprintf(sk, sizeof sk, "h:%05d", i);
+        void *val;
+        size_t len;
+        uint64_t version;
+        OK(s->methods->get(s, "big", 3, sk, strlen(sk), &val, &len, &version));
+        assert_int_equal(len, OLD_VALUE);
+        assert_int_equal(version, 3);
+        assert_int_equal(((unsigned char *)val)[OLD_VALUE - 1], 'a' + i % 26);
+        tnt_free(val);
+    }
+    s->methods->close(s);
+}
+
+/* The map grows with the data, and every byte of the file is allocated
+ * (a page of the map is never a hole that a full disk would turn into a
+ * SIGBUS). Readers go on while it grows. */
+static void store_file(const char *uri, struct stat *sb)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/data.mdb", uri + strlen("file://"));
+    assert_int_equal(stat(path, sb), 0);
+}
+
+typedef struct grow_reader {
+    tnt_store *s;
+    _Atomic bool stop;
+    _Atomic int reads, bad;
+} grow_reader;
+
+static void *grow_read(void *arg)
+{
+    grow_reader *r = arg;
+    while (!atomic_load(&r->stop)) {
+        void *v = NULL;
+        size_t len = 0;
+        uint64_t version;
+        tnt_status rc = r->s->methods->get(r->s, "pk", 2, "seed", 4, &v, &len, &version);
+        if (rc != TNT_OK || len != 4 || memcmp(v, "seed", 4) != 0)
+            atomic_fetch_add(&r->bad, 1);
+        tnt_free(v);
+        size_t n = 0;
+        if (r->s->methods->query(r->s, "pk", 2, "seed", 4, "seee", 4, 0, 0, count_item, &n) != TNT_OK || n != 1)
+            atomic_fetch_add(&r->bad, 1);
+        atomic_fetch_add(&r->reads, 1);
+    }
+    return NULL;
+}
+
+enum { GROW_ITEMS = 400, GROW_VALUE = 60 << 10 };
+
+static void test_store_grows(void **state)
+{
+    (void)state;
+    const char *uri = fresh("store-grows");
+    char u[512];
+    snprintf(u, sizeof u, "%s", uri);
+    tnt_store *s;
+    OK(tnt__local_backend.open_store(&s, u, NULL, NULL, g_err, sizeof g_err));
+    struct stat sb;
+    store_file(u, &sb);
+    off_t first = sb.st_size;
+    assert_true(first >= 1 << 20 && first <= 64 << 20); /* not the 64 GiB limit */
+    assert_true((off_t)sb.st_blocks * 512 >= sb.st_size);
+    tnt_store_item seed = {"pk", 2, "seed", 4, "seed", 4, TNT_STORE_ANY};
+    OK(s->methods->put(s, &seed, NULL));
+
+    grow_reader r = {.s = s};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, grow_read, &r), 0);
+    static unsigned char value[GROW_VALUE];
+    for (int i = 0; i < GROW_ITEMS; i += 10) {
+        tnt_store_item batch[10];
+        char sk[10][16];
+        for (int j = 0; j < 10; j++) {
+            snprintf(sk[j], sizeof sk[j], "v%04d", i + j);
+            batch[j] = (tnt_store_item){"pk", 2, sk[j], strlen(sk[j]), value, sizeof value, TNT_STORE_ANY};
+        }
+        memset(value, 'a' + i / 10 % 26, sizeof value);
+        size_t left = 99;
+        OK(s->methods->batch_write(s, batch, 10, &left));
+        assert_int_equal(left, 0);
+    }
+    atomic_store(&r.stop, true);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&r.bad), 0);
+    assert_true(atomic_load(&r.reads) > 0);
+
+    store_file(u, &sb);
+    assert_true(sb.st_size > (off_t)GROW_ITEMS * GROW_VALUE); /* it grew */
+    assert_true(sb.st_size < (off_t)GROW_ITEMS * GROW_VALUE * 2);
+    assert_true((off_t)sb.st_blocks * 512 >= sb.st_size); /* and has no holes */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < GROW_ITEMS; i++) {
+            char sk[16];
+            snprintf(sk, sizeof sk, "v%04d", i);
+            void *v;
+            size_t len;
+            OK(s->methods->get(s, "pk", 2, sk, strlen(sk), &v, &len, NULL));
+            assert_int_equal(len, GROW_VALUE);
+            assert_int_equal(((unsigned char *)v)[0], 'a' + i / 10 % 26);
+            assert_int_equal(((unsigned char *)v)[GROW_VALUE - 1], 'a' + i / 10 % 26);
+            tnt_free(v);
+        }
+        s->methods->close(s);
+        off_t before = sb.st_size;
+        OK(tnt__local_backend.open_store(&s, u, NULL, NULL, g_err, sizeof g_err)); /* the map is the file again */
+        store_file(u, &sb);
+        assert_true(sb.st_size >= before && sb.st_size < before + (2 << 20));
+    }
+    s->methods->close(s);
+}
+
+/* The map cannot grow because the file cannot: a clean error, the failed
+ * write leaves nothing, what was written stays, and once there is room
+ * the same write succeeds. */
+static void grow_full_child(const char *uri)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    tnt_store *s;
+    CHILD_CHECK(tnt__local_backend.open_store(&s, uri, NULL, NULL, g_err, sizeof g_err) == TNT_OK);
+    struct stat sb;
+    char path[600];
+    snprintf(path, sizeof path, "%s/data.mdb", uri + strlen("file://"));
+    CHILD_CHECK(stat(path, &sb) == 0);
+    struct rlimit old, rl;
+    getrlimit(RLIMIT_FSIZE, &old);
+    rl = old;
+    rl.rlim_cur = (rlim_t)sb.st_size; /* the file may not grow */
+    setrlimit(RLIMIT_FSIZE, &rl);
+    static unsigned char value[GROW_VALUE];
+    memset(value, 'w', sizeof value);
+    tnt_status rc = TNT_OK;
+    int n = 0;
+    char sk[16];
+    for (; n < 1000 && rc == TNT_OK; n++) {
+        snprintf(sk, sizeof sk, "w%04d", n);
+        tnt_store_item it = {"pk", 2, sk, strlen(sk), value, sizeof value, TNT_STORE_ANY};
+        rc = s->methods->put(s, &it, NULL);
+    }
+    n--; /* the one that failed: sk */
+    CHILD_CHECK(rc == TNT_E_IO);
+    CHILD_CHECK(strstr(tnt_error_last(), "cannot grow its file") != NULL);
+    CHILD_CHECK(strstr(tnt_error_last(), "File too large") != NULL);
+    CHILD_CHECK(n > 10);
+    CHILD_CHECK(s->methods->get(s, "pk", 2, sk, strlen(sk), NULL, NULL, NULL) == TNT_E_NOTFOUND);
+    for (int i = 0; i < n; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "w%04d", i);
+        void *v = NULL;
+        size_t len = 0;
+        CHILD_CHECK(s->methods->get(s, "pk", 2, k, strlen(k), &v, &len, NULL) == TNT_OK && len == GROW_VALUE);
+        tnt_free(v);
+    }
+    CHILD_CHECK(stat(path, &sb) == 0 && (off_t)sb.st_blocks * 512 >= sb.st_size);
+    setrlimit(RLIMIT_FSIZE, &old); /* room again */
+    tnt_store_item it = {"pk", 2, sk, strlen(sk), value, sizeof value, TNT_STORE_NEW};
+    CHILD_CHECK(s->methods->put(s, &it, NULL) == TNT_OK);
+    s->methods->close(s);
+    /* opening with no room to allocate the map works too; writes then fail cleanly */
+    setrlimit(RLIMIT_FSIZE, &rl);
+    CHILD_CHECK(tnt__local_backend.open_store(&s, uri, NULL, NULL, g_err, sizeof g_err) == TNT_OK);
+    CHILD_CHECK(s->methods->get(s, "pk", 2, sk, strlen(sk), NULL, NULL, NULL) == TNT_OK);
+    for (rc = TNT_OK, n = 0; n < 1000 && rc == TNT_OK; n++) {
+        snprintf(sk, sizeof sk, "x%04d", n);
+        tnt_store_item x = {"pk", 2, sk, strlen(sk), value, sizeof value, TNT_STORE_ANY};
+        rc = s->methods->put(s, &x, NULL);
+    }
+    CHILD_CHECK(rc == TNT_E_IO && strstr(tnt_error_last(), "cannot grow its file") != NULL);
+    s->methods->close(s);
+    _exit(0);
+}
+
+static void test_store_grow_full(void **state)
+{
+    (void)state;
+    char uri[512];
+    snprintf(uri, sizeof uri, "%s", fresh("store-grow-full"));
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        grow_full_child(uri);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status)); /* not killed by SIGBUS */
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* Writers create classes while readers read: an item whose put returned is
  * seen by every read that starts afterwards, in whichever class, even when
  * the next writer starts between a commit and the publication of the
@@ -1310,6 +1547,9 @@ int main(void)
         cmocka_unit_test(test_store_classes),
         cmocka_unit_test(test_store_old_layout),
         cmocka_unit_test(test_store_classes_concurrent),
+        cmocka_unit_test(test_store_old_layout_grows),
+        cmocka_unit_test(test_store_grows),
+        cmocka_unit_test(test_store_grow_full),
         cmocka_unit_test(test_archive_paths),
         cmocka_unit_test(test_crash_safety),
     };

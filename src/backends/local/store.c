@@ -21,7 +21,20 @@
  * LMDB serializes write transactions itself (so a conditional put is a read
  * and a write in one transaction, and racing writers cannot both win); the
  * environment is opened with MDB_NOTLS so that read transactions are not
- * tied to threads. Every commit is synced (LMDB's default).
+ * tied to threads. Every commit is synced (LMDB's default), unless the
+ * engine's log carries durability (tnt.durable_log).
+ *
+ * The map is writable (MDB_WRITEMAP): a commit changes pages in place
+ * instead of writing each dirty page with pwrite(), which costs several
+ * microseconds a page on kernels that cache files in large folios. LMDB then
+ * sizes the file to the map, so the map is only as large as the data needs
+ * (plus room to grow) and every byte of it is allocated on disk beforehand
+ * (posix_fallocate): a page of the map is never a hole, and a full disk is a
+ * clean error when the map grows instead of a SIGBUS when a page is first
+ * written. A transaction that finds the map full is aborted; the map grows
+ * by a quarter (at least MAP_STEP) up to the map_size setting, and the
+ * transaction runs again. The map moves when it grows, so every transaction
+ * holds `remap` for reading, and growing takes it for writing.
  *
  * Read transactions are kept for reuse: a finished one is reset (it keeps
  * its handle and its slot in LMDB's reader table, and pins no pages) and
@@ -29,10 +42,14 @@
  * the reader table's lock, as a fresh mdb_txn_begin would. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "core/core.h"
 #include "local.h"
@@ -40,6 +57,11 @@
 /* Class 0: the empty sort key; 1 + b: sort keys starting with byte b. */
 #define NCLASS 257
 #define NEVER UINT64_MAX
+#define MAP_FIRST ((size_t)4 << 20) /* a new store's map */
+#define MAP_STEP ((size_t)32 << 20) /* the least the map grows by */
+#define MAP_ALIGN ((size_t)1 << 20)
+#define MAP_WAIT_S 30 /* how long growing the map waits for the reads under way */
+#define BROKEN (-1)   /* not an LMDB code: the map could not be mapped again */
 
 typedef struct local_store {
     tnt_store base;
@@ -50,16 +72,25 @@ typedef struct local_store {
     MDB_dbi wdbi[NCLASS];
     bool mine[NCLASS];
     char *dir;
-    uint64_t map_size;
+    uint64_t map_size; /* the most the map may grow to (the map_size setting) */
+    pthread_rwlock_t remap; /* held for reading by every transaction, for writing to move the map */
+    size_t map_now;         /* the map's size (under remap) */
+    bool broken;            /* the map could not be mapped again: nothing more can be read (under remap) */
     size_t max_key;
     _Atomic(MDB_txn *) readers[16]; /* reset read transactions, ready for mdb_txn_renew */
 } local_store;
 
 #define NREADERS (sizeof ((local_store *)0)->readers / sizeof ((local_store *)0)->readers[0])
 
-/* A read transaction: a kept one renewed, else a new one. */
+/* A read transaction: a kept one renewed, else a new one. The map stays
+ * where it is until read_end(). */
 static int read_begin(local_store *s, MDB_txn **out)
 {
+    pthread_rwlock_rdlock(&s->remap);
+    if (s->broken) {
+        pthread_rwlock_unlock(&s->remap);
+        return BROKEN;
+    }
     for (size_t i = 0; i < NREADERS; i++) {
         MDB_txn *t = atomic_load_explicit(&s->readers[i], memory_order_relaxed);
         if (t && atomic_compare_exchange_strong(&s->readers[i], &t, NULL)) {
@@ -71,7 +102,10 @@ static int read_begin(local_store *s, MDB_txn **out)
             break;
         }
     }
-    return mdb_txn_begin(s->env, NULL, MDB_RDONLY, out);
+    int mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, out);
+    if (mrc != 0)
+        pthread_rwlock_unlock(&s->remap);
+    return mrc;
 }
 
 /* End a read transaction, keeping it for the next read if there is room. */
@@ -81,20 +115,36 @@ static void read_end(local_store *s, MDB_txn *t)
     for (size_t i = 0; i < NREADERS; i++) {
         MDB_txn *none = NULL;
         if (atomic_load_explicit(&s->readers[i], memory_order_relaxed) == NULL &&
-            atomic_compare_exchange_strong(&s->readers[i], &none, t))
+            atomic_compare_exchange_strong(&s->readers[i], &none, t)) {
+            pthread_rwlock_unlock(&s->remap);
             return;
+        }
     }
     mdb_txn_abort(t);
+    pthread_rwlock_unlock(&s->remap);
 }
 
 static const tnt_store_methods store_methods;
 static void store_close(tnt_store *store);
 
+/* Set when LMDB said MDB_MAP_FULL in this thread's write transaction. */
+static _Thread_local bool tl_full;
+
+static tnt_status full(local_store *s)
+{
+    return tnt__error(TNT_E_IO, "state store '%s' is full (map_size=%llu bytes): raise the map_size setting", s->dir,
+                      (unsigned long long)s->map_size);
+}
+
 static tnt_status fail(local_store *s, int rc, const char *what)
 {
-    if (rc == MDB_MAP_FULL)
-        return tnt__error(TNT_E_IO, "state store '%s' is full (map_size=%llu bytes): raise the map_size setting", s->dir,
-                          (unsigned long long)s->map_size);
+    if (rc == MDB_MAP_FULL) {
+        tl_full = true;
+        return full(s);
+    }
+    if (rc == BROKEN)
+        return tnt__error(TNT_E_IO, "state store '%s': its map could not be mapped again: close and open it again",
+                          s->dir);
     if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
         return tnt__error(TNT_E_CORRUPT, "state store '%s': %s: %s", s->dir, what, mdb_strerror(rc));
     return tnt__error(rc > 0 ? TNT_E_IO : TNT_E_BACKEND, "state store '%s': %s: %s", s->dir, what, mdb_strerror(rc));
@@ -240,6 +290,57 @@ static bool has_prefix(const MDB_val *k, const key_buf *prefix)
 
 /* ---- open and close ---- */
 
+/* Map the first `want` bytes of the file, allocated on disk first (the
+ * bytes from `from` on are new). Under remap for writing, or at open. */
+static tnt_status map_to(local_store *s, size_t from, size_t want)
+{
+    mdb_filehandle_t fd;
+    int mrc = mdb_env_get_fd(s->env, &fd);
+    if (mrc != 0)
+        return fail(s, mrc, "the data file");
+    int err = posix_fallocate(fd, (off_t)from, (off_t)(want - from));
+    if (err != 0)
+        return tnt__error(TNT_E_IO, "state store '%s': cannot grow its file to %zu bytes: %s", s->dir, want,
+                          strerror(err));
+    if ((mrc = mdb_env_set_mapsize(s->env, want)) != 0) {
+        /* the old map is gone with the failed new one: map the old size again */
+        if (mdb_env_set_mapsize(s->env, s->map_now) != 0)
+            s->broken = true;
+        return fail(s, mrc, "grow the map");
+    }
+    s->map_now = want;
+    return TNT_OK;
+}
+
+/* Grow the map that a write transaction found full (`seen`: its size
+ * then), unless another writer has grown it since. */
+static tnt_status grow(local_store *s, size_t seen)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += MAP_WAIT_S;
+    if (pthread_rwlock_timedwrlock(&s->remap, &until) != 0)
+        return tnt__error(TNT_E_TIMEOUT, "state store '%s': reads under way kept its map from growing for %d s", s->dir,
+                          MAP_WAIT_S);
+    tnt_status rc = TNT_OK;
+    if (s->broken)
+        rc = fail(s, BROKEN, "grow");
+    else if (s->map_now == seen) {
+        if (seen >= s->map_size)
+            rc = full(s);
+        else {
+            size_t step = seen / 4 > MAP_STEP ? seen / 4 : MAP_STEP;
+            size_t want = (seen + step + MAP_ALIGN - 1) / MAP_ALIGN * MAP_ALIGN;
+            if (want > s->map_size || want < seen)
+                want = (size_t)s->map_size;
+            rc = map_to(s, seen, want);
+        }
+    }
+    pthread_rwlock_unlock(&s->remap);
+    return rc;
+}
+
+
 /* Move the items of the older layout, all in the main database, into the
  * databases of their classes. Their keys start with pk_len's high byte (0
  * or 1: keys are shorter than 512 bytes); the names of the class databases,
@@ -321,7 +422,7 @@ tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *c
     if (!out)
         return tnt__local_report(tnt__error(TNT_E_MISUSE, "open_store: out is NULL"), errbuf, errbuf_size);
     *out = NULL;
-    /* Only address space: LMDB grows the file as data arrives. */
+    /* The most the map, and so the file, may grow to. */
     uint64_t map_size = sizeof(void *) >= 8 ? 64ull << 30 : 1ull << 30;
     /* tnt.durable_log: the engine's event log makes every change durable and
      * replays it after a crash, so commits need not be synced (LMDB's
@@ -351,21 +452,57 @@ tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *c
     s->base.methods = &store_methods;
     s->dir = dir;
     s->map_size = map_size;
-    int mrc = mdb_env_create(&s->env);
+    pthread_rwlock_init(&s->remap, NULL);
+    /* The map starts at the file's size (a store's file is its map), or
+     * MAP_FIRST for a new one, within the setting. */
+    size_t have = 0;
+    char *file = tnt__malloc(strlen(dir) + sizeof "/data.mdb");
+    int mrc = file ? 0 : ENOMEM;
+    if (file) {
+        struct stat sb;
+        sprintf(file, "%s/data.mdb", dir);
+        if (stat(file, &sb) == 0 && sb.st_size > 0)
+            have = (size_t)sb.st_size;
+        tnt__free(file);
+    }
+    size_t first = have > MAP_FIRST ? (have + MAP_ALIGN - 1) / MAP_ALIGN * MAP_ALIGN : MAP_FIRST;
+    if (first > map_size)
+        first = have > map_size ? have : (size_t)map_size;
     if (mrc == 0)
-        mrc = mdb_env_set_mapsize(s->env, (size_t)map_size);
+        mrc = mdb_env_create(&s->env);
+    if (mrc == 0)
+        mrc = mdb_env_set_mapsize(s->env, first);
     if (mrc == 0)
         mrc = mdb_env_set_maxreaders(s->env, 512);
     if (mrc == 0)
         mrc = mdb_env_set_maxdbs(s->env, NCLASS);
     if (mrc == 0)
-        mrc = mdb_env_open(s->env, dir, MDB_NOTLS | (durable_log ? MDB_NOSYNC : 0), 0644);
-    if (mrc == 0)
-        mrc = open_classes(s);
-    if (mrc != 0) {
-        rc = mrc == EACCES || mrc == EROFS
-                 ? tnt__error(TNT_E_IO, "state store: cannot open '%s': %s", dir, mdb_strerror(mrc))
-                 : fail(s, mrc, "cannot open the LMDB environment");
+        mrc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_WRITEMAP | (durable_log ? MDB_NOSYNC : 0), 0644);
+    if (mrc == 0) {
+        MDB_envinfo info;
+        mdb_env_info(s->env, &info);
+        s->map_now = info.me_mapsize;
+        rc = map_to(s, 0, s->map_now);
+        if (rc != TNT_OK) { /* no room on the disk: map only what the file has, and grow later (or fail then) */
+            if ((mrc = mdb_env_set_mapsize(s->env, have ? have : 1)) == 0) {
+                mdb_env_info(s->env, &info);
+                s->map_now = info.me_mapsize;
+                rc = TNT_OK;
+            }
+        }
+    }
+    /* Opening moves an older layout's items, which may need a larger map. */
+    for (size_t seen = s->map_now; mrc == 0 && rc == TNT_OK; seen = s->map_now) {
+        if ((mrc = open_classes(s)) != MDB_MAP_FULL)
+            break;
+        mrc = 0;
+        rc = grow(s, seen);
+    }
+    if (mrc != 0 || rc != TNT_OK) {
+        if (rc == TNT_OK)
+            rc = mrc == EACCES || mrc == EROFS
+                     ? tnt__error(TNT_E_IO, "state store: cannot open '%s': %s", dir, mdb_strerror(mrc))
+                     : fail(s, mrc, "cannot open the LMDB environment");
         store_close(&s->base);
         return tnt__local_report(rc, errbuf, errbuf_size);
     }
@@ -386,6 +523,7 @@ static void store_close(tnt_store *store)
     }
     if (s->env)
         mdb_env_close(s->env);
+    pthread_rwlock_destroy(&s->remap);
     tnt__free(s->dir);
     tnt__free(s);
     tnt__handle_release();
@@ -618,11 +756,45 @@ static tnt_status put_in(local_store *s, MDB_txn *txn, const key_buf *k, const t
     return TNT_OK;
 }
 
-static tnt_status commit_or_abort(local_store *s, MDB_txn *txn, tnt_status rc)
+typedef tnt_status (*write_fn)(local_store *s, MDB_txn *txn, const void *arg);
+
+/* fn in a write transaction, committed if it succeeds. A transaction that
+ * finds the map full leaves nothing behind: the map grows and fn runs
+ * again. */
+static tnt_status write_in_txn(local_store *s, write_fn fn, const void *arg)
 {
-    int mrc;
-    rc = finish(s, txn, rc, &mrc);
-    return rc == TNT_OK && mrc ? fail(s, mrc, "commit") : rc;
+    for (;;) {
+        pthread_rwlock_rdlock(&s->remap);
+        size_t seen = s->map_now;
+        tl_full = false;
+        tnt_status rc;
+        MDB_txn *txn;
+        int mrc = s->broken ? BROKEN : mdb_txn_begin(s->env, NULL, 0, &txn);
+        if (mrc != 0)
+            rc = fail(s, mrc, "write transaction");
+        else {
+            rc = finish(s, txn, fn(s, txn, arg), &mrc);
+            if (rc == TNT_OK && mrc)
+                rc = fail(s, mrc, "commit");
+        }
+        pthread_rwlock_unlock(&s->remap);
+        if (!tl_full)
+            return rc;
+        if ((rc = grow(s, seen)) != TNT_OK)
+            return rc;
+    }
+}
+
+typedef struct put_args {
+    const key_buf *k;
+    const tnt_store_item *item;
+    uint64_t version;
+} put_args;
+
+static tnt_status put_fn(local_store *s, MDB_txn *txn, const void *arg)
+{
+    put_args *a = (put_args *)arg;
+    return put_in(s, txn, a->k, a->item, true, &a->version);
 }
 
 static tnt_status store_put(tnt_store *store, const tnt_store_item *item, uint64_t *version_out)
@@ -636,14 +808,10 @@ static tnt_status store_put(tnt_store *store, const tnt_store_item *item, uint64
         rc = make_key(s, &k, item->pk, item->pk_len, item->sk, item->sk_len);
     if (rc != TNT_OK)
         return rc;
-    MDB_txn *txn;
-    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (mrc != 0)
-        return fail(s, mrc, "write transaction");
-    uint64_t version = 0;
-    rc = commit_or_abort(s, txn, put_in(s, txn, &k, item, true, &version));
+    put_args a = {&k, item, 0};
+    rc = write_in_txn(s, put_fn, &a);
     if (rc == TNT_OK && version_out)
-        *version_out = version;
+        *version_out = a.version;
     return rc;
 }
 
@@ -655,6 +823,21 @@ static tnt_status del_in(local_store *s, MDB_txn *txn, const key_buf *k)
     if (mrc == 0)
         mrc = mdb_del(txn, dbi, &key, NULL);
     return mrc == 0 || mrc == MDB_NOTFOUND ? TNT_OK : fail(s, mrc, "delete");
+}
+
+typedef struct batch_args {
+    const tnt_store_item *items;
+    const key_buf *keys;
+    size_t n;
+} batch_args;
+
+static tnt_status batch_fn(local_store *s, MDB_txn *txn, const void *arg)
+{
+    const batch_args *a = arg;
+    tnt_status rc = TNT_OK;
+    for (size_t i = 0; i < a->n && rc == TNT_OK; i++)
+        rc = a->items[i].value ? put_in(s, txn, &a->keys[i], &a->items[i], false, NULL) : del_in(s, txn, &a->keys[i]);
+    return rc;
 }
 
 /* Items written in one write transaction: all or nothing. */
@@ -671,14 +854,9 @@ static tnt_status write_txn(local_store *s, const tnt_store_item *items, size_t 
         if (rc == TNT_OK)
             rc = make_key(s, &keys[i], items[i].pk, items[i].pk_len, items[i].sk, items[i].sk_len);
     }
-    MDB_txn *txn = NULL;
-    int mrc = rc == TNT_OK ? mdb_txn_begin(s->env, NULL, 0, &txn) : 0;
-    if (mrc != 0)
-        rc = fail(s, mrc, "write transaction");
-    if (txn) {
-        for (size_t i = 0; i < n && rc == TNT_OK; i++)
-            rc = items[i].value ? put_in(s, txn, &keys[i], &items[i], false, NULL) : del_in(s, txn, &keys[i]);
-        rc = commit_or_abort(s, txn, rc);
+    if (rc == TNT_OK) {
+        batch_args a = {items, keys, n};
+        rc = write_in_txn(s, batch_fn, &a);
     }
     tnt__free(keys);
     return rc;
@@ -702,31 +880,32 @@ static tnt_status store_transact(tnt_store *store, const tnt_store_item *items, 
     return write_txn((local_store *)store, items, n);
 }
 
+static tnt_status remove_fn(local_store *s, MDB_txn *txn, const void *arg)
+{
+    return del_in(s, txn, arg);
+}
+
 static tnt_status store_remove(tnt_store *store, const void *pk, size_t pk_len, const void *sk, size_t sk_len)
 {
     local_store *s = (local_store *)store;
     key_buf k;
     tnt_status rc = make_key(s, &k, pk, pk_len, sk, sk_len);
-    if (rc != TNT_OK)
-        return rc;
-    MDB_txn *txn;
-    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (mrc != 0)
-        return fail(s, mrc, "write transaction");
-    return commit_or_abort(s, txn, del_in(s, txn, &k));
+    return rc != TNT_OK ? rc : write_in_txn(s, remove_fn, &k);
+}
+
+static tnt_status clear_fn(local_store *s, MDB_txn *txn, const void *arg)
+{
+    (void)arg;
+    int mrc = 0;
+    for (int c = 0; c < NCLASS && mrc == 0; c++)
+        if (atomic_load_explicit(&s->born[c], memory_order_acquire) != NEVER)
+            mrc = mdb_drop(txn, reader_dbi(s, c), 0); /* emptied; the database stays */
+    return mrc ? fail(s, mrc, "clear") : TNT_OK;
 }
 
 static tnt_status store_clear(tnt_store *store)
 {
-    local_store *s = (local_store *)store;
-    MDB_txn *txn;
-    int mrc = mdb_txn_begin(s->env, NULL, 0, &txn);
-    if (mrc != 0)
-        return fail(s, mrc, "write transaction");
-    for (int c = 0; c < NCLASS && mrc == 0; c++)
-        if (atomic_load_explicit(&s->born[c], memory_order_acquire) != NEVER)
-            mrc = mdb_drop(txn, reader_dbi(s, c), 0); /* emptied; the database stays */
-    return commit_or_abort(s, txn, mrc ? fail(s, mrc, "clear") : TNT_OK);
+    return write_in_txn((local_store *)store, clear_fn, NULL);
 }
 
 static const tnt_store_methods store_methods = {
