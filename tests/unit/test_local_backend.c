@@ -963,6 +963,17 @@ typedef struct grow_reader {
     _Atomic int reads, bad;
 } grow_reader;
 
+/* A read inside a query's callback, as the engine's history does: it must
+ * not wait for a writer that waits for the query. */
+static int nested_get(void *userdata, const tnt_store_item *it)
+{
+    grow_reader *r = userdata;
+    uint64_t version;
+    if (it->value_len != 4 || r->s->methods->get(r->s, "pk", 2, "seed", 4, NULL, NULL, &version) != TNT_OK)
+        atomic_fetch_add(&r->bad, 1);
+    return 0;
+}
+
 static void *grow_read(void *arg)
 {
     grow_reader *r = arg;
@@ -976,6 +987,8 @@ static void *grow_read(void *arg)
         tnt_free(v);
         size_t n = 0;
         if (r->s->methods->query(r->s, "pk", 2, "seed", 4, "seee", 4, 0, 0, count_item, &n) != TNT_OK || n != 1)
+            atomic_fetch_add(&r->bad, 1);
+        if (r->s->methods->query(r->s, "pk", 2, "seed", 4, "seee", 4, 0, 0, nested_get, r) != TNT_OK)
             atomic_fetch_add(&r->bad, 1);
         atomic_fetch_add(&r->reads, 1);
     }

@@ -34,7 +34,8 @@
  * written. A transaction that finds the map full is aborted; the map grows
  * by a quarter (at least MAP_STEP) up to the map_size setting, and the
  * transaction runs again. The map moves when it grows, so every transaction
- * holds `remap` for reading, and growing takes it for writing.
+ * holds `remap` for reading, and growing takes it for writing (before the
+ * readers that come after it).
  *
  * Read transactions are kept for reuse: a finished one is reset (it keeps
  * its handle and its slot in LMDB's reader table, and pins no pages) and
@@ -82,13 +83,49 @@ typedef struct local_store {
 
 #define NREADERS (sizeof ((local_store *)0)->readers / sizeof ((local_store *)0)->readers[0])
 
+/* The stores whose `remap` this thread holds, and how many of its
+ * transactions hold it: a read inside a query's callback does not take it
+ * again (a writer waiting for the lock would wait for this thread, and this
+ * thread for the writer). */
+static _Thread_local struct {
+    const void *store;
+    unsigned n;
+} tl_held[4];
+
+static unsigned *held(const local_store *s, bool add)
+{
+    for (size_t i = 0; i < sizeof tl_held / sizeof tl_held[0]; i++)
+        if (tl_held[i].n && tl_held[i].store == s)
+            return &tl_held[i].n;
+    for (size_t i = 0; add && i < sizeof tl_held / sizeof tl_held[0]; i++)
+        if (!tl_held[i].n) {
+            tl_held[i].store = s;
+            return &tl_held[i].n;
+        }
+    return NULL; /* more stores at once than slots: locked each time */
+}
+
+static void hold(local_store *s)
+{
+    unsigned *n = held(s, true);
+    if (!n || (*n)++ == 0)
+        pthread_rwlock_rdlock(&s->remap);
+}
+
+static void release(local_store *s)
+{
+    unsigned *n = held(s, false);
+    if (!n || --*n == 0)
+        pthread_rwlock_unlock(&s->remap);
+}
+
 /* A read transaction: a kept one renewed, else a new one. The map stays
  * where it is until read_end(). */
 static int read_begin(local_store *s, MDB_txn **out)
 {
-    pthread_rwlock_rdlock(&s->remap);
+    hold(s);
     if (s->broken) {
-        pthread_rwlock_unlock(&s->remap);
+        release(s);
         return BROKEN;
     }
     for (size_t i = 0; i < NREADERS; i++) {
@@ -104,7 +141,7 @@ static int read_begin(local_store *s, MDB_txn **out)
     }
     int mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, out);
     if (mrc != 0)
-        pthread_rwlock_unlock(&s->remap);
+        release(s);
     return mrc;
 }
 
@@ -116,12 +153,12 @@ static void read_end(local_store *s, MDB_txn *t)
         MDB_txn *none = NULL;
         if (atomic_load_explicit(&s->readers[i], memory_order_relaxed) == NULL &&
             atomic_compare_exchange_strong(&s->readers[i], &none, t)) {
-            pthread_rwlock_unlock(&s->remap);
+            release(s);
             return;
         }
     }
     mdb_txn_abort(t);
-    pthread_rwlock_unlock(&s->remap);
+    release(s);
 }
 
 static const tnt_store_methods store_methods;
@@ -452,7 +489,13 @@ tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *c
     s->base.methods = &store_methods;
     s->dir = dir;
     s->map_size = map_size;
-    pthread_rwlock_init(&s->remap, NULL);
+    /* A writer waiting to grow the map goes before new readers, which would
+     * otherwise keep it waiting for as long as reads overlap. */
+    pthread_rwlockattr_t attr;
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->remap, &attr);
+    pthread_rwlockattr_destroy(&attr);
     /* The map starts at the file's size (a store's file is its map), or
      * MAP_FIRST for a new one, within the setting. */
     size_t have = 0;
@@ -764,7 +807,7 @@ typedef tnt_status (*write_fn)(local_store *s, MDB_txn *txn, const void *arg);
 static tnt_status write_in_txn(local_store *s, write_fn fn, const void *arg)
 {
     for (;;) {
-        pthread_rwlock_rdlock(&s->remap);
+        hold(s);
         size_t seen = s->map_now;
         tl_full = false;
         tnt_status rc;
@@ -777,9 +820,11 @@ static tnt_status write_in_txn(local_store *s, write_fn fn, const void *arg)
             if (rc == TNT_OK && mrc)
                 rc = fail(s, mrc, "commit");
         }
-        pthread_rwlock_unlock(&s->remap);
+        release(s);
         if (!tl_full)
             return rc;
+        if (held(s, false)) /* inside a read of this thread's, the map cannot move */
+            return full(s);
         if ((rc = grow(s, seen)) != TNT_OK)
             return rc;
     }
