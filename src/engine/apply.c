@@ -796,6 +796,7 @@ struct tnt__replayer {
     tnt_v1_Scan scan[REPLAY_BATCH];
     tnt_v1_IndexEntry where[REPLAY_BATCH];
     size_t n, total;
+    pthread_mutex_t *apply_mu; /* held while applying, when replayers run side by side */
 };
 
 tnt__replayer *tnt__replayer_new(tnt_engine *e)
@@ -804,9 +805,15 @@ tnt__replayer *tnt__replayer_new(tnt_engine *e)
     if (r) {
         r->e = e;
         r->n = r->total = 0;
+        r->apply_mu = NULL;
         tnt__arena_init(&r->a, 0);
     }
     return r;
+}
+
+void tnt__replayer_share(tnt__replayer *r, pthread_mutex_t *apply_mu)
+{
+    r->apply_mu = apply_mu;
 }
 
 tnt_status tnt__replayer_flush(tnt__replayer *r)
@@ -814,7 +821,11 @@ tnt_status tnt__replayer_flush(tnt__replayer *r)
     if (!r->n)
         return TNT_OK;
     bool dup[REPLAY_BATCH];
+    if (r->apply_mu)
+        pthread_mutex_lock(r->apply_mu);
     tnt_status st = tnt__apply(r->e, r->fx, r->n, dup);
+    if (r->apply_mu)
+        pthread_mutex_unlock(r->apply_mu);
     r->total += r->n;
     r->n = 0;
     tnt__arena_reset(&r->a);

@@ -10,6 +10,8 @@
  * transparently. Past the retention, segments and their entries are
  * deleted. */
 #include <inttypes.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <pb_decode.h>
 #include <pb_encode.h>
 #include <stdio.h>
@@ -955,6 +957,19 @@ tnt_status tnt_engine_archive(tnt_engine *e, int64_t now_ms, size_t *archived_ou
 
 /* ---- replay ---- */
 
+/* What the partitions replayed side by side share. */
+typedef struct replay_all {
+    tnt_engine *e;
+    int64_t from_time;
+    pthread_mutex_t mu;   /* applying, and the watermarks */
+    _Atomic int next;     /* the next partition to take */
+    _Atomic bool stop;    /* a partition failed: the others stop */
+    _Atomic size_t n;     /* records replayed */
+    tnt_status st;        /* the first failure, by partition (under mu) */
+    int failed_p;
+    char why[512];
+} replay_all;
+
 typedef struct replay {
     tnt_engine *e;
     int partition;
@@ -965,6 +980,7 @@ typedef struct replay {
     int64_t from_time;
     size_t n;
     tnt_status st;
+    replay_all *all;
 } replay;
 
 /* A full replay starts each partition's watermark at its first record:
@@ -972,8 +988,10 @@ typedef struct replay {
 static void first_record(replay *r, int64_t offset)
 {
     if (r->n == 0 && r->from_time == 0) {
+        pthread_mutex_lock(&r->all->mu);
         r->e->water[r->partition].mark = offset;
         r->e->water[r->partition].n = 0;
+        pthread_mutex_unlock(&r->all->mu);
     }
 }
 
@@ -1005,6 +1023,8 @@ static int replay_logged(void *ud, int partition, int64_t offset, int64_t time_m
 {
     (void)key, (void)key_len;
     replay *r = ud;
+    if (atomic_load_explicit(&r->all->stop, memory_order_relaxed))
+        return 1;
     if (time_ms < r->from_time)
         return 0;
     first_record(r, offset);
@@ -1013,17 +1033,20 @@ static int replay_logged(void *ud, int partition, int64_t offset, int64_t time_m
     return r->st != TNT_OK;
 }
 
-static tnt_status replay_partition(tnt_engine *e, int p, int64_t from_time, size_t *n)
+static tnt_status replay_partition(replay_all *all, int p)
 {
-    replay r = {e, p, NULL, tnt__replayer_new(e), 0, 0, from_time, 0, TNT_OK};
+    tnt_engine *e = all->e;
+    int64_t from_time = all->from_time;
+    replay r = {e, p, NULL, tnt__replayer_new(e), 0, 0, from_time, 0, TNT_OK, all};
     if (!r.rp)
         return tnt__error(TNT_E_NOMEM, "out of memory");
+    tnt__replayer_share(r.rp, &all->mu);
     tnt_status st = TNT_OK;
     int64_t from = 0;
     if (from_time == 0) { /* the archived prefix first, in offset order */
         seglist l = {NULL, 0, 0, TNT_OK};
         st = list_segments(e, p, &l);
-        for (size_t i = 0; st == TNT_OK && i < l.n; i++) {
+        for (size_t i = 0; st == TNT_OK && i < l.n && !atomic_load(&all->stop); i++) {
             void *data = NULL;
             size_t len = 0;
             if ((st = e->archive->methods->get(e->archive, l.keys[i], 0, 0, &data, &len)) != TNT_OK)
@@ -1046,8 +1069,33 @@ static tnt_status replay_partition(tnt_engine *e, int p, int64_t from_time, size
     if (st == TNT_OK)
         st = tnt__replayer_flush(r.rp);
     tnt__replayer_free(r.rp);
-    *n += r.n;
+    atomic_fetch_add(&all->n, r.n);
     return st;
+}
+
+/* Partitions are independent streams (a product's events are in one), and
+ * applying does not depend on the order of events: one thread per core
+ * takes partitions in turn, reading and decoding side by side and applying
+ * in turn. */
+static void *replay_worker(void *arg)
+{
+    replay_all *all = arg;
+    int p;
+    while (!atomic_load(&all->stop) && (p = atomic_fetch_add(&all->next, 1)) < all->e->partitions) {
+        tnt_status st = replay_partition(all, p);
+        if (st != TNT_OK) {
+            pthread_mutex_lock(&all->mu);
+            if (all->st == TNT_OK || p < all->failed_p) {
+                const char *why = tnt_error_last();
+                all->st = st;
+                all->failed_p = p;
+                snprintf(all->why, sizeof all->why, "%s", why && *why ? why : tnt_status_str(st));
+            }
+            pthread_mutex_unlock(&all->mu);
+            atomic_store(&all->stop, true);
+        }
+    }
+    return NULL;
 }
 
 tnt_status tnt_engine_replay(tnt_engine *e, int64_t from_time_ms, size_t *events_out)
@@ -1065,8 +1113,24 @@ tnt_status tnt_engine_replay(tnt_engine *e, int64_t from_time_ms, size_t *events
             e->water[p].n = 0;
         }
     }
-    for (int p = 0; st == TNT_OK && p < e->partitions; p++)
-        st = replay_partition(e, p, from_time_ms, &n);
+    if (st == TNT_OK) {
+        replay_all all = {.e = e, .from_time = from_time_ms, .st = TNT_OK};
+        pthread_mutex_init(&all.mu, NULL);
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        int nthreads = cores < 1 ? 1 : cores < e->partitions ? (int)cores : e->partitions;
+        pthread_t t[64];
+        int started = 0;
+        for (int i = 1; i < nthreads && i < 64; i++) /* and this thread */
+            if (pthread_create(&t[started], NULL, replay_worker, &all) == 0)
+                started++;
+        replay_worker(&all);
+        for (int i = 0; i < started; i++)
+            pthread_join(t[i], NULL);
+        pthread_mutex_destroy(&all.mu);
+        n = atomic_load(&all.n);
+        if ((st = all.st) != TNT_OK)
+            tnt__error(st, "%s", all.why);
+    }
     pthread_mutex_unlock(&e->apply_mu);
     pthread_rwlock_unlock(&e->replay_lock);
     atomic_fetch_add(&e->n.replays, 1);

@@ -167,6 +167,8 @@ tnt__replayer *tnt__replayer_new(tnt_engine *e);
 tnt_status tnt__replayer_add(tnt__replayer *r, const void *record, size_t len, int partition, int64_t offset,
                              const tnt_v1_IndexEntry *where);
 tnt_status tnt__replayer_flush(tnt__replayer *r);
+/* Replayers that run side by side (one per partition) apply in turn, under apply_mu. */
+void tnt__replayer_share(tnt__replayer *r, pthread_mutex_t *apply_mu);
 /* Frees it; returns the number of records applied. */
 size_t tnt__replayer_free(tnt__replayer *r);
 
