@@ -769,28 +769,36 @@ static tnt_status check_value(const tnt_store_item *it, size_t i)
 }
 
 /* Write one item in txn, unconditionally or if its version is `expect`. */
+/* Write one item in txn, unconditionally or if its version is `expect`.
+ * Most items are new: the first put only inserts (one descent of the
+ * tree), and reports an existing item with its value, which is then
+ * replaced. A put that fails its condition fails the transaction, which is
+ * aborted with whatever it inserted. */
 static tnt_status put_in(local_store *s, MDB_txn *txn, const key_buf *k, const tnt_store_item *it, bool check,
                          uint64_t *version_out)
 {
-    MDB_val key = {k->len, (void *)k->b}, val;
+    MDB_val key = {k->len, (void *)k->b};
     MDB_dbi dbi;
     int mrc = class_dbi(s, txn, k->cls, true, &dbi);
     if (mrc != 0)
         return fail(s, mrc, "create a database");
-    mrc = mdb_get(txn, dbi, &key, &val);
-    if (mrc != 0 && mrc != MDB_NOTFOUND)
-        return fail(s, mrc, "get");
-    bool exists = mrc == 0 && val.mv_size >= 8;
+    MDB_val val = {8 + it->value_len, NULL};
+    mrc = mdb_put(txn, dbi, &key, &val, MDB_RESERVE | MDB_NOOVERWRITE);
+    if (mrc != 0 && mrc != MDB_KEYEXIST)
+        return fail(s, mrc, "put");
+    bool exists = mrc == MDB_KEYEXIST && val.mv_size >= 8;
     uint64_t current = exists ? tnt__get_u64(val.mv_data) : 0;
     if (check && it->version != TNT_STORE_ANY &&
         (it->version == TNT_STORE_NEW ? exists : (!exists || current != it->version)))
         return tnt__error(TNT_E_CONFLICT, "state store: the item %s (version %llu expected, %s)",
                           it->version == TNT_STORE_NEW ? "exists" : "changed", (unsigned long long)it->version,
                           exists ? "found another" : "found none");
+    if (mrc == MDB_KEYEXIST) {
+        val = (MDB_val){8 + it->value_len, NULL};
+        if ((mrc = mdb_put(txn, dbi, &key, &val, MDB_RESERVE)) != 0)
+            return fail(s, mrc, "put");
+    }
     uint64_t version = current + 1;
-    val = (MDB_val){8 + it->value_len, NULL};
-    if ((mrc = mdb_put(txn, dbi, &key, &val, MDB_RESERVE)) != 0)
-        return fail(s, mrc, "put");
     tnt__put_u64(val.mv_data, version);
     if (it->value_len)
         memcpy((unsigned char *)val.mv_data + 8, it->value, it->value_len);
