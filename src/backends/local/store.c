@@ -83,40 +83,38 @@ typedef struct local_store {
 
 #define NREADERS (sizeof ((local_store *)0)->readers / sizeof ((local_store *)0)->readers[0])
 
-/* The stores whose `remap` this thread holds, and how many of its
+/* The store whose `remap` this thread holds, and how many of its
  * transactions hold it: a read inside a query's callback does not take it
  * again (a writer waiting for the lock would wait for this thread, and this
- * thread for the writer). */
-static _Thread_local struct {
-    const void *store;
-    unsigned n;
-} tl_held[4];
+ * thread for the writer). A transaction of another store inside it takes
+ * that store's lock each time. Initial-exec: no call to find the variables
+ * on every read. */
+static _Thread_local const local_store *tl_store __attribute__((tls_model("initial-exec")));
+static _Thread_local unsigned tl_depth __attribute__((tls_model("initial-exec")));
 
-static unsigned *held(const local_store *s, bool add)
+static bool held(const local_store *s)
 {
-    for (size_t i = 0; i < sizeof tl_held / sizeof tl_held[0]; i++)
-        if (tl_held[i].n && tl_held[i].store == s)
-            return &tl_held[i].n;
-    for (size_t i = 0; add && i < sizeof tl_held / sizeof tl_held[0]; i++)
-        if (!tl_held[i].n) {
-            tl_held[i].store = s;
-            return &tl_held[i].n;
-        }
-    return NULL; /* more stores at once than slots: locked each time */
+    return tl_depth && tl_store == s;
 }
 
 static void hold(local_store *s)
 {
-    unsigned *n = held(s, true);
-    if (!n || (*n)++ == 0)
-        pthread_rwlock_rdlock(&s->remap);
+    if (held(s)) {
+        tl_depth++;
+        return;
+    }
+    pthread_rwlock_rdlock(&s->remap);
+    if (!tl_depth) {
+        tl_store = s;
+        tl_depth = 1;
+    }
 }
 
 static void release(local_store *s)
 {
-    unsigned *n = held(s, false);
-    if (!n || --*n == 0)
-        pthread_rwlock_unlock(&s->remap);
+    if (held(s) && --tl_depth)
+        return;
+    pthread_rwlock_unlock(&s->remap);
 }
 
 /* A read transaction: a kept one renewed, else a new one. The map stays
@@ -831,7 +829,7 @@ static tnt_status write_in_txn(local_store *s, write_fn fn, const void *arg)
         release(s);
         if (!tl_full)
             return rc;
-        if (held(s, false)) /* inside a read of this thread's, the map cannot move */
+        if (held(s)) /* inside a read of this thread's, the map cannot move */
             return full(s);
         if ((rc = grow(s, seen)) != TNT_OK)
             return rc;
