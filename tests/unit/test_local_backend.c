@@ -830,20 +830,29 @@ static void test_store_classes(void **state)
 /* A store written by an earlier libtnt keeps every item in LMDB's main
  * database; opening it moves them into the databases of their classes,
  * versions included, and a second open finds nothing more to move. */
+/* A store in the older layout, written with LMDB directly: a write
+ * transaction on its main database, in a fresh directory. */
+static void old_store_begin(const char *name, size_t map, char uri[512], char dir[512], MDB_env **env, MDB_txn **txn,
+                            MDB_dbi *dbi)
+{
+    snprintf(uri, 512, "%s", fresh(name));
+    snprintf(dir, 512, "%s", uri + strlen("file://"));
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(mdb_env_create(env), 0);
+    assert_int_equal(mdb_env_set_mapsize(*env, map), 0);
+    assert_int_equal(mdb_env_open(*env, dir, 0, 0644), 0);
+    assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
+    assert_int_equal(mdb_dbi_open(*txn, NULL, 0, dbi), 0);
+}
+
 static void test_store_old_layout(void **state)
 {
     (void)state;
-    const char *uri = fresh("store-old");
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", uri + strlen("file://"));
-    assert_int_equal(mkdir(dir, 0755), 0);
+    char uri[512], dir[512];
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_open(env, dir, 0, 0644), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+    old_store_begin("store-old", 10 << 20, uri, dir, &env, &txn, &dbi);
     for (size_t i = 0; i < NITEMS; i++) { /* [u16 pk_len][pk][sk] -> [u64 version][value] */
         unsigned char k[16], v[9];
         k[0] = 0;
@@ -898,19 +907,11 @@ enum { OLD_ITEMS = 4000, OLD_VALUE = 2000 };
 static void test_store_old_layout_grows(void **state)
 {
     (void)state;
-    const char *uri = fresh("store-old-big");
     char u[512], dir[512];
-    snprintf(u, sizeof u, "%s", uri);
-    snprintf(dir, sizeof dir, "%s", uri + strlen("file://"));
-    assert_int_equal(mkdir(dir, 0755), 0);
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_mapsize(env, 64 << 20), 0);
-    assert_int_equal(mdb_env_open(env, dir, 0, 0644), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-    assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+    old_store_begin("store-old-big", 64 << 20, u, dir, &env, &txn, &dbi);
     static unsigned char v[8 + OLD_VALUE];
     for (int i = 0; i < OLD_ITEMS; i++) {
         unsigned char k[16] = {0, 3, 'b', 'i', 'g'};
@@ -1492,7 +1493,10 @@ static void test_crash_safety(void **state)
         /* reopen: every acknowledged record is where its ack said, intact */
         tnt_log *log = log_open(uri, NULL);
         if (round % 5 == 4) {
-            assert_non_null(strstr(g_err, "torn"));
+            /* cut off as a torn tail; or as a corrupt one when the kill had
+             * already left a partial record, which the junk then completes
+             * to its length with a wrong checksum */
+            assert_true(strstr(g_err, "torn tail of") || strstr(g_err, "corrupt tail of"));
             torn_rounds++;
         }
         for (size_t i = 0; i < v.n; i++) {
