@@ -102,7 +102,13 @@ typedef struct batch {
     tnt_status err;
     uint8_t staged[1024][32];   /* hashes of the events staged so far */
     size_t nstaged;
-    const char *staged_ids[1024]; /* their eventIDs, where they have one */
+    struct staged_id {          /* the eventIDs staged, and the event each names */
+        const char *id;
+        uint8_t *hash;          /* the staged item's value, or the stored one's copy */
+        int64_t record_ms;
+        const char *key;        /* its log key: the same key, the same partition */
+        bool added;             /* an item is staged for it */
+    } staged_ids[1024];
     size_t nstaged_ids;
     bool master; /* master data staged: the caches' generation moves once it is written */
 } batch;
@@ -578,6 +584,87 @@ static tnt_status write_marked(tnt_engine *e, batch *b, int partition, int64_t o
 }
 
 /* Stage the changes of one effect into a batch (nothing is written yet). */
+/* Does the event (ms, key, hash) take an eventID from the one that has it
+ * so far? The one recorded first keeps it: the earlier recordTime; at the
+ * same millisecond, in one partition (the same log key) the one applied
+ * first, as its records are applied in their order; else the smaller hash.
+ * Whatever order partitions are applied in, the same event keeps it. */
+static bool takes_alias(int64_t ms, const char *key, const uint8_t *hash, int64_t ms2, const char *key2,
+                        const uint8_t *hash2)
+{
+    if (ms != ms2)
+        return ms < ms2;
+    if (key && key2 && strcmp(key, key2) == 0)
+        return false;
+    return memcmp(hash, hash2, 32) < 0;
+}
+
+static const char *log_key(const tnt__effect *fx)
+{
+    return fx->nids ? fx->ids[0] : "";
+}
+
+/* The eventID index entry of fx: staged if fx was recorded before the
+ * event the eventID names so far (in this batch, or stored). */
+static tnt_status alias(batch *b, const tnt__key *xk, const tnt__effect *fx)
+{
+    for (size_t i = 0; i < b->nstaged_ids; i++) {
+        if (strcmp(b->staged_ids[i].id, fx->event_id) != 0)
+            continue;
+        if (!takes_alias(fx->record_ms, log_key(fx), fx->hash, b->staged_ids[i].record_ms, b->staged_ids[i].key,
+                         b->staged_ids[i].hash))
+            return TNT_OK;
+        memcpy(b->staged_ids[i].hash, fx->hash, 32); /* the staged item's value, if there is one */
+        b->staged_ids[i].record_ms = fx->record_ms;
+        b->staged_ids[i].key = log_key(fx);
+        if (!b->staged_ids[i].added) {
+            add(b, xk, b->staged_ids[i].hash, 32);
+            b->staged_ids[i].added = true;
+        }
+        return b->err;
+    }
+    void *v = NULL;
+    size_t len = 0;
+    tnt_status st = tnt__store_get(b->e, xk, &v, &len);
+    if (st != TNT_OK && st != TNT_E_NOTFOUND)
+        return st;
+    uint8_t *h = tnt__arena_alloc(b->a, 32);
+    if (!h) {
+        tnt_free(v);
+        return TNT_E_NOMEM;
+    }
+    bool take = st == TNT_E_NOTFOUND || len != 32;
+    int64_t ms = fx->record_ms;
+    const char *key = log_key(fx);
+    if (!take && memcmp(v, fx->hash, 32) != 0) { /* another event has it: which was recorded first? */
+        tnt_event *other = NULL;
+        tnt__effect ofx = {0};
+        tnt_status os = tnt__event_load(b->e, v, b->a, &other);
+        if (os != TNT_OK && os != TNT_E_NOTFOUND) {
+            tnt_free(v);
+            return os;
+        }
+        if (os == TNT_OK && !tnt__effect_of(&ofx, other, b->a)) {
+            tnt_free(v);
+            return tnt__error(TNT_E_CORRUPT, "the event named by eventID '%.100s' cannot be read", fx->event_id);
+        }
+        int64_t other_ms = os == TNT_OK ? ofx.record_ms : INT64_MAX;
+        take = os == TNT_E_NOTFOUND /* it names an event that is gone */ ||
+               takes_alias(fx->record_ms, key, fx->hash, other_ms, log_key(&ofx), v);
+        if (!take) {
+            ms = other_ms;
+            key = log_key(&ofx);
+        }
+    }
+    memcpy(h, take ? fx->hash : v, 32);
+    tnt_free(v);
+    if (take)
+        add(b, xk, h, 32);
+    if (b->nstaged_ids < sizeof b->staged_ids / sizeof b->staged_ids[0])
+        b->staged_ids[b->nstaged_ids++] = (struct staged_id){fx->event_id, h, ms, key, take};
+    return b->err;
+}
+
 static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
 {
     tnt__key ek;
@@ -641,28 +728,15 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
             add(b, &k, v, len);
     }
     aggregate(b, fx);
-    /* Its sender's eventID, so that it is found by that too: the first event
-     * stored with an eventID keeps it (in this batch, or before). */
+    /* Its sender's eventID, so that it is found by that too. Of the events
+     * stored with one eventID, it names the one recorded first (the earliest
+     * recordTime, then the smaller hash): the same whatever order events are
+     * applied in, as a replay applies its partitions side by side. */
     tnt__key xk;
     if (fx->event_id && tnt__key_event_id(&xk, fx->event_id)) {
-        bool taken = false;
-        for (size_t i = 0; i < b->nstaged_ids && !taken; i++)
-            taken = strcmp(b->staged_ids[i], fx->event_id) == 0;
-        if (!taken) {
-            tnt_status xs = tnt__store_get(b->e, &xk, NULL, NULL);
-            if (xs != TNT_OK && xs != TNT_E_NOTFOUND)
-                return xs;
-            taken = xs == TNT_OK;
-        }
-        if (!taken) {
-            uint8_t *h = tnt__arena_alloc(b->a, 32);
-            if (!h)
-                return TNT_E_NOMEM;
-            memcpy(h, fx->hash, 32);
-            add(b, &xk, h, 32);
-            if (b->nstaged_ids < sizeof b->staged_ids / sizeof b->staged_ids[0])
-                b->staged_ids[b->nstaged_ids++] = fx->event_id;
-        }
+        tnt_status xs = alias(b, &xk, fx);
+        if (xs != TNT_OK)
+            return xs;
     }
     /* The event itself: its body, or where the archive keeps it. */
     const void *body = fx->body;

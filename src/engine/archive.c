@@ -9,7 +9,9 @@
  * drops the archived records. History and replay read the segments
  * transparently. Past the retention, segments and their entries are
  * deleted. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include <inttypes.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
 #include <pb_decode.h>
@@ -1082,6 +1084,7 @@ static void *replay_worker(void *arg)
     replay_all *all = arg;
     int p;
     while (!atomic_load(&all->stop) && (p = atomic_fetch_add(&all->next, 1)) < all->e->partitions) {
+        tnt__error_clear(); /* a failure without a message of its own does not borrow an older one */
         tnt_status st = replay_partition(all, p);
         if (st != TNT_OK) {
             pthread_mutex_lock(&all->mu);
@@ -1116,11 +1119,12 @@ tnt_status tnt_engine_replay(tnt_engine *e, int64_t from_time_ms, size_t *events
     if (st == TNT_OK) {
         replay_all all = {.e = e, .from_time = from_time_ms, .st = TNT_OK};
         pthread_mutex_init(&all.mu, NULL);
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        cpu_set_t cpus; /* the cores this process may run on */
+        long cores = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : sysconf(_SC_NPROCESSORS_ONLN);
         int nthreads = cores < 1 ? 1 : cores < e->partitions ? (int)cores : e->partitions;
-        pthread_t t[64];
+        pthread_t t[16];
         int started = 0;
-        for (int i = 1; i < nthreads && i < 64; i++) /* and this thread */
+        for (int i = 1; i < nthreads && i < 16; i++) /* and this thread */
             if (pthread_create(&t[started], NULL, replay_worker, &all) == 0)
                 started++;
         replay_worker(&all);

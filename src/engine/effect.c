@@ -1,6 +1,7 @@
 /* What an event does to the state, and the log records that carry it. */
 #include <pb_decode.h>
 #include <pb_encode.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "codec/flat.h"
@@ -295,6 +296,7 @@ static bool effect(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
     fx->biz_step = cp(a, ev->biz_step, &ok);
     fx->disposition = cp(a, ev->disposition, &ok);
     fx->event_id = ev->event_id && *ev->event_id ? cp(a, ev->event_id, &ok) : NULL;
+    fx->record_ms = ev->record_time.set ? ev->record_time.ms : INT64_MAX;
     fx->owner = cp(a, party(&ev->destinations, "owning_party"), &ok);
     fx->possessor = cp(a, party(&ev->destinations, "possessing_party"), &ok);
     if (ev->action == TNT_ACTION_ADD) {

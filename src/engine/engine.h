@@ -119,6 +119,7 @@ typedef struct tnt__effect {
     uint8_t digest[32];         /* SHA-256 of body (tnt__body_digest): what the chain folds */
     const char *lot, *expiry;   /* ILMD lotNumber / itemExpirationDate */
     const char *event_id;       /* the eventID its sender gave it, if any */
+    int64_t record_ms;          /* its recordTime (when the engine took it), INT64_MAX if it has none */
     const tnt_v1_IndexEntry *where;     /* replaying an archived record: where it is */
     const tnt_v1_MasterRecord *master;  /* a master-data record instead of an event */
     const tnt_v1_Scan *scan;            /* a verification scan instead of an event */

@@ -735,6 +735,54 @@ static const char *event_step(tnt_engine *e, const char *name, char *buf, size_t
     return buf;
 }
 
+#define EVP(id, time, step, serial)                                                                                   \
+    "{\"type\":\"ObjectEvent\",\"eventID\":\"" id "\",\"eventTime\":\"" time "\",\"eventTimeZoneOffset\":\"+00:00\","   \
+    "\"action\":\"OBSERVE\",\"bizStep\":\"" step "\",\"epcList\":[\"urn:epc:id:sgtin:9506000.013435." serial "\"]}"
+#define DUP_ID "urn:uuid:6f1c9e2a-0000-4000-8000-0000000000dd"
+
+/* One eventID on events of eight products (so in several partitions),
+ * recorded in one document and in a later one: the eventID names the same
+ * event after every replay, whatever order the partitions are applied in. */
+static void test_event_ids_replayed(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("eventids-replayed", 0, 0);
+    ingest_str(e,
+               EV_DOC_HEAD EVP(DUP_ID, "2024-01-01T10:00:00Z", "shipping", "D1") ","
+               EVP(DUP_ID, "2024-01-01T10:01:00Z", "receiving", "D2") ","
+               EVP(DUP_ID, "2024-01-01T10:02:00Z", "storing", "D3") ","
+               EVP(DUP_ID, "2024-01-01T10:03:00Z", "picking", "D4") ","
+               EVP(DUP_ID, "2024-01-01T10:04:00Z", "packing", "D5") ","
+               EVP(DUP_ID, "2024-01-01T10:05:00Z", "loading", "D6") ","
+               EVP(DUP_ID, "2024-01-01T10:06:00Z", "departing", "D7") ","
+               EVP(DUP_ID, "2024-01-01T10:07:00Z", "arriving", "D8") "]}}",
+               8, 0, 0);
+    char first[128], buf[128];
+    snprintf(first, sizeof first, "%s", event_step(e, DUP_ID, buf, sizeof buf));
+    assert_string_not_equal(first, "TNT_E_NOTFOUND");
+    struct timespec ms = {0, 5000000};
+    nanosleep(&ms, NULL);
+    /* recorded later: it does not take the eventID */
+    ingest_str(e, EV_DOC_HEAD EVP(DUP_ID, "2023-01-01T10:00:00Z", "inspecting", "D9") "]}}", 1, 0, 0);
+    assert_string_equal(event_step(e, DUP_ID, buf, sizeof buf), first);
+    tnt_engine_close(e);
+    snap before = snapshot("eventids-replayed");
+    for (int round = 0; round < 4; round++) {
+        e = open_in("eventids-replayed", 0, 0);
+        size_t n = 0;
+        assert_int_equal(tnt_engine_replay(e, 0, &n), TNT_OK);
+        assert_int_equal(n, 9);
+        assert_string_equal(event_step(e, DUP_ID, buf, sizeof buf), first);
+        tnt_engine_close(e);
+        snap again = snapshot("eventids-replayed");
+        snap copy = {malloc(before.n * sizeof *copy.items), before.n, before.n};
+        for (size_t i = 0; i < before.n; i++)
+            copy.items[i] = strdup(before.items[i]);
+        snap_equal(copy, again);
+    }
+    snap_equal(before, snapshot("eventids-replayed"));
+}
+
 static void test_event_ids(void **state)
 {
     (void)state;
@@ -1569,6 +1617,7 @@ int main(void)
         cmocka_unit_test(test_master_changed_while_read),
         cmocka_unit_test(test_replay_equal),
         cmocka_unit_test(test_event_ids),
+        cmocka_unit_test(test_event_ids_replayed),
         cmocka_unit_test(test_ingest_stream),
         cmocka_unit_test(test_archive),
         cmocka_unit_test(test_archive_tampered),

@@ -695,6 +695,10 @@ static void test_store_limits(void **state)
     assert_int_equal(rc, TNT_E_IO);
     assert_non_null(strstr(tnt_error_last(), "map_size"));
     assert_true(n > 3);
+    /* a put that expects a version of an item that is not there is a
+     * conflict, full map or not: it writes nothing */
+    tnt_store_item cond = {"pk", 2, "absent", 6, value, sizeof value, 5};
+    assert_int_equal(s->methods->put(s, &cond, NULL), TNT_E_CONFLICT);
     void *v;
     size_t len;
     uint64_t version;
@@ -960,6 +964,7 @@ static void store_file(const char *uri, struct stat *sb)
 
 typedef struct grow_reader {
     tnt_store *s;
+    tnt_store *outer; /* if set, every round of reads runs inside a query of this other store */
     _Atomic bool stop;
     _Atomic int reads, bad;
 } grow_reader;
@@ -975,28 +980,66 @@ static int nested_get(void *userdata, const tnt_store_item *it)
     return 0;
 }
 
+static void read_once(grow_reader *r)
+{
+    void *v = NULL;
+    size_t len = 0;
+    uint64_t version;
+    tnt_status rc = r->s->methods->get(r->s, "pk", 2, "seed", 4, &v, &len, &version);
+    if (rc != TNT_OK || len != 4 || memcmp(v, "seed", 4) != 0)
+        atomic_fetch_add(&r->bad, 1);
+    tnt_free(v);
+    size_t n = 0;
+    if (r->s->methods->query(r->s, "pk", 2, "seed", 4, "seee", 4, 0, 0, count_item, &n) != TNT_OK || n != 1)
+        atomic_fetch_add(&r->bad, 1);
+    if (r->s->methods->query(r->s, "pk", 2, "seed", 4, "seee", 4, 0, 0, nested_get, r) != TNT_OK)
+        atomic_fetch_add(&r->bad, 1);
+    atomic_fetch_add(&r->reads, 1);
+}
+
+static int in_outer(void *userdata, const tnt_store_item *it)
+{
+    (void)it;
+    read_once(userdata);
+    return 0;
+}
+
 static void *grow_read(void *arg)
 {
     grow_reader *r = arg;
     while (!atomic_load(&r->stop)) {
-        void *v = NULL;
-        size_t len = 0;
-        uint64_t version;
-        tnt_status rc = r->s->methods->get(r->s, "pk", 2, "seed", 4, &v, &len, &version);
-        if (rc != TNT_OK || len != 4 || memcmp(v, "seed", 4) != 0)
+        if (!r->outer)
+            read_once(r);
+        else if (r->outer->methods->query(r->outer, "pk", 2, "seed", 4, "seee", 4, 0, 0, in_outer, r) != TNT_OK)
             atomic_fetch_add(&r->bad, 1);
-        tnt_free(v);
-        size_t n = 0;
-        if (r->s->methods->query(r->s, "pk", 2, "seed", 4, "seee", 4, 0, 0, count_item, &n) != TNT_OK || n != 1)
-            atomic_fetch_add(&r->bad, 1);
-        if (r->s->methods->query(r->s, "pk", 2, "seed", 4, "seee", 4, 0, 0, nested_get, r) != TNT_OK)
-            atomic_fetch_add(&r->bad, 1);
-        atomic_fetch_add(&r->reads, 1);
     }
     return NULL;
 }
 
 enum { GROW_ITEMS = 400, GROW_VALUE = 60 << 10 };
+
+typedef struct wc_ctx {
+    tnt_store *s;
+    int n;
+    tnt_status rc;
+    char why[256];
+} wc_ctx;
+
+/* Writes inside a query's callback until the map is full. */
+static int write_in_callback(void *userdata, const tnt_store_item *it)
+{
+    (void)it;
+    wc_ctx *w = userdata;
+    static unsigned char big[GROW_VALUE];
+    for (; w->n < 10000 && w->rc == TNT_OK; w->n++) {
+        char sk[16];
+        snprintf(sk, sizeof sk, "w%05d", w->n);
+        tnt_store_item x = {"pk", 2, sk, strlen(sk), big, sizeof big, TNT_STORE_ANY};
+        w->rc = w->s->methods->put(w->s, &x, NULL);
+    }
+    snprintf(w->why, sizeof w->why, "%s", tnt_error_last());
+    return 0;
+}
 
 static void test_store_grows(void **state)
 {
@@ -1014,10 +1057,16 @@ static void test_store_grows(void **state)
     tnt_store_item seed = {"pk", 2, "seed", 4, "seed", 4, TNT_STORE_ANY};
     OK(s->methods->put(s, &seed, NULL));
 
-    grow_reader r = {.s = s};
+    /* one reader reads this store inside queries of another store */
+    char ou[512];
+    snprintf(ou, sizeof ou, "%s", fresh("store-grows-outer"));
+    tnt_store *outer;
+    OK(tnt__local_backend.open_store(&outer, ou, NULL, NULL, g_err, sizeof g_err));
+    OK(outer->methods->put(outer, &seed, NULL));
+    grow_reader r = {.s = s}, r2 = {.s = s, .outer = outer};
     pthread_t t[2];
-    for (int i = 0; i < 2; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, grow_read, &r), 0);
+    assert_int_equal(pthread_create(&t[0], NULL, grow_read, &r), 0);
+    assert_int_equal(pthread_create(&t[1], NULL, grow_read, &r2), 0);
     static unsigned char value[GROW_VALUE];
     for (int i = 0; i < GROW_ITEMS; i += 10) {
         tnt_store_item batch[10];
@@ -1032,10 +1081,14 @@ static void test_store_grows(void **state)
         assert_int_equal(left, 0);
     }
     atomic_store(&r.stop, true);
+    atomic_store(&r2.stop, true);
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
     assert_int_equal(atomic_load(&r.bad), 0);
-    assert_true(atomic_load(&r.reads) > 0);
+    assert_int_equal(atomic_load(&r2.bad), 0);
+    assert_true(atomic_load(&r.reads) > 0 && atomic_load(&r2.reads) > 0);
+    outer->methods->close(outer);
+
 
     store_file(u, &sb);
     assert_true(sb.st_size > (off_t)GROW_ITEMS * GROW_VALUE); /* it grew */
@@ -1059,6 +1112,15 @@ static void test_store_grows(void **state)
         store_file(u, &sb);
         assert_true(sb.st_size >= before && sb.st_size < before + (2 << 20));
     }
+    /* a write inside a query's callback cannot grow the map: a clear error,
+     * and the same write outside it grows the map */
+    wc_ctx w = {s, 0, TNT_OK, ""};
+    OK(s->methods->query(s, "pk", 2, "seed", 4, "seee", 4, 0, 0, write_in_callback, &w));
+    assert_int_equal(w.rc, TNT_E_UNSUPPORTED);
+    assert_non_null(strstr(w.why, "inside a query's callback"));
+    assert_true(w.n > 0);
+    tnt_store_item more = {"pk", 2, "w-last", 6, value, sizeof value, TNT_STORE_ANY};
+    OK(s->methods->put(s, &more, NULL));
     s->methods->close(s);
 }
 

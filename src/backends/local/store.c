@@ -83,36 +83,46 @@ typedef struct local_store {
 
 #define NREADERS (sizeof ((local_store *)0)->readers / sizeof ((local_store *)0)->readers[0])
 
-/* The store whose `remap` this thread holds, and how many of its
- * transactions hold it: a read inside a query's callback does not take it
- * again (a writer waiting for the lock would wait for this thread, and this
- * thread for the writer). A transaction of another store inside it takes
- * that store's lock each time. Initial-exec: no call to find the variables
- * on every read. */
-static _Thread_local const local_store *tl_store __attribute__((tls_model("initial-exec")));
-static _Thread_local unsigned tl_depth __attribute__((tls_model("initial-exec")));
+/* The stores whose `remap` this thread holds, and how many of its
+ * transactions hold each: a read inside a query's callback does not take
+ * the lock again (a writer waiting for it would wait for this thread, and
+ * this thread for the writer). Initial-exec: no call to find the variables
+ * on every read. Beyond HELD stores at once, a store's lock is taken each
+ * time. */
+#define HELD 4
+static _Thread_local struct {
+    const local_store *store;
+    unsigned n;
+} tl_held[HELD] __attribute__((tls_model("initial-exec")));
 
-static bool held(const local_store *s)
+static unsigned *held(const local_store *s)
 {
-    return tl_depth && tl_store == s;
+    for (int i = 0; i < HELD; i++)
+        if (tl_held[i].n && tl_held[i].store == s)
+            return &tl_held[i].n;
+    return NULL;
 }
 
 static void hold(local_store *s)
 {
-    if (held(s)) {
-        tl_depth++;
+    unsigned *n = held(s);
+    if (n) {
+        ++*n;
         return;
     }
     pthread_rwlock_rdlock(&s->remap);
-    if (!tl_depth) {
-        tl_store = s;
-        tl_depth = 1;
-    }
+    for (int i = 0; i < HELD; i++)
+        if (!tl_held[i].n) {
+            tl_held[i].store = s;
+            tl_held[i].n = 1;
+            return;
+        }
 }
 
 static void release(local_store *s)
 {
-    if (held(s) && --tl_depth)
+    unsigned *n = held(s);
+    if (n && --*n)
         return;
     pthread_rwlock_unlock(&s->remap);
 }
@@ -325,9 +335,8 @@ static bool has_prefix(const MDB_val *k, const key_buf *prefix)
 
 /* ---- open and close ---- */
 
-/* Map the first `want` bytes of the file, allocated on disk first (the
- * bytes from `from` on are new). Under remap for writing, or at open. */
-static tnt_status map_to(local_store *s, size_t from, size_t want)
+/* Allocate bytes [from, want) of the data file on disk. */
+static tnt_status reserve(local_store *s, size_t from, size_t want)
 {
     mdb_filehandle_t fd;
     int mrc = mdb_env_get_fd(s->env, &fd);
@@ -337,10 +346,22 @@ static tnt_status map_to(local_store *s, size_t from, size_t want)
     if (err != 0)
         return tnt__error(TNT_E_IO, "state store '%s': cannot grow its file to %zu bytes: %s", s->dir, want,
                           strerror(err));
-    if ((mrc = mdb_env_set_mapsize(s->env, want)) != 0) {
-        /* the old map is gone with the failed new one: map the old size again */
-        if (mdb_env_set_mapsize(s->env, s->map_now) != 0)
-            s->broken = true;
+    return TNT_OK;
+}
+
+/* Map the first `want` bytes of the file, allocated on disk first (the
+ * bytes from `from` on are new). Under remap for writing. LMDB unmaps the
+ * old map before it maps the new one: if that fails, nothing can be read
+ * any more, and the handle only waits to be closed (and is not closed with
+ * LMDB, which could unmap an address that is no longer its map). */
+static tnt_status map_to(local_store *s, size_t from, size_t want)
+{
+    tnt_status rc = reserve(s, from, want);
+    if (rc != TNT_OK)
+        return rc;
+    int mrc = mdb_env_set_mapsize(s->env, want);
+    if (mrc != 0) {
+        s->broken = true;
         return fail(s, mrc, "grow the map");
     }
     s->map_now = want;
@@ -352,9 +373,9 @@ static tnt_status map_to(local_store *s, size_t from, size_t want)
 static tnt_status grow(local_store *s, size_t seen)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += MAP_WAIT_S;
-    if (pthread_rwlock_timedwrlock(&s->remap, &until) != 0)
+    if (pthread_rwlock_clockwrlock(&s->remap, CLOCK_MONOTONIC, &until) != 0)
         return tnt__error(TNT_E_TIMEOUT, "state store '%s': reads under way kept its map from growing for %d s", s->dir,
                           MAP_WAIT_S);
     tnt_status rc = TNT_OK;
@@ -523,13 +544,14 @@ tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *c
         MDB_envinfo info;
         mdb_env_info(s->env, &info);
         s->map_now = info.me_mapsize;
-        rc = map_to(s, 0, s->map_now);
+        rc = reserve(s, 0, s->map_now);
         if (rc != TNT_OK) { /* no room on the disk: map only what the file has, and grow later (or fail then) */
             if ((mrc = mdb_env_set_mapsize(s->env, have ? have : 1)) == 0) {
                 mdb_env_info(s->env, &info);
                 s->map_now = info.me_mapsize;
                 rc = TNT_OK;
-            }
+            } else
+                s->broken = true;
         }
     }
     /* Opening moves an older layout's items, which may need a larger map. */
@@ -562,7 +584,7 @@ static void store_close(tnt_store *store)
         if (t)
             mdb_txn_abort(t);
     }
-    if (s->env)
+    if (s->env && !s->broken)
         mdb_env_close(s->env);
     pthread_rwlock_destroy(&s->remap);
     tnt__free(s->dir);
@@ -766,12 +788,11 @@ static tnt_status check_value(const tnt_store_item *it, size_t i)
     return TNT_OK;
 }
 
-/* Write one item in txn, unconditionally or if its version is `expect`. */
 /* Write one item in txn, unconditionally or if its version is `expect`.
- * Most items are new: the first put only inserts (one descent of the
- * tree), and reports an existing item with its value, which is then
- * replaced. A put that fails its condition fails the transaction, which is
- * aborted with whatever it inserted. */
+ * Most items are new: unless the put expects a version, the first put only
+ * inserts (one descent of the tree) and reports an existing item with its
+ * value, which is then replaced. A put that fails its condition fails the
+ * transaction, which is aborted with whatever it inserted. */
 static tnt_status put_in(local_store *s, MDB_txn *txn, const key_buf *k, const tnt_store_item *it, bool check,
                          uint64_t *version_out)
 {
@@ -780,18 +801,23 @@ static tnt_status put_in(local_store *s, MDB_txn *txn, const key_buf *k, const t
     int mrc = class_dbi(s, txn, k->cls, true, &dbi);
     if (mrc != 0)
         return fail(s, mrc, "create a database");
+    bool expects = check && it->version != TNT_STORE_ANY && it->version != TNT_STORE_NEW;
     MDB_val val = {8 + it->value_len, NULL};
-    mrc = mdb_put(txn, dbi, &key, &val, MDB_RESERVE | MDB_NOOVERWRITE);
-    if (mrc != 0 && mrc != MDB_KEYEXIST)
-        return fail(s, mrc, "put");
-    bool exists = mrc == MDB_KEYEXIST && val.mv_size >= 8;
+    if (expects) /* read first: a put bound to fail writes nothing */
+        mrc = mdb_get(txn, dbi, &key, &val);
+    else
+        mrc = mdb_put(txn, dbi, &key, &val, MDB_RESERVE | MDB_NOOVERWRITE);
+    bool found = expects ? mrc == 0 : mrc == MDB_KEYEXIST;
+    if (mrc != 0 && !found && !(expects && mrc == MDB_NOTFOUND))
+        return fail(s, mrc, expects ? "get" : "put");
+    bool exists = found && val.mv_size >= 8;
     uint64_t current = exists ? tnt__get_u64(val.mv_data) : 0;
     if (check && it->version != TNT_STORE_ANY &&
         (it->version == TNT_STORE_NEW ? exists : (!exists || current != it->version)))
         return tnt__error(TNT_E_CONFLICT, "state store: the item %s (version %llu expected, %s)",
                           it->version == TNT_STORE_NEW ? "exists" : "changed", (unsigned long long)it->version,
                           exists ? "found another" : "found none");
-    if (mrc == MDB_KEYEXIST) {
+    if (expects || found) {
         val = (MDB_val){8 + it->value_len, NULL};
         if ((mrc = mdb_put(txn, dbi, &key, &val, MDB_RESERVE)) != 0)
             return fail(s, mrc, "put");
@@ -830,7 +856,10 @@ static tnt_status write_in_txn(local_store *s, write_fn fn, const void *arg)
         if (!tl_full)
             return rc;
         if (held(s)) /* inside a read of this thread's, the map cannot move */
-            return full(s);
+            return tnt__error(TNT_E_UNSUPPORTED,
+                              "state store '%s': its map is full, and cannot grow while this thread reads the store "
+                              "(a write inside a query's callback)",
+                              s->dir);
         if ((rc = grow(s, seen)) != TNT_OK)
             return rc;
     }
