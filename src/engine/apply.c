@@ -583,7 +583,6 @@ static tnt_status write_marked(tnt_engine *e, batch *b, int partition, int64_t o
     return st;
 }
 
-/* Stage the changes of one effect into a batch (nothing is written yet). */
 /* Does the event (ms, key, hash) take an eventID from the one that has it
  * so far? The one recorded first keeps it: the earlier recordTime; at the
  * same millisecond, in one partition (the same log key) the one applied
@@ -665,6 +664,7 @@ static tnt_status alias(batch *b, const tnt__key *xk, const tnt__effect *fx)
     return b->err;
 }
 
+/* Stage the changes of one effect into a batch (nothing is written yet). */
 static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
 {
     tnt__key ek;
@@ -728,10 +728,8 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
             add(b, &k, v, len);
     }
     aggregate(b, fx);
-    /* Its sender's eventID, so that it is found by that too. Of the events
-     * stored with one eventID, it names the one recorded first (the earliest
-     * recordTime, then the smaller hash): the same whatever order events are
-     * applied in, as a replay applies its partitions side by side. */
+    /* Its sender's eventID, so that it is found by that too: of the events
+     * stored with one eventID, the one recorded first (takes_alias()). */
     tnt__key xk;
     if (fx->event_id && tnt__key_event_id(&xk, fx->event_id)) {
         tnt_status xs = alias(b, &xk, fx);
