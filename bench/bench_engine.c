@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <lmdb.h>
 
 #include "tnt/tnt.h"
 
@@ -185,7 +188,7 @@ static void bench_history(void)
            lat[1000] * 1e6, lat[1980] * 1e6);
 }
 
-static void bench_replay(void)
+static size_t bench_replay(void)
 {
     size_t n = 0;
     double t0 = now_s();
@@ -194,6 +197,122 @@ static void bench_replay(void)
     double dt = now_s() - t0;
     printf("replay:                                           %9.0f events/s (%zu)   target >= 500,000\n",
            (double)n / dt, n);
+    return n;
+}
+
+/* The state store's floor: LMDB alone (no libtnt) writing the records that
+ * replay wrote, read back from the store, into a new store. In random order
+ * (ingest and replay meet products and event hashes in no key order), 256
+ * events' worth a transaction as replay commits, and then in key order
+ * appended (MDB_APPEND, a bulk load's best case). It is a bound, not a
+ * model: replay also rewrites each product's state once per event, where
+ * this writes only the last one, and nothing here parses, hashes or logs.
+ * No sync, as the engine's store does not sync while the log is durable. */
+typedef struct rec {
+    unsigned db;
+    MDB_val k, v;
+} rec;
+
+static int floor_env(MDB_env **env, const char *path, size_t map, unsigned flags)
+{
+    mkdir(path, 0700);
+    return mdb_env_create(env) || mdb_env_set_maxdbs(*env, 64) || mdb_env_set_mapsize(*env, map) ||
+           mdb_env_open(*env, path, flags, 0600);
+}
+
+static double floor_write(const char *path, size_t map, char names[][64], unsigned ndb, rec *r, size_t n,
+                          size_t per_txn, unsigned put_flags)
+{
+    MDB_env *env;
+    MDB_txn *t;
+    MDB_dbi dbi[64];
+    int fd = -1;
+    if (floor_env(&env, path, map, MDB_WRITEMAP | MDB_NOSYNC | MDB_NOMETASYNC) || mdb_env_get_fd(env, &fd) ||
+        posix_fallocate(fd, 0, (off_t)map)) /* allocated beforehand, as the engine's store grows */
+        return -1;
+    double t0 = now_s();
+    int rc = mdb_txn_begin(env, NULL, 0, &t);
+    for (unsigned d = 0; d < ndb && !rc; d++)
+        rc = mdb_dbi_open(t, names[d], MDB_CREATE, &dbi[d]);
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = mdb_put(t, dbi[r[i].db], &r[i].k, &r[i].v, put_flags);
+        if (!rc && (i + 1) % per_txn == 0 && !(rc = mdb_txn_commit(t)))
+            rc = mdb_txn_begin(env, NULL, 0, &t);
+    }
+    if (!rc)
+        rc = mdb_txn_commit(t);
+    double dt = now_s() - t0;
+    mdb_env_close(env);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0 || rc) {
+        fprintf(stderr, "floor: %s\n", rc ? mdb_strerror(rc) : "cannot remove its store");
+        return -1;
+    }
+    return dt;
+}
+
+static void bench_floor(size_t events)
+{
+    char src[300], dst[300];
+    snprintf(src, sizeof src, "%s/state", g_dir);
+    snprintf(dst, sizeof dst, "%s/floor", g_dir);
+    MDB_env *env;
+    MDB_txn *t;
+    MDB_cursor *c;
+    MDB_val k, v;
+    static char names[64][64];
+    unsigned ndb = 0;
+    size_t n = 0, cap = 1 << 16, bytes = 0;
+    rec *r = malloc(cap * sizeof *r);
+    if (!r || !events || floor_env(&env, src, (size_t)64 << 30, MDB_RDONLY) || mdb_txn_begin(env, NULL, MDB_RDONLY, &t)) {
+        fprintf(stderr, "floor: cannot read the state store\n");
+        free(r);
+        return;
+    }
+    MDB_dbi root, dbi;
+    mdb_dbi_open(t, NULL, 0, &root);
+    mdb_cursor_open(t, root, &c);
+    for (int op = MDB_FIRST; ndb < 64 && mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT)
+        if (k.mv_size < sizeof names[0]) {
+            snprintf(names[ndb], sizeof names[0], "%.*s", (int)k.mv_size, (const char *)k.mv_data);
+            ndb++;
+        }
+    mdb_cursor_close(c);
+    for (unsigned d = 0; d < ndb; d++) {
+        if (mdb_dbi_open(t, names[d], 0, &dbi) || mdb_cursor_open(t, dbi, &c))
+            continue;
+        for (int op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
+            if (n == cap && !(r = realloc(r, (cap *= 2) * sizeof *r)))
+                exit(1);
+            r[n] = (rec){d, {k.mv_size, malloc(k.mv_size)}, {v.mv_size, malloc(v.mv_size ? v.mv_size : 1)}};
+            memcpy(r[n].k.mv_data, k.mv_data, k.mv_size);
+            memcpy(r[n].v.mv_data, v.mv_data, v.mv_size);
+            bytes += k.mv_size + v.mv_size;
+            n++;
+        }
+        mdb_cursor_close(c);
+    }
+    mdb_txn_abort(t);
+    mdb_env_close(env);
+    size_t per_txn = n * 256 / events + 1, map = bytes * 8 + ((size_t)64 << 20);
+    double sorted = floor_write(dst, map, names, ndb, r, n, per_txn, MDB_APPEND);
+    uint64_t x = 88172645463325252u; /* a fixed shuffle */
+    for (size_t i = n; i > 1; i--) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t j = (size_t)(x % i);
+        rec tmp = r[i - 1];
+        r[i - 1] = r[j];
+        r[j] = tmp;
+    }
+    double shuffled = floor_write(dst, map, names, ndb, r, n, per_txn, 0);
+    printf("state store floor, LMDB alone (%zu records, %.1f per event, %.1f MB):\n", n, (double)n / (double)events,
+           (double)bytes / 1e6);
+    printf("  random order, 256 events a transaction:            %9.0f events/s\n", (double)events / shuffled);
+    printf("  key order, appended (a bulk load):                 %9.0f events/s\n", (double)events / sorted);
+    for (size_t i = 0; i < n; i++)
+        free(r[i].k.mv_data), free(r[i].v.mv_data);
+    free(r);
 }
 
 static long dir_bytes(const char *path)
@@ -246,7 +365,10 @@ int main(int argc, char **argv)
     bench_ingest(8);
     bench_track();
     bench_history();
-    bench_replay();
+    size_t replayed = bench_replay();
+    tnt_engine_close(g_e); /* LMDB opens a store once per process */
+    bench_floor(replayed);
+    open_engine();
     bench_archive();
     printf("peak resident memory: %.1f MB\n", rss_kb() / 1024.0);
     tnt_engine_close(g_e);

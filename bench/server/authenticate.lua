@@ -17,4 +17,4 @@ request = function()
   return reqs[i]
 end
 
-done = common.done("authenticate", 1)
+done = common.done(os.getenv("BENCH_NAME") or "authenticate", 1)

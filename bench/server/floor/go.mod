@@ -1,0 +1,3 @@
+module libtnt.invalid/bench/floor
+
+go 1.23.0
