@@ -25,6 +25,7 @@ tnt_ensure_go
 
 echo "-- go vet, generated files"
 (cd bindings/go && go vet ./...)
+(cd bench/server/floor && go vet .) # bench_server.sh's HTTP floor
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd bindings/go && go run ./internal/generr "$tmp/error_gen.go")
