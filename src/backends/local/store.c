@@ -517,14 +517,16 @@ tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *c
     pthread_rwlockattr_destroy(&attr);
     /* The map starts at the file's size (a store's file is its map), or
      * MAP_FIRST for a new one, within the setting. */
-    size_t have = 0;
+    size_t have = 0, whole = 0; /* whole: the file has no holes up to it */
     char *file = tnt__malloc(strlen(dir) + sizeof "/data.mdb");
     int mrc = file ? 0 : ENOMEM;
     if (file) {
         struct stat sb;
         sprintf(file, "%s/data.mdb", dir);
-        if (stat(file, &sb) == 0 && sb.st_size > 0)
+        if (stat(file, &sb) == 0 && sb.st_size > 0) {
             have = (size_t)sb.st_size;
+            whole = (uint64_t)sb.st_blocks * 512 >= (uint64_t)sb.st_size ? have : 0;
+        }
         tnt__free(file);
     }
     size_t first = have > MAP_FIRST ? (have + MAP_ALIGN - 1) / MAP_ALIGN * MAP_ALIGN : MAP_FIRST;
@@ -544,7 +546,10 @@ tnt_status tnt__local_open_store(tnt_store **out, const char *uri, const char *c
         MDB_envinfo info;
         mdb_env_info(s->env, &info);
         s->map_now = info.me_mapsize;
-        rc = reserve(s, 0, s->map_now);
+        /* Allocate what the map covers and the disk does not hold yet: an
+         * older store's file may be sparse. Not what is already there, which
+         * a file system without fallocate would read block by block. */
+        rc = s->map_now > whole ? reserve(s, whole, s->map_now) : TNT_OK;
         if (rc != TNT_OK) { /* no room on the disk: map only what the file has, and grow later (or fail then) */
             if ((mrc = mdb_env_set_mapsize(s->env, have ? have : 1)) == 0) {
                 mdb_env_info(s->env, &info);
