@@ -2,7 +2,8 @@
 # The test command: builds libtnt and runs every test.
 #   1. the release build: unit, API, ABI and conformance tests (ctest);
 #   2. the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. every libFuzzer target for a bounded time over its seed corpus.
+#   3. the threaded ones built with ThreadSanitizer;
+#   4. every libFuzzer target for a bounded time over its seed corpus.
 # FUZZ_SECONDS (default 30) bounds each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,15 @@ cmake --build build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$JOBS" -E '^(abi_|schema_crosscheck)'
 
+echo "== ThreadSanitizer =="
+# The tests that run threads against one engine or store (ingest, track,
+# replay and archive side by side, the store's map growing under readers,
+# the log's group commit); the parsers' tests are single-threaded and run
+# above, twice.
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTNT_SANITIZE_THREAD=ON -DTNT_BUILD_BENCH=OFF >/dev/null
+cmake --build build-tsan
+TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan.supp" \
+  ctest --test-dir build-tsan --output-on-failure -j"$JOBS" -R '^(test_engine|test_local_backend|test_durability|test_auth|test_state|backend_.*)$'
 echo "== fuzzers (${FUZZ_SECONDS}s each) =="
 CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTNT_FUZZ=ON -DTNT_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz --target all

@@ -55,6 +55,27 @@
 #include "core/core.h"
 #include "local.h"
 
+/* LMDB's readers and its writer meet in the reader table of lock.mdb, out
+ * of ThreadSanitizer's sight. Under it, the start of a transaction acquires
+ * and its end releases the map's pages, as one object, which is the order
+ * LMDB keeps: a reader sees what was committed before it began, and the
+ * writer reuses only pages that no reader holds any more. */
+#if defined(__SANITIZE_THREAD__)
+#define TNT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TNT_TSAN 1
+#endif
+#endif
+#ifdef TNT_TSAN
+#include <sanitizer/tsan_interface.h>
+#define PAGES_ACQUIRE(s) __tsan_acquire(&(s)->pages)
+#define PAGES_RELEASE(s) __tsan_release(&(s)->pages)
+#else
+#define PAGES_ACQUIRE(s) ((void)0)
+#define PAGES_RELEASE(s) ((void)0)
+#endif
+
 /* Class 0: the empty sort key; 1 + b: sort keys starting with byte b. */
 #define NCLASS 257
 #define NEVER UINT64_MAX
@@ -79,6 +100,7 @@ typedef struct local_store {
     bool broken;            /* the map could not be mapped again: nothing more can be read (under remap) */
     size_t max_key;
     _Atomic(MDB_txn *) readers[16]; /* reset read transactions, ready for mdb_txn_renew */
+    char pages;                     /* the map's pages, for ThreadSanitizer (above) */
 } local_store;
 
 #define NREADERS (sizeof ((local_store *)0)->readers / sizeof ((local_store *)0)->readers[0])
@@ -140,6 +162,7 @@ static int read_begin(local_store *s, MDB_txn **out)
         MDB_txn *t = atomic_load_explicit(&s->readers[i], memory_order_relaxed);
         if (t && atomic_compare_exchange_strong(&s->readers[i], &t, NULL)) {
             if (mdb_txn_renew(t) == 0) {
+                PAGES_ACQUIRE(s);
                 *out = t;
                 return 0;
             }
@@ -150,12 +173,15 @@ static int read_begin(local_store *s, MDB_txn **out)
     int mrc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, out);
     if (mrc != 0)
         release(s);
+    else
+        PAGES_ACQUIRE(s);
     return mrc;
 }
 
 /* End a read transaction, keeping it for the next read if there is room. */
 static void read_end(local_store *s, MDB_txn *t)
 {
+    PAGES_RELEASE(s);
     mdb_txn_reset(t);
     for (size_t i = 0; i < NREADERS; i++) {
         MDB_txn *none = NULL;
@@ -287,6 +313,7 @@ static tnt_status finish(local_store *s, MDB_txn *txn, tnt_status rc, int *mrc_o
         mrc = mdb_txn_commit(txn);
     else
         mdb_txn_abort(txn);
+    PAGES_RELEASE(s);
     for (int i = 0; i < n && rc == TNT_OK && mrc == 0; i++) {
         /* A writer that started between this commit and now may have opened
          * the same database (LMDB gives it the same handle) and publish its
@@ -853,6 +880,7 @@ static tnt_status write_in_txn(local_store *s, write_fn fn, const void *arg)
         if (mrc != 0)
             rc = fail(s, mrc, "write transaction");
         else {
+            PAGES_ACQUIRE(s);
             rc = finish(s, txn, fn(s, txn, arg), &mrc);
             if (rc == TNT_OK && mrc)
                 rc = fail(s, mrc, "commit");
