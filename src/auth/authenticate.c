@@ -1349,7 +1349,9 @@ done:
     /* evidence */
     v->evidence = !known ? 0 : v->njourney < 2 ? 1 : v->signature_valid ? 3 : 2;
     tnt__free(prior.v);
-    if (c->scan->record && v->id && !c->no_record) {
+    /* An identifier too long to key the store names nothing stored (ingest
+     * rejects it): its scan is not recorded either. */
+    if (c->scan->record && v->id && !c->no_record && strlen(v->id) <= TNT__ID_MAX) {
         if ((st = record_scan(c, known ? ps : NULL, !known)) != TNT_OK)
             return st;
         record_custody(c);

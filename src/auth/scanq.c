@@ -56,8 +56,12 @@ static void write_round(tnt_engine *e, waiter **w, size_t n)
         fx[i] = w[i]->fx;
         keys[i] = w[i]->key;
     }
+    tnt_status st = tnt__heal(e); /* after a failed apply: what the log holds first */
     pthread_rwlock_rdlock(&e->replay_lock);
-    tnt_status st = tnt__log_write(e, fx, n, keys);
+    if (st == TNT_OK)
+        st = tnt__writable(e);
+    if (st == TNT_OK)
+        st = tnt__log_write(e, fx, n, keys);
     if (st == TNT_OK) {
         pthread_mutex_lock(&e->apply_mu);
         st = tnt__apply(e, fx, n, dup);

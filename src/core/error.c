@@ -47,11 +47,16 @@ static _Thread_local tnt_status t_code;
 
 tnt_status tnt__error_v(tnt_status status, const char *fmt, va_list ap)
 {
-    t_code = status;
+    /* Formatted aside first: the arguments may be the last message itself
+     * (tnt__error(st, "...: %s", tnt_error_last())), and vsnprintf must not
+     * write over what it reads. */
+    char msg[sizeof t_msg];
     if (fmt)
-        vsnprintf(t_msg, sizeof t_msg, fmt, ap);
+        vsnprintf(msg, sizeof msg, fmt, ap);
     else
-        snprintf(t_msg, sizeof t_msg, "%s", tnt_status_str(status));
+        snprintf(msg, sizeof msg, "%s", tnt_status_str(status));
+    memcpy(t_msg, msg, sizeof msg);
+    t_code = status;
     return status;
 }
 

@@ -235,9 +235,9 @@ static slot *state_of(batch *b, const char *id)
         b->err = TNT_E_NOMEM;
         return NULL;
     }
-    b->slots[b->nslots] = s;
-    b->index[at] = (uint32_t)(b->nslots + 1);
     s->hash = h;
+    s->id = id;
+    s->dirty = false;
     tnt_status st = tnt__state_get(b->e, id, &s->st);
     if (st == TNT_E_NOTFOUND) {
         s->st = (tnt_v1_ProductState)tnt_v1_ProductState_init_zero;
@@ -246,11 +246,11 @@ static slot *state_of(batch *b, const char *id)
             n = sizeof s->st.id - 1;
         memcpy(s->st.id, id, n);
     } else if (st != TNT_OK) {
-        b->err = st;
+        b->err = st; /* and not indexed: no later lookup finds a slot half made */
         return NULL;
     }
-    s->id = id;
-    s->dirty = false;
+    b->slots[b->nslots] = s;
+    b->index[at] = (uint32_t)(b->nslots + 1);
     b->nslots++;
     return s;
 }
@@ -669,6 +669,12 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
 {
     tnt__key ek;
     tnt__key_event(&ek, fx->hash);
+    if (!fx->master && !fx->scan && tnt__effect_long_id(fx)) {
+        /* Ingest rejects it; one logged before it did names no key the
+         * store can hold, and is passed over rather than stop the store. */
+        *dup = false;
+        return TNT_OK;
+    }
     if (fx->master) { /* master data rides the log like events */
         *dup = false;
         b->master = true;
@@ -727,7 +733,8 @@ static tnt_status stage(batch *b, tnt__effect *fx, bool *dup)
         if (v)
             add(b, &k, v, len);
     }
-    aggregate(b, fx);
+    if (!b->err)
+        aggregate(b, fx);
     /* Its sender's eventID, so that it is found by that too: of the events
      * stored with one eventID, the one recorded first (takes_alias()). */
     tnt__key xk;
@@ -847,12 +854,58 @@ static tnt_status apply_batch(tnt_engine *e, tnt__effect *fx, size_t n, bool *du
     return st;
 }
 
+tnt_status tnt__heal(tnt_engine *e)
+{
+    if (atomic_load(&e->failed) == TNT_OK)
+        return TNT_OK;
+    /* With every other writer held back, no batch is between the log and
+     * the store: what the log holds past the watermarks is the batch that
+     * failed and those applied after it, which applying again skips. */
+    pthread_rwlock_wrlock(&e->replay_lock);
+    pthread_mutex_lock(&e->apply_mu);
+    tnt_status st = TNT_OK;
+    if (atomic_load(&e->failed) != TNT_OK) {
+        atomic_store(&e->failed, TNT_OK);
+        st = tnt__recover(e);
+        if (st != TNT_OK && atomic_load(&e->failed) == TNT_OK) { /* it failed reading, not applying */
+            snprintf(e->failed_why, sizeof e->failed_why, "%s", tnt_error_last());
+            atomic_store(&e->failed, st);
+        }
+    }
+    pthread_mutex_unlock(&e->apply_mu);
+    pthread_rwlock_unlock(&e->replay_lock);
+    return st != TNT_OK ? tnt__writable(e) : TNT_OK;
+}
+
+tnt_status tnt__writable(tnt_engine *e)
+{
+    tnt_status f = atomic_load(&e->failed);
+    if (f == TNT_OK)
+        return TNT_OK;
+    pthread_mutex_lock(&e->apply_mu); /* failed_why is written under it */
+    char why[sizeof e->failed_why];
+    memcpy(why, e->failed_why, sizeof why);
+    pthread_mutex_unlock(&e->apply_mu);
+    return tnt__error(f, "the state store failed (%s); the engine writes again once it has applied what the log "
+                         "holds past that failure (tried at each ingest)",
+                      why);
+}
+
 tnt_status tnt__apply(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup)
 {
+    tnt_status f = atomic_load(&e->failed);
+    if (f != TNT_OK) /* the watermarks stand still: applying more would leave a hole behind them */
+        return tnt__error(f, "the state store failed (%s); the engine writes again once it has applied what the log "
+                             "holds past that failure (tried at each ingest)",
+                          e->failed_why);
     tnt__arena a;
     tnt__arena_init(&a, 0);
     tnt_status st = e->store->methods->transact ? apply_batch(e, fx, n, dup, &a) : apply_each(e, fx, n, dup, &a);
     tnt__arena_destroy(&a);
+    if (st != TNT_OK) {
+        snprintf(e->failed_why, sizeof e->failed_why, "%s", tnt_error_last());
+        atomic_store(&e->failed, st);
+    }
     return st;
 }
 

@@ -1115,6 +1115,8 @@ tnt_status tnt_engine_replay(tnt_engine *e, int64_t from_time_ms, size_t *events
             e->water[p].mark = 0;
             e->water[p].n = 0;
         }
+        if (st == TNT_OK) /* rebuilt from the start: an earlier failure leaves no hole (set again if this fails) */
+            atomic_store(&e->failed, TNT_OK);
     }
     if (st == TNT_OK) {
         replay_all all = {.e = e, .from_time = from_time_ms, .st = TNT_OK};

@@ -170,38 +170,107 @@ static const char *cp(tnt__arena *a, const char *s, bool *ok)
     return c;
 }
 
-static bool push(tnt__arena *a, const char ***v, uint32_t *n, const char *s)
+/* A list of distinct strings in the order first seen, built in an arena. It
+ * doubles as it grows, and once it is long it keeps a hash table of what it
+ * holds: an event of tens of thousands of EPCs costs linear time and
+ * memory, not the square of its size. */
+typedef struct strlist {
+    const char **v;
+    uint32_t n, cap;
+    const char **set; /* open addressing; set_cap is a power of two */
+    uint32_t set_cap;
+} strlist;
+
+#define SET_FROM 16 /* below this, a scan of the list is quicker */
+
+static uint32_t str_hash(const char *s)
 {
-    if (!s || !*s)
-        return true;
-    for (uint32_t i = 0; i < *n; i++)
-        if (strcmp((*v)[i], s) == 0)
-            return true;
-    const char **nv = tnt__arena_alloc(a, (*n + 1) * sizeof *nv);
-    const char *c = tnt__arena_strdup(a, s);
-    if (!nv || !c)
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static void set_insert(const char **set, uint32_t cap, const char *s)
+{
+    uint32_t j = str_hash(s) & (cap - 1);
+    while (set[j])
+        j = (j + 1) & (cap - 1);
+    set[j] = s;
+}
+
+static bool holds(const strlist *l, const char *s)
+{
+    if (!l->set) {
+        for (uint32_t i = 0; i < l->n; i++)
+            if (strcmp(l->v[i], s) == 0)
+                return true;
         return false;
-    if (*n)
-        memcpy(nv, *v, *n * sizeof *nv);
-    nv[(*n)++] = c;
-    *v = nv;
+    }
+    for (uint32_t j = str_hash(s) & (l->set_cap - 1); l->set[j]; j = (j + 1) & (l->set_cap - 1))
+        if (strcmp(l->set[j], s) == 0)
+            return true;
+    return false;
+}
+
+static bool push(tnt__arena *a, strlist *l, const char *s)
+{
+    if (!s || !*s || holds(l, s))
+        return true;
+    if (l->n == l->cap) {
+        if (l->cap > UINT32_MAX / 4)
+            return false;
+        uint32_t cap = l->cap ? l->cap * 2 : 8;
+        const char **v = tnt__arena_alloc(a, cap * sizeof *v);
+        if (!v)
+            return false;
+        if (l->n)
+            memcpy(v, l->v, l->n * sizeof *v);
+        l->v = v;
+        l->cap = cap;
+    }
+    const char *c = tnt__arena_strdup(a, s);
+    if (!c)
+        return false;
+    l->v[l->n++] = c;
+    if (l->n >= SET_FROM && l->n * 2 > l->set_cap) { /* a table twice the list's size at least */
+        uint32_t cap = l->set_cap ? l->set_cap * 2 : 64;
+        const char **set = tnt__arena_zalloc(a, cap * sizeof *set);
+        if (!set)
+            return false;
+        for (uint32_t i = 0; i < l->n; i++)
+            set_insert(set, cap, l->v[i]);
+        l->set = set;
+        l->set_cap = cap;
+    } else if (l->set)
+        set_insert(l->set, l->set_cap, c);
     return true;
 }
 
-static bool push_all(tnt__arena *a, const char ***v, uint32_t *n, const tnt__strs *l)
+static bool push_all(tnt__arena *a, strlist *l, const tnt__strs *from)
 {
-    for (uint32_t i = 0; i < l->n; i++)
-        if (!push(a, v, n, l->v[i]))
+    for (uint32_t i = 0; i < from->n; i++)
+        if (!push(a, l, from->v[i]))
             return false;
     return true;
 }
 
-static bool push_classes(tnt__arena *a, const char ***v, uint32_t *n, const tnt__qtys *q)
+static bool push_classes(tnt__arena *a, strlist *l, const tnt__qtys *q)
 {
     for (uint32_t i = 0; i < q->n; i++)
-        if (!push(a, v, n, q->v[i].epc_class))
+        if (!push(a, l, q->v[i].epc_class))
             return false;
     return true;
+}
+
+const char *tnt__effect_long_id(const tnt__effect *fx)
+{
+    for (uint32_t i = 0; i < fx->nids; i++) /* the parent and the children are among them */
+        if (strlen(fx->ids[i]) > TNT__ID_MAX)
+            return fx->ids[i];
+    if (fx->event_id && strlen(fx->event_id) > TNT__ID_MAX)
+        return fx->event_id;
+    return NULL;
 }
 
 static void copy(char *dst, size_t cap, const char *src)
@@ -276,20 +345,21 @@ static bool effect(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
     fx->time_ms = ev->event_time.ms;
     fx->type = ev->type;
     fx->action = ev->action;
-    bool ok = push_all(a, &fx->ids, &fx->nids, &ev->epc_list) && push_all(a, &fx->ids, &fx->nids, &ev->child_epcs) &&
-              push_all(a, &fx->ids, &fx->nids, &ev->input_epcs) && push_all(a, &fx->ids, &fx->nids, &ev->output_epcs) &&
-              push(a, &fx->ids, &fx->nids, ev->parent_id) &&
-              push_classes(a, &fx->ids, &fx->nids, &ev->quantity_list) &&
-              push_classes(a, &fx->ids, &fx->nids, &ev->child_quantity_list) &&
-              push_classes(a, &fx->ids, &fx->nids, &ev->input_quantity_list) &&
-              push_classes(a, &fx->ids, &fx->nids, &ev->output_quantity_list);
+    strlist ids = {0}, children = {0}, pd_set = {0}, pd_unset = {0};
+    bool ok = push_all(a, &ids, &ev->epc_list) && push_all(a, &ids, &ev->child_epcs) &&
+              push_all(a, &ids, &ev->input_epcs) && push_all(a, &ids, &ev->output_epcs) && push(a, &ids, ev->parent_id) &&
+              push_classes(a, &ids, &ev->quantity_list) && push_classes(a, &ids, &ev->child_quantity_list) &&
+              push_classes(a, &ids, &ev->input_quantity_list) && push_classes(a, &ids, &ev->output_quantity_list);
     if (!ok)
         return false;
+    fx->ids = ids.v;
+    fx->nids = ids.n;
     if (ev->type == TNT_EVENT_AGGREGATION || ev->type == TNT_EVENT_ASSOCIATION) {
-        fx->parent = ev->parent_id;
-        if (!push_all(a, &fx->children, &fx->nchildren, &ev->child_epcs) ||
-            !push_classes(a, &fx->children, &fx->nchildren, &ev->child_quantity_list))
+        fx->parent = cp(a, ev->parent_id, &ok); /* the reader reuses the event's memory for the next one */
+        if (!ok || !push_all(a, &children, &ev->child_epcs) || !push_classes(a, &children, &ev->child_quantity_list))
             return false;
+        fx->children = children.v;
+        fx->nchildren = children.n;
     }
     fx->read_point = cp(a, ev->read_point, &ok);
     fx->biz_location = cp(a, ev->biz_location, &ok);
@@ -303,8 +373,11 @@ static bool effect(tnt__effect *fx, const tnt_event *ev, tnt__arena *a)
         fx->lot = cp(a, ilmd_str(ev, "lotNumber"), &ok);
         fx->expiry = cp(a, ilmd_str(ev, "itemExpirationDate"), &ok);
     }
-    ok = ok && push_all(a, &fx->pd_set, &fx->npd_set, &ev->pd_set) &&
-         push_all(a, &fx->pd_unset, &fx->npd_unset, &ev->pd_unset);
+    ok = ok && push_all(a, &pd_set, &ev->pd_set) && push_all(a, &pd_unset, &ev->pd_unset);
+    fx->pd_set = pd_set.v;
+    fx->npd_set = pd_set.n;
+    fx->pd_unset = pd_unset.v;
+    fx->npd_unset = pd_unset.n;
     return ok && readings(fx, ev, a);
 }
 

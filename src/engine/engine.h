@@ -39,6 +39,11 @@ struct tnt_engine {
     pthread_mutex_t apply_mu;       /* one writer of the state at a time; guards water */
     tnt__water *water;              /* one per partition */
     pthread_rwlock_t replay_lock;   /* replay and archive exclude everything else */
+    /* Set when applying to the state store failed (under apply_mu): the
+     * engine then applies nothing more until tnt__heal() or a full replay
+     * has applied what the log holds past the watermarks. */
+    _Atomic tnt_status failed;
+    char failed_why[256];
     tnt__counters n;
     /* the service key (authenticity): signs answers; keys derived from it
      * seal product states and hash device ids */
@@ -61,6 +66,10 @@ struct tnt_engine {
  *   m:<kind>:<key> / m              master data (MasterRecord)
  *   _meta / applied:<partition>     log offset the state holds up to */
 #define TNT__KEY_MAX 640
+/* The longest identifier or eventID that keys the store: the longest key,
+ * a container's child (two identifiers and 8 bytes), then fits LMDB's
+ * 511-byte keys. Longer ones are rejected at ingest (ID_TOO_LONG). */
+#define TNT__ID_MAX 250
 
 typedef struct tnt__key {
     char pk[TNT__KEY_MAX];
@@ -128,6 +137,8 @@ typedef struct tnt__effect {
 /* Build an effect from a valid, normalised event, in arena a: its store
  * body, digest and log record. */
 bool tnt__effect_of(tnt__effect *fx, const tnt_event *ev, tnt__arena *a);
+/* The first identifier or eventID of an effect longer than TNT__ID_MAX, or NULL. */
+const char *tnt__effect_long_id(const tnt__effect *fx);
 /* The same for an event read back from the log (pb: its protobuf bytes
  * there), without a new log record. */
 bool tnt__effect_from(tnt__effect *fx, const tnt_event *ev, const void *pb, size_t pb_len, tnt__arena *a);
@@ -154,9 +165,15 @@ void tnt__auth_close(tnt_engine *e);
 
 /* Apply effects to the store (caller holds apply_mu). dup[i] is set for
  * events stored before. Returns TNT_OK or the store's error; after an
- * error the engine refuses to write until it is reopened (recovery then
- * re-applies from the watermark). */
+ * error the engine applies nothing more (tnt__writable() says why) until
+ * tnt__heal() has applied what the log holds past the watermarks, as
+ * opening does: each ingest and each round of scans tries it first. */
 tnt_status tnt__apply(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup);
+/* TNT_OK, or the error that says why the engine writes nothing now. */
+tnt_status tnt__writable(tnt_engine *e);
+/* After a failed apply: recover in place (holds replay_lock for writing;
+ * the caller holds neither it nor apply_mu). TNT_OK when writable again. */
+tnt_status tnt__heal(tnt_engine *e);
 /* Apply one master-data record. */
 tnt_status tnt__apply_master(tnt_engine *e, const tnt_v1_MasterRecord *m);
 

@@ -116,7 +116,17 @@ static tnt_status commit(tnt_engine *e, pending *p, tnt_ingest_report *r)
 {
     if (!p->n)
         return TNT_OK;
-    tnt_status st = tnt__log_write(e, p->fx, p->n, p->keys);
+    tnt_status st = tnt__writable(e);
+    if (st != TNT_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", tnt_error_last());
+        for (size_t i = 0; i < p->n; i++)
+            not_stored(e, p, r, i, msg);
+        p->n = 0;
+        tnt__arena_reset(&p->a);
+        return tnt__error(st, "%s", msg);
+    }
+    st = tnt__log_write(e, p->fx, p->n, p->keys);
     if (st != TNT_OK) {
         /* None of the batch is confirmed durable. Some may have reached the
          * log and come back at the next open: sending them again is safe,
@@ -193,16 +203,24 @@ static tnt_status take(tnt_engine *e, tnt_event *ev, pending *p, tnt_ingest_repo
     tnt__effect *fx = &p->fx[p->n];
     if (!tnt__effect_of(fx, ev, &p->a))
         return tnt__error(TNT_E_NOMEM, "out of memory");
-    if (fx->body_len + 1 > TNT_STORE_MAX_VALUE) {
+    const char *long_id = tnt__effect_long_id(fx);
+    if (fx->body_len + 1 > TNT_STORE_MAX_VALUE || long_id) {
         rep_event *re = rep_add(r, TNT_INGEST_REJECTED);
         atomic_fetch_add(&e->n.rejected, 1);
         if (re) {
             re->errors = tnt__arena_alloc(&r->arena, sizeof *re->errors);
             if (re->errors) {
-                re->errors[0] = (tnt__diag){"TOO_BIG", ev->source_path ? tnt__arena_strdup(&r->arena, ev->source_path) : "$",
-                                            "the event is larger than the state store holds (390 KB encoded)"};
+                const char *path = ev->source_path ? tnt__arena_strdup(&r->arena, ev->source_path) : "$";
+                char why[160];
+                if (long_id)
+                    snprintf(why, sizeof why, "an identifier or eventID of %zu bytes: the store keys at most %d",
+                             strlen(long_id), TNT__ID_MAX);
+                re->errors[0] = long_id ? (tnt__diag){"ID_TOO_LONG", path, tnt__arena_strdup(&r->arena, why)}
+                                        : (tnt__diag){"TOO_BIG", path,
+                                                      "the event is larger than the state store holds (390 KB encoded)"};
                 re->nerrors = 1;
             }
+            re->hash = tnt__arena_strdup(&r->arena, ev->hash_id);
         }
         return TNT_OK;
     }
@@ -229,8 +247,11 @@ typedef struct source {
 
 static tnt_status run(tnt_engine *e, source *src, tnt_ingest_report *r)
 {
+    tnt_status st = tnt__heal(e); /* after a failed apply: what the log holds first */
+    if (st != TNT_OK)
+        return st;
     tnt_reader *rd;
-    tnt_status st = tnt_reader_new(&rd, &e->reader);
+    st = tnt_reader_new(&rd, &e->reader);
     if (st != TNT_OK)
         return st;
     pending *p = tnt__malloc(sizeof *p);
@@ -312,6 +333,8 @@ static tnt_status run(tnt_engine *e, source *src, tnt_ingest_report *r)
 
 static tnt_status ingest(tnt_ingest_report **out, tnt_engine *e, source *src, unsigned flags)
 {
+    if (out)
+        *out = NULL;
     if (!out || !e)
         return TNT_E_MISUSE;
     tnt_ingest_report *r = tnt__calloc(1, sizeof *r);
@@ -328,6 +351,8 @@ static tnt_status ingest(tnt_ingest_report **out, tnt_engine *e, source *src, un
 tnt_status tnt_engine_ingest(tnt_ingest_report **out, tnt_engine *e, const void *data, size_t len,
                              unsigned int flags)
 {
+    if (out)
+        *out = NULL;
     if (!data && len)
         return TNT_E_MISUSE;
     source src = {data, len, 0, NULL, NULL, NULL, NULL};

@@ -54,6 +54,11 @@ static void test_error_is_thread_local(void **state)
     /* The other thread's error did not touch this one. */
     assert_string_equal(tnt_error_last(), "field eventTime at 3");
     assert_int_equal(tnt_error_last_code(), TNT_E_INVALID);
+    /* a message made of the last one, as callers add where it happened */
+    tnt__error(TNT_E_BACKEND, "%s: %s", "recovering", tnt_error_last());
+    assert_string_equal(tnt_error_last(), "recovering: field eventTime at 3");
+    tnt__error(TNT_E_BACKEND, "%s (again)", tnt_error_last());
+    assert_string_equal(tnt_error_last(), "recovering: field eventTime at 3 (again)");
     tnt__error_clear();
     assert_string_equal(tnt_error_last(), "");
     assert_int_equal(tnt_error_last_code(), TNT_OK);

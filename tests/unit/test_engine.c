@@ -1611,6 +1611,188 @@ static void test_config_errors(void **state)
     tnt_engine_close(e);
 }
 
+/* ---- events the store's keys and the reader's memory must not trip over ---- */
+
+/* Many aggregations in one document: each child is in its own parent. The
+ * reader reuses an event's memory for the next one, and the events of a
+ * document are applied together after being read. */
+static void test_aggregations_in_one_document(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("aggs", 0, 0);
+    size_t cap = 400 * 400, n = 0;
+    char *doc = malloc(cap);
+    n += (size_t)snprintf(doc, cap, EV_DOC_HEAD);
+    for (int i = 0; i < 400; i++)
+        n += (size_t)snprintf(doc + n, cap - n,
+                              "%s{\"type\":\"AggregationEvent\",\"eventTime\":\"2024-01-01T10:00:00Z\","
+                              "\"eventTimeZoneOffset\":\"+00:00\",\"parentID\":\"urn:epc:id:sscc:9506000.000000%04d\","
+                              "\"childEPCs\":[\"urn:epc:id:sgtin:9506000.013435.AG%d\"],\"action\":\"ADD\","
+                              "\"bizStep\":\"packing\"}",
+                              i ? "," : "", i, i);
+    snprintf(doc + n, cap - n, "]}}");
+    ingest_str(e, doc, 400, 0, 0);
+    free(doc);
+    for (int i = 0; i < 400; i += 57) {
+        char id[64], want[64];
+        snprintf(id, sizeof id, "urn:epc:id:sgtin:9506000.013435.AG%d", i);
+        tnt_track *t;
+        assert_int_equal(tnt_engine_track(&t, e, id), TNT_OK);
+        /* urn:epc:id:sscc:9506000.000000NNNN is (00)0 9506000 00000NNNN and its check digit */
+        snprintf(want, sizeof want, "https://id.gs1.org/00/0950600000000%04d", i);
+        const char *parent = tnt_track_get(t, TNT_TRACK_PARENT);
+        assert_non_null(parent);
+        if (strncmp(parent, want, strlen(want)) != 0 || strlen(parent) != strlen(want) + 1)
+            fail_msg("AG%d is in %s, not in %s?", i, parent, want);
+        tnt_track_free(t);
+    }
+    tnt_engine_close(e);
+}
+
+/* One transformation of 4,000 inputs into 4,000 outputs, half of them the
+ * same identifiers: each identifier is counted once (one event), and the
+ * event costs linear time and memory in its size. */
+static void test_many_epcs(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("epcs", 0, 0);
+    size_t cap = 8000 * 64 + 1024, n = 0;
+    char *doc = malloc(cap);
+    n += (size_t)snprintf(doc, cap,
+                          EV_DOC_HEAD "{\"type\":\"TransformationEvent\",\"eventTime\":\"2024-01-01T10:00:00Z\","
+                                      "\"eventTimeZoneOffset\":\"+00:00\",\"bizStep\":\"repackaging\",\"inputEPCList\":[");
+    for (int i = 0; i < 4000; i++)
+        n += (size_t)snprintf(doc + n, cap - n, "%s\"urn:epc:id:sgtin:9506000.013435.M%d\"", i ? "," : "", i);
+    n += (size_t)snprintf(doc + n, cap - n, "],\"outputEPCList\":[");
+    for (int i = 2000; i < 6000; i++)
+        n += (size_t)snprintf(doc + n, cap - n, "%s\"urn:epc:id:sgtin:9506000.013435.M%d\"", i > 2000 ? "," : "", i);
+    snprintf(doc + n, cap - n, "]}]}}");
+    ingest_str(e, doc, 1, 0, 0);
+    free(doc);
+    for (int i = 0; i < 6000; i += 499)
+        assert_int_equal(events_of(e, "urn:epc:id:sgtin:9506000.013435.M", i), 1);
+    assert_int_equal(events_of(e, "urn:epc:id:sgtin:9506000.013435.M", 5999), 1);
+    tnt_engine_close(e);
+}
+
+/* Identifiers and eventIDs longer than the store keys: rejected at ingest
+ * with a reason, never logged, and the engine opens again. */
+static void test_long_ids(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("longids", 0, 0);
+    char long_id[400], long_epc[520];
+    memset(long_id, 'a', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    memcpy(long_id, "urn:uuid:", 9);
+    snprintf(long_epc, sizeof long_epc, "urn:example:%0470d", 7);
+    size_t cap = 4096, n = 0;
+    char *doc = malloc(cap);
+    n += (size_t)snprintf(doc, cap, EV_DOC_HEAD);
+    n += (size_t)snprintf(doc + n, cap - n,
+                          "{\"type\":\"ObjectEvent\",\"eventID\":\"%s\",\"eventTime\":\"2024-01-01T10:00:00Z\","
+                          "\"eventTimeZoneOffset\":\"+00:00\",\"action\":\"OBSERVE\",\"epcList\":["
+                          "\"urn:epc:id:sgtin:9506000.013435.LONG1\"]},",
+                          long_id);
+    n += (size_t)snprintf(doc + n, cap - n,
+                          "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T10:00:00Z\",\"eventTimeZoneOffset\":"
+                          "\"+00:00\",\"action\":\"OBSERVE\",\"epcList\":[\"%s\"]},",
+                          long_epc);
+    snprintf(doc + n, cap - n,
+             "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T10:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","
+             "\"action\":\"OBSERVE\",\"epcList\":[\"urn:epc:id:sgtin:9506000.013435.LONG2\"]}]}}");
+    tnt_ingest_report *r = NULL;
+    assert_int_equal(tnt_engine_ingest(&r, e, doc, strlen(doc), 0), TNT_OK);
+    free(doc);
+    size_t evs, acc, dup, rej;
+    tnt_ingest_report_counts(r, &evs, &acc, &dup, &rej);
+    assert_int_equal(acc, 1);
+    assert_int_equal(rej, 2);
+    for (size_t i = 0; i < 2; i++) {
+        int status;
+        const char *hash = NULL, *code, *path, *msg;
+        assert_int_equal(tnt_ingest_report_event(&status, &hash, NULL, r, i), TNT_OK);
+        assert_int_equal(status, TNT_INGEST_REJECTED);
+        assert_non_null(hash);
+        assert_int_equal(tnt_ingest_report_error(&code, &path, &msg, r, i, 0), TNT_OK);
+        assert_string_equal(code, "ID_TOO_LONG");
+    }
+    tnt_ingest_report_free(r);
+    tnt_engine_close(e);
+    e = open_in("longids", 0, 0); /* nothing in the log that the store cannot hold */
+    assert_int_equal(events_of(e, "urn:epc:id:sgtin:9506000.013435.LONG", 2), 1);
+    tnt_track *t;
+    assert_int_equal(tnt_engine_track(&t, e, "urn:epc:id:sgtin:9506000.013435.LONG1"), TNT_E_NOTFOUND);
+    size_t replayed = 0;
+    assert_int_equal(tnt_engine_replay(e, 0, &replayed), TNT_OK);
+    assert_int_equal(replayed, 1);
+    tnt_engine_close(e);
+    /* a misused call leaves no report behind */
+    r = (tnt_ingest_report *)&r;
+    assert_int_equal(tnt_engine_ingest(&r, NULL, "[]", 2, 0), TNT_E_MISUSE);
+    assert_null(r);
+}
+
+/* A state record that cannot be read: the error, not a crash; and the
+ * engine applies nothing more until it can apply what the log holds. */
+static void test_unreadable_state(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("unreadable", 0, 0);
+    ingest_str(e,
+               EV_DOC_HEAD "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T09:00:00Z\",\"eventTimeZoneOffset\":"
+                           "\"+00:00\",\"action\":\"ADD\",\"bizStep\":\"commissioning\",\"epcList\":["
+                           "\"https://id.gs1.org/01/09506000134352/21/C9\"]}]}}",
+               1, 0, 0);
+    tnt_engine_close(e);
+    char uri[600];
+    snprintf(uri, sizeof uri, "file://%s/unreadable/state", g_dir);
+    const tnt_backend *b = tnt_backend_find("file");
+    assert_non_null(b);
+    tnt_store *s;
+    char err[256];
+    assert_int_equal(b->open_store(&s, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
+    const char *pk = "p:https://id.gs1.org/01/09506000134352/21/C9";
+    tnt_store_item it;
+    memset(&it, 0, sizeof it);
+    it.pk = pk;
+    it.pk_len = strlen(pk);
+    it.sk = "s";
+    it.sk_len = 1;
+    it.value = "\x00S\x02\x01\x02\x03";
+    it.value_len = 6;
+    it.version = TNT_STORE_ANY;
+    uint64_t ver;
+    assert_int_equal(s->methods->put(s, &it, &ver), TNT_OK);
+    s->methods->close(s);
+    e = open_in("unreadable", 0, 0);
+    const char *add = EV_DOC_HEAD "{\"type\":\"AggregationEvent\",\"eventTime\":\"2024-01-01T10:00:00Z\","
+                                  "\"eventTimeZoneOffset\":\"+00:00\",\"parentID\":\"urn:epc:id:sscc:9506000.0000000001\","
+                                  "\"childEPCs\":[\"https://id.gs1.org/01/09506000134352/21/C9\"],\"action\":\"ADD\","
+                                  "\"bizStep\":\"packing\"}]}}";
+    tnt_ingest_report *r = NULL;
+    assert_int_not_equal(tnt_engine_ingest(&r, e, add, strlen(add), 0), TNT_OK);
+    tnt_ingest_report_free(r);
+    /* the next write tries to apply what the log holds first, fails the same way, and says why */
+    char *other = report("(01)09506000134352(21)OTHER", "receive", DC, "2024-03-02T10:00:00Z", NULL);
+    r = NULL;
+    assert_int_not_equal(tnt_engine_ingest(&r, e, other, strlen(other), 0), TNT_OK);
+    assert_non_null(strstr(tnt_error_last(), "state store failed"));
+    tnt_ingest_report_free(r);
+    free(other);
+    tnt_track *t;
+    assert_int_equal(tnt_engine_track(&t, e, "(01)09506000134352(21)OTHER"), TNT_E_NOTFOUND);
+    /* a full replay rebuilds the state without the damaged record, and writes work again */
+    size_t replayed = 0;
+    assert_int_equal(tnt_engine_replay(e, 0, &replayed), TNT_OK);
+    assert_int_equal(replayed, 2);
+    ingest_report(e, "(01)09506000134352(21)OTHER", "receive", DC, "2024-03-02T10:00:00Z", NULL);
+    assert_int_equal(tnt_engine_track(&t, e, "https://id.gs1.org/01/09506000134352/21/C9"), TNT_OK);
+    assert_non_null(tnt_track_get(t, TNT_TRACK_PARENT));
+    tnt_track_free(t);
+    tnt_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1635,6 +1817,10 @@ int main(void)
         cmocka_unit_test(test_concurrency),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_aggregations_in_one_document),
+        cmocka_unit_test(test_many_epcs),
+        cmocka_unit_test(test_long_ids),
+        cmocka_unit_test(test_unreadable_state),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
