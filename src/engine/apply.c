@@ -450,10 +450,83 @@ static void update_state(batch *b, slot *s, const tnt__effect *fx)
     }
 }
 
+typedef struct kids {
+    tnt__arena *a;
+    const char **v;
+    size_t n, cap;
+    bool oom;
+} kids;
+
+static void kid(kids *k, const char *id, size_t len)
+{
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 16;
+        const char **v = tnt__arena_alloc(k->a, cap * sizeof *v);
+        if (!v) {
+            k->oom = true;
+            return;
+        }
+        if (k->n)
+            memcpy(v, k->v, k->n * sizeof *v);
+        k->v = v;
+        k->cap = cap;
+    }
+    char *c = tnt__arena_alloc(k->a, len + 1);
+    if (!c) {
+        k->oom = true;
+        return;
+    }
+    memcpy(c, id, len);
+    c[len] = '\0';
+    k->v[k->n++] = c;
+}
+
+static int take_kid(void *ud, const tnt_store_item *it)
+{
+    kids *k = ud;
+    if (it->value_len && !k->oom)
+        kid(k, it->value, it->value_len);
+    return k->oom;
+}
+
+/* A DELETE without children takes every child out of the parent (EPCIS:
+ * "all children disaggregated"): those the store holds under the parent,
+ * and those this batch put in it. A child is taken out only if it is
+ * still in this parent, and not since later than the DELETE. */
+static void disaggregate_all(batch *b, const tnt__effect *fx)
+{
+    kids k = {.a = b->a};
+    tnt__key key;
+    tnt__key_child(&key, fx->parent, "");
+    tnt_status st = b->e->store->methods->query(b->e->store, key.pk, key.pk_len, "c:", 2, "c;", 2, 0, 0, take_kid, &k);
+    for (size_t i = 0; st == TNT_OK && i < b->nslots && !k.oom; i++)
+        if (strcmp(b->slots[i]->st.parent, fx->parent) == 0)
+            kid(&k, b->slots[i]->id, strlen(b->slots[i]->id));
+    if (st != TNT_OK || k.oom) {
+        b->err = st != TNT_OK ? st : TNT_E_NOMEM;
+        return;
+    }
+    for (size_t i = 0; i < k.n && !b->err; i++) {
+        slot *c = state_of(b, k.v[i]);
+        if (!c)
+            return;
+        if (fx->time_ms >= c->st.parent_since_ms && strcmp(c->st.parent, fx->parent) == 0) {
+            c->st.parent[0] = '\0';
+            c->st.parent_since_ms = fx->time_ms;
+            tnt__key_child(&key, fx->parent, k.v[i]);
+            add(b, &key, NULL, 0);
+        }
+    }
+}
+
 static void aggregate(batch *b, const tnt__effect *fx)
 {
     if (!fx->parent || fx->action == TNT_ACTION_OBSERVE)
         return;
+    if (fx->action == TNT_ACTION_DELETE && fx->nchildren == 0) {
+        disaggregate_all(b, fx);
+        return;
+    }
     for (uint32_t i = 0; i < fx->nchildren; i++) {
         slot *c = state_of(b, fx->children[i]);
         if (!c)

@@ -1793,6 +1793,47 @@ static void test_unreadable_state(void **state)
     tnt_engine_close(e);
 }
 
+/* A DELETE without childEPCs takes every child out of the parent; a child
+ * packed elsewhere since stays there. Once in one document with its ADD,
+ * once against what an earlier document stored. */
+#define AGG(time, parent, action, kids)                                                                                \
+    "{\"type\":\"AggregationEvent\",\"eventTime\":\"" time "\",\"eventTimeZoneOffset\":\"+00:00\",\"parentID\":"       \
+    "\"urn:epc:id:sscc:9506000." parent "\",\"childEPCs\":[" kids "],\"action\":\"" action "\"}"
+#define KID(n) "\"urn:epc:id:sgtin:9506000.013435.DA" n "\""
+
+static const char *parent_of(tnt_engine *e, const char *id, char *buf, size_t cap)
+{
+    tnt_track *t;
+    assert_int_equal(tnt_engine_track(&t, e, id), TNT_OK);
+    const char *p = tnt_track_get(t, TNT_TRACK_PARENT);
+    snprintf(buf, cap, "%s", p ? p : "");
+    tnt_track_free(t);
+    return buf;
+}
+
+static void test_disaggregate_all(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("disagg", 0, 0);
+    char buf[128];
+    ingest_str(e, EV_DOC_HEAD AGG("2024-01-01T10:00:00Z", "0000000001", "ADD", KID("1") "," KID("2") "," KID("3")) "]}}",
+               1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD AGG("2024-01-01T11:00:00Z", "0000000002", "ADD", KID("3")) "]}}", 1, 0, 0);
+    assert_true(*parent_of(e, "urn:epc:id:sgtin:9506000.013435.DA1", buf, sizeof buf));
+    ingest_str(e, EV_DOC_HEAD AGG("2024-01-01T12:00:00Z", "0000000001", "DELETE", ) "]}}", 1, 0, 0);
+    assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.DA1", buf, sizeof buf), "");
+    assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.DA2", buf, sizeof buf), "");
+    assert_non_null(strstr(parent_of(e, "urn:epc:id:sgtin:9506000.013435.DA3", buf, sizeof buf), "/00/09506000000000002"));
+    /* in one document: packed, then the whole parent emptied */
+    ingest_str(e,
+               EV_DOC_HEAD AGG("2024-01-02T10:00:00Z", "0000000004", "ADD", KID("4") "," KID("5")) "," AGG(
+                   "2024-01-02T11:00:00Z", "0000000004", "DELETE", ) "]}}",
+               2, 0, 0);
+    assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.DA4", buf, sizeof buf), "");
+    assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.DA5", buf, sizeof buf), "");
+    tnt_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1821,6 +1862,7 @@ int main(void)
         cmocka_unit_test(test_many_epcs),
         cmocka_unit_test(test_long_ids),
         cmocka_unit_test(test_unreadable_state),
+        cmocka_unit_test(test_disaggregate_all),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
