@@ -542,6 +542,10 @@ static void aggregate(batch *b, const tnt__effect *fx)
             c->st.parent[0] = '\0';
             c->st.parent_since_ms = fx->time_ms;
             add(b, &k, NULL, 0);
+        } else if (fx->action == TNT_ACTION_DELETE && fx->time_ms >= c->st.parent_since_ms && !c->st.parent[0]) {
+            /* out of it before it was known to be in: an ADD that comes
+             * later but happened earlier must not put it back */
+            c->st.parent_since_ms = fx->time_ms;
         }
     }
 }

@@ -1831,6 +1831,10 @@ static void test_disaggregate_all(void **state)
                2, 0, 0);
     assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.DA4", buf, sizeof buf), "");
     assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.DA5", buf, sizeof buf), "");
+    /* unpacked at noon, the packing at ten reported after it: not in the case */
+    ingest_str(e, EV_DOC_HEAD AGG("2024-01-03T12:00:00Z", "0000000005", "DELETE", KID("6")) "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD AGG("2024-01-03T10:00:00Z", "0000000005", "ADD", KID("6")) "]}}", 1, 0, 0);
+    assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.DA6", buf, sizeof buf), "");
     tnt_engine_close(e);
 }
 
