@@ -465,9 +465,22 @@ static tnt_status build_view(tnt_engine *e, const tnt_v1_ProductState *st, unsig
         return s;
     }
     tnt__seal_compute(e, st, seal);
+    bool differs = any != (st->chain.size == 32) || (any && memcmp(chain, st->chain.bytes, 32) != 0);
+    if (differs && s == TNT_OK) {
+        /* The state and the history are two reads: an event written between
+         * them (a new one, or a late one that changes the chain) is not a
+         * tampering. When the state moved meanwhile, read it all again. */
+        tnt_v1_ProductState *now_st = tnt__arena_alloc(&v->a, sizeof *now_st);
+        if (now_st && tnt__state_get(e, st->id, now_st) == TNT_OK &&
+            (now_st->event_count != st->event_count || now_st->chain.size != st->chain.size ||
+             memcmp(now_st->chain.bytes, st->chain.bytes, st->chain.size) != 0)) {
+            tnt__view_release(v);
+            return TNT_AGAIN;
+        }
+    }
     if (st->seal.size != 32 || memcmp(seal, st->seal.bytes, 32) != 0)
         fault(v, "HISTORY_HASH_MISMATCH", "the state of %s does not carry the engine's seal", st->id);
-    else if (any != (st->chain.size == 32) || (any && memcmp(chain, st->chain.bytes, 32) != 0))
+    else if (differs)
         fault(v, "HISTORY_HASH_MISMATCH", "the stored history of %s differs from its sealed chain", st->id);
     builder b = {e, v, 0, {0}};
     tnt__arena_init(&b.tmp, 0);
@@ -1141,11 +1154,15 @@ static tnt_status authenticate(ctx *c, const char *code)
         st = tnt__error(TNT_E_BACKEND, "reading master data: %s", tnt_error_last());
     tnt__view *view = NULL;
     scans prior = {0};
-    if (st == TNT_OK && known) {
+    for (int again = 0; st == TNT_OK && known; again++) {
         unsigned gen = atomic_load(&e->master_gen);
         view = tnt__view_lookup(e->auth_cache, id, ps->chain.bytes, ps->event_count, gen, now, VIEW_MAX_AGE_MS);
         if (!view && (st = build_view(e, ps, gen, now, &view)) == TNT_OK)
             tnt__view_store(e->auth_cache, view);
+        if (st != TNT_AGAIN)
+            break;
+        /* written to while it was read: the state again (a few times at most) */
+        st = again < 8 ? tnt__state_get(e, id, ps) : tnt__error(TNT_E_CONFLICT, "%s is being written to: try again", id);
     }
     if (st == TNT_OK)
         st = read_scans(e, id, &prior);

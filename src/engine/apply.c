@@ -87,7 +87,7 @@ typedef struct slot {
     const char *id;
     uint32_t hash; /* of id: compared before the strings */
     tnt_v1_ProductState st;
-    bool dirty;
+    bool late; /* an event of this batch is older than its last: the chain is folded again (refold) */
 } slot;
 
 typedef struct batch {
@@ -237,7 +237,7 @@ static slot *state_of(batch *b, const char *id)
     }
     s->hash = h;
     s->id = id;
-    s->dirty = false;
+    s->late = false;
     tnt_status st = tnt__state_get(b->e, id, &s->st);
     if (st == TNT_E_NOTFOUND) {
         s->st = (tnt_v1_ProductState)tnt_v1_ProductState_init_zero;
@@ -338,15 +338,76 @@ void tnt__seal_compute(const tnt_engine *e, const tnt_v1_ProductState *st, uint8
     tnt__mac(e, msg, 40 + idn, out);
 }
 
-/* The chain of an identifier over its whole stored history, in (time, hash) order. */
-static tnt_status rechain(batch *b, slot *s)
+/* A late event's chain: the identifier's stored history entries and those
+ * this batch adds, folded in (time, hash) order. The state is then written
+ * with its chain in the same transaction as the entries, so that no reader
+ * ever sees an entry the chain does not cover. */
+typedef struct hist_keys {
+    uint8_t (*v)[72]; /* the sort key's time and hash (40 bytes), then the digest */
+    size_t n, cap;
+    tnt__arena *a;
+    tnt_status err;
+} hist_keys;
+
+static bool hist_add(hist_keys *h, const void *time_hash, const void *value, size_t len)
 {
-    bool any;
-    tnt_status st = tnt__chain_fold(b->e, s->id, s->st.chain.bytes, &any);
-    if (st != TNT_OK)
-        return st;
+    tnt_v1_IndexEntry ie;
+    if (!tnt__index_entry_read(value, len, &ie) || ie.digest.size != 32) {
+        h->err = tnt__error(TNT_E_CORRUPT, "a history entry is corrupt");
+        return false;
+    }
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        uint8_t(*v)[72] = tnt__arena_alloc(h->a, cap * sizeof *v);
+        if (!v) {
+            h->err = TNT_E_NOMEM;
+            return false;
+        }
+        if (h->n)
+            memcpy(v, h->v, h->n * sizeof *v);
+        h->v = v;
+        h->cap = cap;
+    }
+    memcpy(h->v[h->n], time_hash, 40);
+    memcpy(h->v[h->n] + 40, ie.digest.bytes, 32);
+    h->n++;
+    return true;
+}
+
+static int take_hist(void *ud, const tnt_store_item *it)
+{
+    if (it->sk_len != 2 + 8 + 32)
+        return 0;
+    return !hist_add(ud, (const uint8_t *)it->sk + 2, it->value, it->value_len);
+}
+
+static int cmp_hist(const void *x, const void *y) { return memcmp(x, y, 40); }
+
+static tnt_status refold(batch *b, slot *s)
+{
+    hist_keys h = {.a = b->a, .err = TNT_OK};
+    tnt__key k;
+    tnt__key_index(&k, s->id, INT64_MIN, (const uint8_t[32]){0});
+    tnt_status st = b->e->store->methods->query(b->e->store, k.pk, k.pk_len, "h:", 2, "h;", 2, 0, 0, take_hist, &h);
+    if (st != TNT_OK || h.err != TNT_OK)
+        return st != TNT_OK ? st : h.err;
+    size_t stored = h.n; /* in key order, as the store keeps them */
+    for (size_t i = 0; i < b->n; i++) {
+        const tnt_store_item *it = &b->items[i];
+        if (it->value && it->pk_len == k.pk_len && memcmp(it->pk, k.pk, k.pk_len) == 0 && it->sk_len == 2 + 8 + 32 &&
+            memcmp(it->sk, "h:", 2) == 0 && !hist_add(&h, (const uint8_t *)it->sk + 2, it->value, it->value_len))
+            return h.err;
+    }
+    qsort(h.v + stored, h.n - stored, sizeof *h.v, cmp_hist);
+    uint8_t chain[32] = {0};
+    bool any = false;
+    for (size_t i = 0, j = stored; i < stored || j < h.n;) {
+        const uint8_t *e = j == h.n || (i < stored && memcmp(h.v[i], h.v[j], 40) < 0) ? h.v[i++] : h.v[j++];
+        tnt__chain_step(chain, !any, e + 8, e + 40);
+        any = true;
+    }
+    memcpy(s->st.chain.bytes, chain, 32);
     s->st.chain.size = any ? 32 : 0;
-    tnt__seal(b->e, &s->st);
     return TNT_OK;
 }
 
@@ -400,8 +461,8 @@ static void update_state(batch *b, slot *s, const tnt__effect *fx)
         st->chain.size = 32;
     } else {
         /* A late event: its place in the chain is in the middle. The chain is
-         * folded again over the index once this batch is written. */
-        s->dirty = true;
+         * folded again over the history before the state is written. */
+        s->late = true;
     }
     if ((fx->read_point || fx->biz_location) &&
         (st->location_time_ms == 0 || wins(fx->time_ms, fx->read_point, st->location_time_ms, st->read_point))) {
@@ -554,6 +615,9 @@ static tnt_status flush_states(batch *b)
 {
     for (size_t i = 0; i < b->nslots && !b->err; i++) {
         size_t len;
+        tnt_status st = b->slots[i]->late ? refold(b, b->slots[i]) : TNT_OK;
+        if (st != TNT_OK)
+            return b->err = st;
         tnt__seal(b->e, &b->slots[i]->st);
         void *v = encode_state(b, &b->slots[i]->st, &len);
         tnt__key k;
@@ -562,31 +626,6 @@ static tnt_status flush_states(batch *b)
             add(b, &k, v, len);
     }
     return b->err;
-}
-
-/* Identifiers whose chain must be folded again after the write (late events). */
-static tnt_status rechain_after(tnt_engine *e, batch *b)
-{
-    for (size_t i = 0; i < b->nslots; i++) {
-        if (!b->slots[i]->dirty)
-            continue;
-        batch again = {.e = e, .a = b->a, .err = TNT_OK};
-        slot *s = b->slots[i];
-        tnt_status st = rechain(&again, s);
-        if (st != TNT_OK)
-            return st;
-        size_t len;
-        void *v = encode_state(&again, &s->st, &len);
-        tnt__key k;
-        tnt__key_state(&k, s->id);
-        if (v)
-            add(&again, &k, v, len);
-        if (again.err)
-            return again.err;
-        if ((st = tnt__store_write(e, again.items, again.n)) != TNT_OK)
-            return st;
-    }
-    return TNT_OK;
 }
 
 /* The watermark of a partition once the record at offset is applied:
@@ -851,9 +890,8 @@ static tnt_status apply_each(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup
         if (fx[i].log_status != TNT_OK)
             continue;
         batch b = {.e = e, .a = a, .err = TNT_OK};
-        if ((st = stage(&b, &fx[i], &dup[i])) == TNT_OK && (st = flush_states(&b)) == TNT_OK &&
-            (st = write_marked(e, &b, fx[i].partition, fx[i].offset)) == TNT_OK)
-            st = rechain_after(e, &b);
+        if ((st = stage(&b, &fx[i], &dup[i])) == TNT_OK && (st = flush_states(&b)) == TNT_OK)
+            st = write_marked(e, &b, fx[i].partition, fx[i].offset);
         if (b.master) /* after the write (even a failed one, which may have written part) */
             atomic_fetch_add(&e->master_gen, 1);
         tnt__arena_reset(a);
@@ -925,7 +963,6 @@ static tnt_status apply_batch(tnt_engine *e, tnt__effect *fx, size_t n, bool *du
         water_free(e->water, e->partitions);
         e->water = w;
         w = NULL;
-        st = rechain_after(e, &b);
     }
     water_free(w, e->partitions);
     return st;
