@@ -273,6 +273,17 @@ static bool wins(int64_t t, const char *v, int64_t ft, const char *fv)
     return strcmp(v ? v : "", fv ? fv : "") > 0;
 }
 
+/* The same for a field of two values (read point and business location,
+ * owner and possessor): at the same time the pair decides, whatever order
+ * the events are applied in. */
+static bool wins2(int64_t t, const char *v1, const char *v2, int64_t ft, const char *fv1, const char *fv2)
+{
+    if (t != ft)
+        return t > ft;
+    int c = strcmp(v1 ? v1 : "", fv1 ? fv1 : "");
+    return c ? c > 0 : strcmp(v2 ? v2 : "", fv2 ? fv2 : "") > 0;
+}
+
 void tnt__chain_step(uint8_t chain[32], bool first, const uint8_t hash[32], const uint8_t digest[32])
 {
     uint8_t buf[96];
@@ -465,7 +476,8 @@ static void update_state(batch *b, slot *s, const tnt__effect *fx)
         s->late = true;
     }
     if ((fx->read_point || fx->biz_location) &&
-        (st->location_time_ms == 0 || wins(fx->time_ms, fx->read_point, st->location_time_ms, st->read_point))) {
+        (st->location_time_ms == 0 || wins2(fx->time_ms, fx->read_point, fx->biz_location, st->location_time_ms,
+                                            st->read_point, st->biz_location))) {
         st->location_time_ms = fx->time_ms;
         set(st->read_point, sizeof st->read_point, fx->read_point);
         set(st->biz_location, sizeof st->biz_location, fx->biz_location);
@@ -480,7 +492,8 @@ static void update_state(batch *b, slot *s, const tnt__effect *fx)
         set(st->disposition, sizeof st->disposition, fx->disposition);
     }
     if ((fx->owner || fx->possessor) &&
-        (st->party_time_ms == 0 || wins(fx->time_ms, fx->owner, st->party_time_ms, st->owner))) {
+        (st->party_time_ms == 0 ||
+         wins2(fx->time_ms, fx->owner, fx->possessor, st->party_time_ms, st->owner, st->possessor))) {
         st->party_time_ms = fx->time_ms;
         if (fx->owner)
             set(st->owner, sizeof st->owner, fx->owner);
@@ -594,7 +607,11 @@ static void aggregate(batch *b, const tnt__effect *fx)
             return;
         tnt__key k;
         tnt__key_child(&k, fx->parent, fx->children[i]);
-        if (fx->action == TNT_ACTION_ADD && fx->time_ms >= c->st.parent_since_ms) {
+        /* At the same time as the last change: a DELETE (which left no
+         * parent) wins, else the greater parent, whatever the order. */
+        if (fx->action == TNT_ACTION_ADD &&
+            (fx->time_ms > c->st.parent_since_ms ||
+             (fx->time_ms == c->st.parent_since_ms && c->st.parent[0] && strcmp(fx->parent, c->st.parent) >= 0))) {
             set(c->st.parent, sizeof c->st.parent, fx->parent);
             c->st.parent_since_ms = fx->time_ms;
             add(b, &k, fx->children[i], strlen(fx->children[i]));

@@ -1838,6 +1838,51 @@ static void test_disaggregate_all(void **state)
     tnt_engine_close(e);
 }
 
+/* Events at the same millisecond that disagree: the state is the same in
+ * whichever order they arrive (replay applies partitions in any order). */
+#define AT_NOON(unit, loc)                                                                                             \
+    "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-02-01T12:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","            \
+    "\"action\":\"OBSERVE\",\"epcList\":[\"urn:epc:id:sgtin:9506000.013435." unit "\"],\"readPoint\":{\"id\":"        \
+    "\"urn:epc:id:sgln:9506000.00001.0\"},\"bizLocation\":{\"id\":\"urn:epc:id:sgln:9506000." loc ".0\"}}"
+#define PACK_NOON(unit, parent, action)                                                                                \
+    "{\"type\":\"AggregationEvent\",\"eventTime\":\"2024-02-01T12:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","       \
+    "\"parentID\":\"urn:epc:id:sscc:9506000." parent "\",\"childEPCs\":[\"urn:epc:id:sgtin:9506000.013435." unit     \
+    "\"],\"action\":\"" action "\"}"
+
+static void test_same_time_any_order(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("sametime", 0, 0);
+    char a[256], b[256];
+    ingest_str(e, EV_DOC_HEAD AT_NOON("ST1", "00002") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD AT_NOON("ST1", "00003") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD AT_NOON("ST2", "00003") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD AT_NOON("ST2", "00002") "]}}", 1, 0, 0);
+    tnt_track *t;
+    assert_int_equal(tnt_engine_track(&t, e, "urn:epc:id:sgtin:9506000.013435.ST1"), TNT_OK);
+    snprintf(a, sizeof a, "%s", tnt_track_get(t, TNT_TRACK_BIZ_LOCATION));
+    tnt_track_free(t);
+    assert_int_equal(tnt_engine_track(&t, e, "urn:epc:id:sgtin:9506000.013435.ST2"), TNT_OK);
+    snprintf(b, sizeof b, "%s", tnt_track_get(t, TNT_TRACK_BIZ_LOCATION));
+    tnt_track_free(t);
+    assert_string_equal(a, b);
+    /* packed into two cases at once, in either order: the same case */
+    ingest_str(e, EV_DOC_HEAD PACK_NOON("ST3", "0000000011", "ADD") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD PACK_NOON("ST3", "0000000012", "ADD") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD PACK_NOON("ST4", "0000000012", "ADD") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD PACK_NOON("ST4", "0000000011", "ADD") "]}}", 1, 0, 0);
+    assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.ST3", a, sizeof a),
+                        parent_of(e, "urn:epc:id:sgtin:9506000.013435.ST4", b, sizeof b));
+    /* packed and unpacked at once, in either order: not in the case */
+    ingest_str(e, EV_DOC_HEAD PACK_NOON("ST5", "0000000013", "ADD") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD PACK_NOON("ST5", "0000000013", "DELETE") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD PACK_NOON("ST6", "0000000013", "DELETE") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD PACK_NOON("ST6", "0000000013", "ADD") "]}}", 1, 0, 0);
+    assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.ST5", a, sizeof a), "");
+    assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.ST6", b, sizeof b), "");
+    tnt_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1867,6 +1912,7 @@ int main(void)
         cmocka_unit_test(test_long_ids),
         cmocka_unit_test(test_unreadable_state),
         cmocka_unit_test(test_disaggregate_all),
+        cmocka_unit_test(test_same_time_any_order),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
