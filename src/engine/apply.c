@@ -612,6 +612,11 @@ static void aggregate(batch *b, const tnt__effect *fx)
         if (fx->action == TNT_ACTION_ADD &&
             (fx->time_ms > c->st.parent_since_ms ||
              (fx->time_ms == c->st.parent_since_ms && c->st.parent[0] && strcmp(fx->parent, c->st.parent) >= 0))) {
+            if (c->st.parent[0] && strcmp(c->st.parent, fx->parent) != 0) { /* out of the case it was in */
+                tnt__key old;
+                tnt__key_child(&old, c->st.parent, fx->children[i]);
+                add(b, &old, NULL, 0);
+            }
             set(c->st.parent, sizeof c->st.parent, fx->parent);
             c->st.parent_since_ms = fx->time_ms;
             add(b, &k, fx->children[i], strlen(fx->children[i]));
