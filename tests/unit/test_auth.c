@@ -3,6 +3,7 @@
  * answers, recorded scans, custody by retailers, and the sealed history. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -615,7 +616,7 @@ static void test_concurrent_scans(void **state)
 /* Verifications while a product's events are written, each one earlier
  * than the last (late): the state and the history are read apart, and a
  * write between the two reads is not a tampering. */
-static volatile int g_writing;
+static atomic_int g_writing;
 
 static void *late_writer(void *arg)
 {

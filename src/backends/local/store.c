@@ -309,11 +309,11 @@ static tnt_status finish(local_store *s, MDB_txn *txn, tnt_status rc, int *mrc_o
             made[n++] = c;
         }
     int mrc = 0;
+    PAGES_RELEASE(s); /* before the commit: a reader may begin on it before mdb_txn_commit() returns */
     if (rc == TNT_OK)
         mrc = mdb_txn_commit(txn);
     else
         mdb_txn_abort(txn);
-    PAGES_RELEASE(s);
     for (int i = 0; i < n && rc == TNT_OK && mrc == 0; i++) {
         /* A writer that started between this commit and now may have opened
          * the same database (LMDB gives it the same handle) and publish its
