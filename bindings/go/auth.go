@@ -111,12 +111,12 @@ func (e *Engine) Authenticate(ctx context.Context, code string, scan *Scan, audi
 	if scan == nil {
 		scan = &Scan{}
 	}
+	var a cArgs
+	defer a.free()
 	cs := C.tntgo_scan{
 		accuracy_m: C.double(scan.AccuracyM), role: C.int(scan.Role), intent: C.int(scan.Intent), record: 1,
-		device: cstr(scan.Device), location_id: cstr(scan.LocationID),
+		device: a.opt("Scan.Device", scan.Device), location_id: a.opt("Scan.LocationID", scan.LocationID),
 	}
-	defer free(cs.device)
-	defer free(cs.location_id)
 	if !scan.Time.IsZero() {
 		cs.time_ms = C.int64_t(scan.Time.UnixMilli())
 	}
@@ -129,8 +129,10 @@ func (e *Engine) Authenticate(ctx context.Context, code string, scan *Scan, audi
 	if scan.DryRun {
 		cs.record = C.TNT_SCAN_DRY_RUN
 	}
-	ccode := C.CString(code)
-	defer free(ccode)
+	ccode := a.str("code", code)
+	if a.err != nil {
+		return nil, a.err
+	}
 	r := C.tntgo_engine_authenticate(h, ccode, cs)
 	if err := check(r); err != nil {
 		return nil, err
@@ -170,10 +172,14 @@ func (e *Engine) ServiceKey(ctx context.Context) (string, error) {
 // VerifyVerdict checks a signed JSON answer offline against a public key:
 // nil when it verifies, an error matching ErrInvalid when it does not.
 func VerifyVerdict(answer []byte, publicKey string) error {
+	var a cArgs
+	defer a.free()
+	key := a.str("publicKey", publicKey)
+	if a.err != nil {
+		return a.err
+	}
 	buf := C.CBytes(answer)
 	defer C.free(buf)
-	key := C.CString(publicKey)
-	defer free(key)
 	return check(C.tntgo_verdict_verify((*C.char)(buf), C.size_t(len(answer)), key))
 }
 
@@ -193,10 +199,12 @@ func Keygen() (publicKey, secretKey string, err error) {
 // SignCode signs a code for a brand: the GS1 Digital Link on stem (""
 // for https://id.gs1.org) carrying the signature as AI 8030.
 func SignCode(code, secretKey, stem string) (string, error) {
-	cc, cs, st := C.CString(code), C.CString(secretKey), cstr(stem)
-	defer free(cc)
-	defer free(cs)
-	defer free(st)
+	var a cArgs
+	defer a.free()
+	cc, cs, st := a.str("code", code), a.str("secretKey", secretKey), a.opt("stem", stem)
+	if a.err != nil {
+		return "", a.err
+	}
 	r := C.tntgo_sign_code(cc, cs, st)
 	if err := check(r); err != nil {
 		return "", err

@@ -8,6 +8,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -38,17 +39,54 @@ type Engine struct {
 	h  *C.tnt_engine
 }
 
-// cstr is C.CString for an optional string: "" gives NULL. Free with C.free.
-func cstr(s string) *C.char {
+// cArgs holds the C copies of one call's string arguments; free them all
+// with free. C reads a string up to its first NUL, so a Go string holding
+// one would reach the library cut short, as another string: it is refused
+// instead, with an error matching ErrInvalid kept in err, and the call must
+// not be made.
+type cArgs struct {
+	ptrs []unsafe.Pointer
+	err  error
+}
+
+// str copies s for C; name says which argument it is, in the error.
+func (a *cArgs) str(name, s string) *C.char {
+	if strings.IndexByte(s, 0) >= 0 {
+		if a.err == nil {
+			a.err = &Error{Code: CodeInvalid, Name: CodeInvalid.String(), Message: name + " holds a NUL byte"}
+		}
+		return nil
+	}
+	p := C.CString(s)
+	a.ptrs = append(a.ptrs, unsafe.Pointer(p))
+	return p
+}
+
+// opt is str for an optional argument: "" gives NULL.
+func (a *cArgs) opt(name, s string) *C.char {
 	if s == "" {
 		return nil
 	}
-	return C.CString(s)
+	return a.str(name, s)
 }
 
-func free(p *C.char) {
-	if p != nil {
-		C.free(unsafe.Pointer(p))
+// list copies strings into a C array of C strings.
+func (a *cArgs) list(name string, v []string) (**C.char, C.size_t) {
+	if len(v) == 0 {
+		return nil, 0
+	}
+	arr := (**C.char)(C.malloc(C.size_t(len(v)) * C.size_t(unsafe.Sizeof((*C.char)(nil)))))
+	a.ptrs = append(a.ptrs, unsafe.Pointer(arr))
+	items := unsafe.Slice(arr, len(v))
+	for i, s := range v {
+		items[i] = a.str(name, s)
+	}
+	return arr, C.size_t(len(v))
+}
+
+func (a *cArgs) free() {
+	for _, p := range a.ptrs {
+		C.free(p)
 	}
 }
 
@@ -58,12 +96,14 @@ func Open(cfg Config) (*Engine, error) {
 	if versionErr != nil {
 		return nil, versionErr
 	}
+	var a cArgs
+	defer a.free()
 	o := C.tntgo_engine_opts{
-		data_dir:         cstr(cfg.DataDir),
-		config_path:      cstr(cfg.ConfigPath),
-		log_uri:          cstr(cfg.LogURI),
-		store_uri:        cstr(cfg.StoreURI),
-		archive_uri:      cstr(cfg.ArchiveURI),
+		data_dir:         a.opt("DataDir", cfg.DataDir),
+		config_path:      a.opt("ConfigPath", cfg.ConfigPath),
+		log_uri:          a.opt("LogURI", cfg.LogURI),
+		store_uri:        a.opt("StoreURI", cfg.StoreURI),
+		archive_uri:      a.opt("ArchiveURI", cfg.ArchiveURI),
 		partitions:       C.int(cfg.Partitions),
 		archive_after_ms: C.int64_t(cfg.ArchiveAfter.Milliseconds()),
 		retention_ms:     C.int64_t(cfg.Retention.Milliseconds()),
@@ -73,11 +113,9 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.FutureSkew < 0 {
 		o.future_skew_ms = -1
 	}
-	defer func() {
-		for _, p := range []*C.char{o.data_dir, o.config_path, o.log_uri, o.store_uri, o.archive_uri} {
-			free(p)
-		}
-	}()
+	if a.err != nil {
+		return nil, a.err
+	}
 	r := C.tntgo_engine_open(o)
 	if err := check(r); err != nil {
 		return nil, err
@@ -287,8 +325,12 @@ func (e *Engine) Track(ctx context.Context, id string) (*Track, error) {
 		return nil, err
 	}
 	defer e.leave()
-	cid := C.CString(id)
-	defer free(cid)
+	var a cArgs
+	defer a.free()
+	cid := a.str("id", id)
+	if a.err != nil {
+		return nil, a.err
+	}
 	r := C.tntgo_engine_track(h, cid)
 	if err := check(r); err != nil {
 		return nil, err
@@ -365,9 +407,12 @@ func (e *Engine) History(ctx context.Context, id, pageToken string, limit int) (
 	if limit < 0 {
 		limit = 0
 	}
-	cid, ctok := C.CString(id), cstr(pageToken)
-	defer free(cid)
-	defer free(ctok)
+	var a cArgs
+	defer a.free()
+	cid, ctok := a.str("id", id), a.opt("pageToken", pageToken)
+	if a.err != nil {
+		return nil, a.err
+	}
 	r := C.tntgo_engine_history(h, cid, ctok, C.size_t(limit))
 	if err := check(r); err != nil {
 		return nil, err
@@ -412,8 +457,12 @@ func (e *Engine) Event(ctx context.Context, hashID string) (*Event, error) {
 		return nil, err
 	}
 	defer e.leave()
-	ch := C.CString(hashID)
-	defer free(ch)
+	var a cArgs
+	defer a.free()
+	ch := a.str("hashID", hashID)
+	if a.err != nil {
+		return nil, a.err
+	}
 	r := C.tntgo_engine_event(h, ch)
 	if err := check(r); err != nil {
 		return nil, err
@@ -489,10 +538,56 @@ func (e *Engine) MasterLoad(ctx context.Context, path string) (int, error) {
 		return 0, err
 	}
 	defer e.leave()
-	cp := C.CString(path)
-	defer free(cp)
+	var a cArgs
+	defer a.free()
+	cp := a.str("path", path)
+	if a.err != nil {
+		return 0, a.err
+	}
 	r := C.tntgo_engine_master_load(h, cp)
 	return int(r.len), check(r)
+}
+
+// MasterRecord is one record of a master-data file, as MasterLoad would
+// load it: its kind, its key in canonical form (a GTIN of 14 digits, a GLN
+// of 13) and where it is in the file ("path: products[3]", "path:5").
+type MasterRecord struct {
+	Kind  MasterKind
+	Key   string
+	Where string
+}
+
+// MasterRecords reads a master-data file as MasterLoad does, without
+// storing anything: for a host that decides who may keep which records
+// before it loads the same file.
+func (e *Engine) MasterRecords(ctx context.Context, path string) ([]MasterRecord, error) {
+	h, err := e.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer e.leave()
+	var a cArgs
+	defer a.free()
+	cp := a.str("path", path)
+	if a.err != nil {
+		return nil, a.err
+	}
+	r := C.tntgo_engine_master_records(h, cp)
+	if err := check(r); err != nil {
+		return nil, err
+	}
+	var list []struct {
+		Kind, Key, Where string
+	}
+	if err := json.Unmarshal(takeBytes(r.ptr, r.len), &list); err != nil {
+		return nil, err
+	}
+	kinds := map[string]MasterKind{"product": MasterProduct, "location": MasterLocation, "party": MasterParty}
+	out := make([]MasterRecord, len(list))
+	for i, l := range list {
+		out[i] = MasterRecord{kinds[l.Kind], l.Key, l.Where}
+	}
+	return out, nil
 }
 
 // MasterPut adds or replaces one master-data record given as a JSON object.
@@ -515,8 +610,12 @@ func (e *Engine) MasterGet(ctx context.Context, kind MasterKind, key string) (js
 		return nil, err
 	}
 	defer e.leave()
-	ck := C.CString(key)
-	defer free(ck)
+	var a cArgs
+	defer a.free()
+	ck := a.str("key", key)
+	if a.err != nil {
+		return nil, a.err
+	}
 	r := C.tntgo_engine_master_get(h, C.int(kind), ck)
 	if err := check(r); err != nil {
 		return nil, err

@@ -96,14 +96,18 @@ func ParseID(text string, opts *IDOptions) (*ID, error) {
 	if opts == nil {
 		opts = &IDOptions{}
 	}
+	var a cArgs
+	defer a.free()
+	ct, stem := a.str("text", text), a.opt("IDOptions.Stem", opts.Stem)
+	if a.err != nil {
+		return nil, a.err
+	}
 	res := C.tntgo_id_new()
 	if err := check(res); err != nil {
 		return nil, err
 	}
 	h := (*C.tnt_id)(res.ptr)
 	defer C.tnt_id_free(h)
-	ct := C.CString(text)
-	defer free(ct)
 	pr := C.tntgo_id_parse(h, ct, C.size_t(len(text)), C.int(opts.GCPLength))
 	if pr.status == C.TNT_E_INVALID {
 		_ = check(pr)
@@ -131,8 +135,6 @@ func ParseID(text string, opts *IDOptions) (*ID, error) {
 			id.AIs = append(id.AIs, AI{gostr(it.a), gostr(it.b)})
 		}
 	}
-	stem := cstr(opts.Stem)
-	defer free(stem)
 	if r := C.tntgo_id_digital_link(h, stem); r.status == C.TNT_OK {
 		id.DigitalLink = C.GoStringN((*C.char)(r.ptr), C.int(r.len))
 		C.tnt_free(r.ptr)
@@ -150,8 +152,12 @@ func ParseID(text string, opts *IDOptions) (*ID, error) {
 
 // NormalizeID returns the canonical form of an identifier in any form.
 func NormalizeID(text string) (string, error) {
-	ct := C.CString(text)
-	defer free(ct)
+	var a cArgs
+	defer a.free()
+	ct := a.str("text", text)
+	if a.err != nil {
+		return "", a.err
+	}
 	r := C.tntgo_id_normalize(ct, C.size_t(len(text)))
 	if err := check(r); err != nil {
 		return "", err
@@ -164,7 +170,11 @@ func NormalizeID(text string) (string, error) {
 // CheckDigit returns the GS1 mod-10 check digit of a string of digits, or
 // -1 if it is empty or holds a non-digit.
 func CheckDigit(digits string) int {
-	cd := C.CString(digits)
-	defer free(cd)
+	var a cArgs
+	defer a.free()
+	cd := a.str("digits", digits)
+	if a.err != nil {
+		return -1 // a NUL is not a digit
+	}
 	return int(C.tnt_gs1_check_digit(cd, C.size_t(len(digits))))
 }

@@ -124,6 +124,13 @@ tntgo_res tntgo_engine_master_load(tnt_engine *e, const char *path)
     return done(st, NULL, n);
 }
 
+tntgo_res tntgo_engine_master_records(tnt_engine *e, const char *path)
+{
+    char *out = NULL;
+    int st = tnt_engine_master_records(&out, e, path);
+    return done(st, out, out ? strlen(out) : 0);
+}
+
 tntgo_res tntgo_engine_master_put(tnt_engine *e, int kind, const char *json, size_t len)
 {
     return done(tnt_engine_master_put(e, (tnt_master_kind)kind, json, len), NULL, 0);

@@ -57,6 +57,7 @@ tntgo_res tntgo_event_to_json(const tnt_event *ev, unsigned flags);
 tntgo_res tntgo_engine_replay(tnt_engine *e, int64_t from_ms);
 tntgo_res tntgo_engine_archive(tnt_engine *e, int64_t now_ms);
 tntgo_res tntgo_engine_master_load(tnt_engine *e, const char *path);
+tntgo_res tntgo_engine_master_records(tnt_engine *e, const char *path);
 tntgo_res tntgo_engine_master_put(tnt_engine *e, int kind, const char *json, size_t len);
 tntgo_res tntgo_engine_master_get(tnt_engine *e, int kind, const char *key);
 tntgo_res tntgo_engine_stats(tnt_engine *e);

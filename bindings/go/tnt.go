@@ -11,7 +11,9 @@
 // library allocated outlives the call that made it, and no Go memory is
 // handed to C. Failures are *Error values carrying the library's status
 // code, its name and message; compare them with errors.Is against ErrNotFound,
-// ErrInvalid and the other sentinels.
+// ErrInvalid and the other sentinels. A string argument holding a NUL byte
+// is refused with an error matching ErrInvalid: C would read it cut short,
+// as another string.
 //
 // The engine's calls cannot be interrupted once they run; a context.Context
 // argument is checked before a call starts and between the steps of calls

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -352,4 +353,80 @@ func tntOpenBench(b *testing.B) (*tnt.Engine, error) {
 	_, err = e.Ingest(context.Background(), []byte(report(unit, "commission", "9506000000015", t0, `,"condition":{"temperature":4}`)))
 	e.MasterPut(context.Background(), tnt.MasterLocation, []byte(`{"gln":"9506000000015","name":"Plant","city":"Hamburg"}`))
 	return e, err
+}
+
+// C reads a string up to its first NUL: a string holding one would reach
+// the library cut short, as another string, so every call refuses it.
+func TestNULArguments(t *testing.T) {
+	e := open(t)
+	ctx := context.Background()
+	journey(t, e)
+	cut := unit + "\x00zz" // what C would read is a valid id
+	calls := map[string]func() error{
+		"Open":         func() error { _, err := tnt.Open(tnt.Config{DataDir: t.TempDir() + "\x00x"}); return err },
+		"Track":        func() error { _, err := e.Track(ctx, cut); return err },
+		"History":      func() error { _, err := e.History(ctx, cut, "", 0); return err },
+		"History page": func() error { _, err := e.History(ctx, unit, "\x00", 0); return err },
+		"Journey":      func() error { return e.Journey(ctx, cut, func(*tnt.Event) error { return nil }) },
+		"Event":        func() error { _, err := e.Event(ctx, "x\x00"); return err },
+		"Query":        func() error { _, err := e.Query(ctx, tnt.Query{MatchEPCs: []string{cut}}); return err },
+		"Query page":   func() error { _, err := e.Query(ctx, tnt.Query{PageToken: "\x00"}); return err },
+		"MasterLoad":   func() error { _, err := e.MasterLoad(ctx, "/dev/null\x00"); return err },
+		"MasterGet":    func() error { _, err := e.MasterGet(ctx, tnt.MasterParty, "9506000\x00"); return err },
+		"Authenticate": func() error { _, err := e.Authenticate(ctx, cut, nil, tnt.ForConsumer); return err },
+		"Authenticate device": func() error {
+			_, err := e.Authenticate(ctx, unit, &tnt.Scan{Device: "d\x00"}, tnt.ForConsumer)
+			return err
+		},
+		"ParseID":       func() error { _, err := tnt.ParseID(cut, nil); return err },
+		"ParseID stem":  func() error { _, err := tnt.ParseID(unit, &tnt.IDOptions{Stem: "https://x\x00"}); return err },
+		"NormalizeID":   func() error { _, err := tnt.NormalizeID(cut); return err },
+		"VerifyVerdict": func() error { return tnt.VerifyVerdict([]byte("{}"), "key\x00") },
+		"SignCode":      func() error { _, err := tnt.SignCode(cut, "secret", ""); return err },
+	}
+	for name, call := range calls {
+		err := call()
+		var te *tnt.Error
+		if !errors.Is(err, tnt.ErrInvalid) || !errors.As(err, &te) || !strings.Contains(te.Message, "NUL") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if d := tnt.CheckDigit("950600000001\x00"); d != -1 {
+		t.Errorf("CheckDigit: %d", d)
+	}
+}
+
+// MasterRecords lists a file's records as MasterLoad reads them, and
+// stores nothing.
+func TestMasterRecords(t *testing.T) {
+	e := open(t)
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.csv")
+	if err := os.WriteFile(path, []byte("gln,name\n9506000000015,DC\n# a note\n\n9506000000022,Shop\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := e.MasterRecords(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []tnt.MasterRecord{{tnt.MasterLocation, "9506000000015", path + ":2"}, {tnt.MasterLocation, "9506000000022", path + ":5"}}
+	if !reflect.DeepEqual(recs, want) {
+		t.Fatalf("records %+v, want %+v", recs, want)
+	}
+	if _, err := e.MasterGet(ctx, tnt.MasterLocation, "9506000000015"); !errors.Is(err, tnt.ErrNotFound) {
+		t.Fatalf("stored before the load: %v", err)
+	}
+	if err := os.WriteFile(path, []byte(`{"products":[{"gtin":"9506000134352","name":"x"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err = e.MasterRecords(ctx, path); err != nil || len(recs) != 1 || recs[0].Key != "09506000134352" ||
+		recs[0].Kind != tnt.MasterProduct || !strings.HasSuffix(recs[0].Where, "products[0]") {
+		t.Fatalf("%+v %v", recs, err)
+	}
+	if err := os.WriteFile(path, []byte(`{"products":[{"gtin":"9506000134353"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = e.MasterRecords(ctx, path); !errors.Is(err, tnt.ErrInvalid) {
+		t.Fatalf("a wrong check digit: %v", err)
+	}
 }

@@ -390,6 +390,18 @@ typedef enum tnt_master_kind {
 TNT_EXTERN tnt_status tnt_engine_master_load(tnt_engine *engine, const char *path, size_t *loaded_out);
 
 /**
+ * Read a master-data file as tnt_engine_master_load() reads it, without
+ * storing anything: its records as a JSON array of
+ * {"kind":"product"|"location"|"party","key":…,"where":…}, keys in their
+ * canonical form (a GTIN of 14 digits, a GLN of 13). For a host that
+ * decides who may keep which records before it loads the same file.
+ * @param[out] out caller owns; free with tnt_free()
+ * @return TNT_OK, TNT_E_IO, TNT_E_INVALID (as tnt_engine_master_load())
+ * Thread-safety: safe. @since 1.1
+ */
+TNT_EXTERN tnt_status tnt_engine_master_records(char **out, tnt_engine *engine, const char *path);
+
+/**
  * Add or replace one master-data record given as a JSON object.
  * Thread-safety: safe. @since 1.0
  */

@@ -46,6 +46,7 @@ typedef struct loader {
     tnt__arena a;
     tnt_v1_MasterRecord *recs;
     size_t n, cap;
+    tnt__buf *list; /* tnt_engine_master_records(): each record's kind, key and place, as JSON */
 } loader;
 
 /* One record object: check its key, keep it (with the key in canonical form). */
@@ -83,6 +84,13 @@ static tnt_status add_record(loader *l, int kind, tnt__node *obj, const char *wh
     memcpy(m->json, b.data, b.len + 1);
     tnt__buf_free(&b);
     l->n++;
+    if (l->list) {
+        static const char *const kinds[] = {NULL, "product", "location", "party"};
+        tnt__buf_putc(l->list, l->n > 1 ? ',' : '[');
+        tnt__buf_printf(l->list, "{\"kind\":\"%s\",\"key\":\"%s\",\"where\":", kinds[kind], m->key);
+        tnt__buf_json_str(l->list, where);
+        tnt__buf_putc(l->list, '}');
+    }
     return TNT_OK;
 }
 
@@ -152,9 +160,29 @@ static bool numeric(const char *s)
     return *s && tnt__num_parse(&v, s) && !isspace((unsigned char)*s);
 }
 
+/* The next line of text (CR, LF or CRLF ends one), cut in place; NULL at
+ * the end. *lineno counts every line, empty ones too. */
+static char *next_line(char **p, size_t *lineno)
+{
+    if (!**p)
+        return NULL;
+    char *line = *p, *end = line + strcspn(line, "\r\n");
+    *p = end;
+    if (*end == '\r' && end[1] == '\n')
+        *p += 2;
+    else if (*end)
+        *p += 1;
+    *end = '\0';
+    ++*lineno;
+    return line;
+}
+
 static tnt_status load_csv(loader *l, char *text, const char *path)
 {
-    char *save, *line = strtok_r(text, "\r\n", &save);
+    size_t lineno = 0;
+    char *p = text, *line;
+    while ((line = next_line(&p, &lineno)) && !*line) /* the header: the first line that is not empty */
+        ;
     char *head[64], *f[64];
     if (!line)
         return tnt__error(TNT_E_INVALID, "%s: empty file", path);
@@ -166,9 +194,7 @@ static tnt_status load_csv(loader *l, char *text, const char *path)
                 kind = k;
     if (!kind)
         return tnt__error(TNT_E_INVALID, "%s: the header needs a gtin, gln or company_prefix column", path);
-    size_t lineno = 1;
-    while ((line = strtok_r(NULL, "\r\n", &save))) {
-        lineno++;
+    while ((line = next_line(&p, &lineno))) {
         if (!*line || *line == '#')
             continue;
         size_t nf = csv_fields(line, f, 64);
@@ -231,15 +257,16 @@ static tnt_status store_records(tnt_engine *e, loader *l)
     return st;
 }
 
-static tnt_status load_text(tnt_engine *e, char *text, size_t len, const char *path, size_t *loaded)
+/* Read a file's records; store them, or (list) only list them. */
+static tnt_status load_text(tnt_engine *e, char *text, size_t len, const char *path, size_t *loaded, tnt__buf *list)
 {
-    loader l = {e, {0}, NULL, 0, 0};
+    loader l = {e, {0}, NULL, 0, 0, list};
     tnt__arena_init(&l.a, 0);
     const char *p = text;
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
         p++;
     tnt_status st = *p == '{' ? load_json(&l, text, len, path) : load_csv(&l, text, path);
-    if (st == TNT_OK)
+    if (st == TNT_OK && !list)
         st = store_records(e, &l);
     if (loaded)
         *loaded = st == TNT_OK ? l.n : 0;
@@ -248,10 +275,8 @@ static tnt_status load_text(tnt_engine *e, char *text, size_t len, const char *p
     return st;
 }
 
-tnt_status tnt_engine_master_load(tnt_engine *e, const char *path, size_t *loaded)
+static tnt_status load_file(tnt_engine *e, const char *path, size_t *loaded, tnt__buf *list)
 {
-    if (!e || !path)
-        return TNT_E_MISUSE;
     FILE *f = fopen(path, "rb");
     if (!f)
         return tnt__error(TNT_E_IO, "%s: %s", path, strerror(errno));
@@ -269,7 +294,37 @@ tnt_status tnt_engine_master_load(tnt_engine *e, const char *path, size_t *loade
     else if (b.oom || b.len >= ((size_t)256 << 20))
         st = tnt__error(b.oom ? TNT_E_NOMEM : TNT_E_TOOBIG, "%s: larger than 256 MiB", path);
     else
-        st = load_text(e, b.data ? b.data : (char[]){0}, b.len, path, loaded);
+        st = load_text(e, b.data ? b.data : (char[]){0}, b.len, path, loaded, list);
+    tnt__buf_free(&b);
+    return st;
+}
+
+tnt_status tnt_engine_master_load(tnt_engine *e, const char *path, size_t *loaded)
+{
+    if (!e || !path)
+        return TNT_E_MISUSE;
+    return load_file(e, path, loaded, NULL);
+}
+
+tnt_status tnt_engine_master_records(char **out, tnt_engine *e, const char *path)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !e || !path)
+        return TNT_E_MISUSE;
+    tnt__buf b;
+    tnt__buf_init(&b);
+    size_t n = 0;
+    tnt_status st = load_file(e, path, &n, &b);
+    if (st == TNT_OK) {
+        if (!n)
+            tnt__buf_putc(&b, '[');
+        tnt__buf_putc(&b, ']');
+        if (b.oom)
+            st = tnt__error(TNT_E_NOMEM, "out of memory");
+    }
+    if (st == TNT_OK)
+        *out = tnt__buf_detach(&b, NULL);
     tnt__buf_free(&b);
     return st;
 }
@@ -278,7 +333,7 @@ tnt_status tnt_engine_master_put(tnt_engine *e, tnt_master_kind kind, const char
 {
     if (!e || !json || kind < TNT_MASTER_PRODUCT || kind > TNT_MASTER_PARTY)
         return TNT_E_MISUSE;
-    loader l = {e, {0}, NULL, 0, 0};
+    loader l = {e, {0}, NULL, 0, 0, NULL};
     tnt__arena_init(&l.a, 0);
     char err[256] = "";
     tnt__node *obj = tnt__json_parse_tree(&l.a, json, len, err, sizeof err);

@@ -418,6 +418,22 @@ static void test_master_data(void **state)
     assert_int_equal(tnt_engine_master_load(e, path, &n), TNT_E_INVALID);
     assert_non_null(strstr(tnt_error_last(), "check digit"));
     assert_int_equal(tnt_engine_master_get(&json, e, TNT_MASTER_PRODUCT, "9506000134353"), TNT_E_INVALID);
+    json = (char *)path;
+    assert_int_equal(tnt_engine_master_records(&json, e, path), TNT_E_INVALID);
+    assert_null(json);
+
+    /* a file's records as the load reads them, nothing stored: canonical keys, the file's own line numbers */
+    snprintf(path, sizeof path, "%s/listed.csv", g_dir);
+    f = fopen(path, "w");
+    fprintf(f, "\r\ngtin,name\r\n# a note\n\n9506000134369,\"Cream\"\n");
+    fclose(f);
+    assert_int_equal(tnt_engine_master_records(&json, e, path), TNT_OK);
+    char want[600];
+    snprintf(want, sizeof want, "[{\"kind\":\"product\",\"key\":\"09506000134369\",\"where\":\"%s:5\"}]", path);
+    assert_string_equal(json, want);
+    tnt_free(json);
+    assert_int_equal(tnt_engine_master_get(&json, e, TNT_MASTER_PRODUCT, "09506000134369"), TNT_E_NOTFOUND);
+    assert_int_equal(tnt_engine_master_records(NULL, e, path), TNT_E_MISUSE);
     tnt_engine_close(e);
 }
 

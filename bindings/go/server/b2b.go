@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 
@@ -82,7 +80,6 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *Prob
 	return body, nil
 }
 
-// checkShape refuses a body whose first byte contradicts its Content-Type.
 // readShaped reads the body (readBody) and checks that it looks like the
 // format its Content-Type named (checkShape).
 func (s *Server) readShaped(w http.ResponseWriter, r *http.Request, f format) ([]byte, *Problem) {
@@ -93,13 +90,16 @@ func (s *Server) readShaped(w http.ResponseWriter, r *http.Request, f format) ([
 	return body, pr
 }
 
+// checkShape refuses a body whose first byte contradicts its Content-Type.
+// A protobuf body may start like JSON (a batch whose first event is 123
+// bytes long starts with "\n{"), so it is called JSON only when it is.
 func checkShape(body []byte, f format) *Problem {
 	t := bytes.TrimLeft(body, " \t\r\n")
-	isJSON := len(t) > 0 && (t[0] == '{' || t[0] == '[')
-	if f == formatJSON && !isJSON {
+	startsJSON := len(t) > 0 && (t[0] == '{' || t[0] == '[')
+	if f == formatJSON && !startsJSON {
 		return problem("malformed", http.StatusBadRequest, "the body is not JSON (it must start with { or [)")
 	}
-	if f == formatProtobuf && isJSON {
+	if f == formatProtobuf && startsJSON && json.Valid(body) {
 		return problem("malformed", http.StatusBadRequest, "the body is JSON, but Content-Type says protobuf")
 	}
 	return nil
@@ -128,17 +128,19 @@ type captured struct {
 }
 
 // ingest reads a document, checks that the partner may report every event
-// in it and that the events are valid (unless proceed), then stores it.
+// in it, valid or not, and that the events are valid (unless proceed),
+// then stores it.
 // Nothing is stored when it returns a problem. The events are checked as
 // they are read and not kept: the check needs the document's bytes only.
-func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour string, maxEvents int) (*captured, *Problem) {
-	var forbidden, invalid []EventProblem
+// tooMany is the answer to more than maxEvents events (nil: 413).
+func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour string, maxEvents int, tooMany *Problem) (*captured, *Problem) {
+	var denied, invalid []EventProblem
 	n, bad, firstID := 0, map[int]bool{}, ""
-	tooMany := errors.New("too many events")
+	errTooMany := errors.New("too many events")
 	err := tnt.ReadEach(ctx, bytes.NewReader(body), &tnt.ReaderOptions{Flags: tnt.ReadValidate | tnt.ReadNormalize},
 		func(ev *tnt.Event) error {
 			if n++; maxEvents > 0 && n > maxEvents {
-				return tooMany
+				return errTooMany
 			}
 			if n == 1 {
 				firstID = ev.ID()
@@ -148,20 +150,25 @@ func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour 
 				for _, e := range ev.Errors {
 					invalid = append(invalid, EventProblem{Index: ev.Index, Code: e.Code, Path: e.Path, Message: e.Message})
 				}
-				return nil
 			}
+			// Invalid events too: the engine validates the document again
+			// when it stores it, under its own limits and clock, and may
+			// accept an event found invalid here (one in the future).
 			ok, why, err := s.mayReport(ctx, p, ev)
 			if err != nil {
 				return err
 			}
 			if !ok {
-				forbidden = append(forbidden, EventProblem{Index: ev.Index, Code: "FORBIDDEN", Message: why})
+				denied = append(denied, EventProblem{Index: ev.Index, Code: "FORBIDDEN", Message: why})
 			}
 			return nil
 		})
-	if err == tooMany {
-		return nil, problem("too-large", http.StatusRequestEntityTooLarge,
-			fmt.Sprintf("more than %d events; at most %d per request", maxEvents, maxEvents))
+	if err == errTooMany {
+		if tooMany == nil {
+			tooMany = problem("too-large", http.StatusRequestEntityTooLarge,
+				fmt.Sprintf("more than %d events; at most %d per request", maxEvents, maxEvents))
+		}
+		return nil, tooMany
 	}
 	if err != nil {
 		pr := errorProblem(err)
@@ -173,6 +180,15 @@ func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour 
 	if n == 0 {
 		return nil, problem("bad-request", http.StatusBadRequest, "the document holds no events")
 	}
+	// Invalid events that refuse the request never reach the engine, so
+	// whose they are does not matter; any other event must be the partner's.
+	refused := len(bad) > 0 && (behaviour == "rollback" || len(bad) == n)
+	var forbidden []EventProblem
+	for _, d := range denied {
+		if !refused || !bad[d.Index] {
+			forbidden = append(forbidden, d)
+		}
+	}
 	if len(forbidden) > 0 {
 		s.metrics.events.WithLabelValues("forbidden").Add(float64(n))
 		pr := problem("forbidden", http.StatusForbidden,
@@ -180,7 +196,7 @@ func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour 
 		pr.Errors = forbidden
 		return nil, pr
 	}
-	if len(bad) > 0 && (behaviour == "rollback" || len(bad) == n) {
+	if refused {
 		s.metrics.events.WithLabelValues("rejected").Add(float64(n))
 		pr := problem("invalid-events", http.StatusBadRequest,
 			fmt.Sprintf("%d of %d events are invalid; nothing was stored", len(bad), n))
@@ -206,10 +222,17 @@ func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour 
 // locations (every GLN read point and business location is its own); an
 // event with no such location (in transit, a geo: point) must name one of
 // its locations as source or destination, or be about its products or
-// products it has handled.
+// products it has handled. An invalid event is judged on what could be
+// read of it; one whose read point or business location could not be read
+// is not provably the partner's.
 func (s *Server) mayReport(ctx context.Context, p *Partner, ev *tnt.Event) (bool, string, error) {
 	if p.all {
 		return true, "", nil
+	}
+	for _, e := range ev.Errors {
+		if f := locationField(e.Path); f != "" {
+			return false, "the event's " + f + " cannot be read (" + e.Message + "), so it is not provably yours", nil
+		}
 	}
 	sited := false
 	for _, l := range []string{ev.ReadPoint, ev.BizLocation} {
@@ -246,6 +269,19 @@ func (s *Server) mayReport(ctx context.Context, p *Partner, ev *tnt.Event) (bool
 		return false, "the event names none of your locations or products", nil
 	}
 	return true, "", nil
+}
+
+// locationField names the read point, business location or (in a simple
+// report) location that a validation error's path points into, or "".
+func locationField(path string) string {
+	for _, f := range []string{"readPoint", "bizLocation", "location"} {
+		if i := strings.LastIndex(path, "."+f); i >= 0 {
+			if rest := path[i+1+len(f):]; rest == "" || rest[0] == '.' || rest[0] == '[' {
+				return f
+			}
+		}
+	}
+	return ""
 }
 
 // ---- visibility ----
@@ -411,7 +447,8 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, p *Partner) {
 	} else {
 		writeJSONString(&b, page.Next)
 		q := url.Values{"page": {page.Next}, "limit": {strconv.Itoa(limit)}}
-		w.Header().Set("Link", "<"+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
+		// the path as sent: a Digital Link id stays escaped
+		w.Header().Set("Link", "<"+r.URL.EscapedPath()+"?"+q.Encode()+`>; rel="next"`)
 	}
 	b.WriteByte('}')
 	writeRaw(w, http.StatusOK, "application/json", b.Bytes())
@@ -436,159 +473,11 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, p *Partner) {
 	}
 	var c *captured
 	if pr == nil {
-		c, pr = s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax)
+		c, pr = s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax, nil)
 	}
 	if pr != nil {
 		writeProblem(w, r, pr)
 		return
 	}
 	writeJSON(w, http.StatusOK, c.report)
-}
-
-// ---- master data ----
-
-var masterKinds = map[string]tnt.MasterKind{"products": tnt.MasterProduct, "locations": tnt.MasterLocation, "parties": tnt.MasterParty}
-var masterKeys = map[tnt.MasterKind]string{tnt.MasterProduct: "gtin", tnt.MasterLocation: "gln", tnt.MasterParty: "company_prefix"}
-
-// mayPut: a partner keeps the master data of its own products, locations
-// and company.
-func mayPut(p *Partner, kind tnt.MasterKind, key string) bool {
-	if p.all {
-		return true
-	}
-	switch kind {
-	case tnt.MasterProduct:
-		if len(key) < 14 && isDigits(key) {
-			key = strings.Repeat("0", 14-len(key)) + key
-		}
-		return len(key) == 14 && p.ownsPrefixOf(key[1:])
-	case tnt.MasterLocation:
-		return p.locations[key] || p.ownsPrefixOf(key)
-	case tnt.MasterParty:
-		return p.ownsPrefixOf(key)
-	}
-	return false
-}
-
-// masterKeysOf lists the records of an upload as (kind, key, where).
-func masterKeysOf(body []byte, f format) ([][3]string, *Problem) {
-	var out [][3]string
-	if f == formatCSV {
-		rd := csv.NewReader(bytes.NewReader(body))
-		rd.FieldsPerRecord, rd.Comment, rd.LazyQuotes = -1, '#', true
-		rows, err := rd.ReadAll()
-		if err != nil || len(rows) == 0 {
-			return nil, problem("malformed", http.StatusBadRequest, "the CSV cannot be read")
-		}
-		col, kind := -1, ""
-		for i, h := range rows[0] {
-			for k, name := range masterKeys {
-				if strings.TrimSpace(h) == name {
-					col, kind = i, strconv.Itoa(int(k))
-				}
-			}
-		}
-		if col < 0 {
-			return nil, problem("bad-request", http.StatusBadRequest, "the header needs a gtin, gln or company_prefix column")
-		}
-		for n, row := range rows[1:] {
-			if col < len(row) {
-				out = append(out, [3]string{kind, strings.TrimSpace(row[col]), "line " + strconv.Itoa(n+2)})
-			}
-		}
-		return out, nil
-	}
-	var doc map[string][]map[string]any
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, problem("malformed", http.StatusBadRequest, `expected {"products":[…],"locations":[…],"parties":[…]}: `+err.Error())
-	}
-	for list, recs := range doc {
-		kind, ok := masterKinds[list]
-		if !ok {
-			return nil, problem("bad-request", http.StatusBadRequest, "unknown member "+strconv.Quote(list)+" (expected products, locations, parties)")
-		}
-		for i, rec := range recs {
-			key := fmt.Sprint(rec[masterKeys[kind]])
-			if v, ok := rec[masterKeys[kind]].(float64); ok {
-				key = strconv.FormatFloat(v, 'f', -1, 64)
-			}
-			out = append(out, [3]string{strconv.Itoa(int(kind)), key, fmt.Sprintf("%s[%d]", list, i)})
-		}
-	}
-	return out, nil
-}
-
-// masterUpload stores products, locations and parties: a JSON object of
-// lists or a CSV file, all records or none.
-func (s *Server) masterUpload(w http.ResponseWriter, r *http.Request, p *Partner) {
-	f, pr := bodyFormat(r, formatJSON, formatCSV)
-	if pr != nil {
-		writeProblem(w, r, pr)
-		return
-	}
-	body, pr := s.readBody(w, r)
-	if pr != nil {
-		writeProblem(w, r, pr)
-		return
-	}
-	recs, pr := masterKeysOf(body, f)
-	if pr != nil {
-		writeProblem(w, r, pr)
-		return
-	}
-	var forbidden []EventProblem
-	for i, rec := range recs {
-		k, _ := strconv.Atoi(rec[0])
-		if !mayPut(p, tnt.MasterKind(k), rec[1]) {
-			forbidden = append(forbidden, EventProblem{Index: i, Code: "FORBIDDEN", Path: rec[2],
-				Message: fmt.Sprintf("the %s %s is not yours", tnt.MasterKind(k), rec[1])})
-		}
-	}
-	if len(forbidden) > 0 {
-		pr := problem("forbidden", http.StatusForbidden, "some records are not yours to keep; nothing was stored")
-		pr.Errors = forbidden
-		writeProblem(w, r, pr)
-		return
-	}
-	// The engine loads master data from a file, all records or none.
-	ext := ".json"
-	if f == formatCSV {
-		ext = ".csv"
-	}
-	tmp, err := os.CreateTemp("", "tnt-master-*"+ext)
-	if err != nil {
-		writeProblem(w, r, errorProblem(err))
-		return
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(body)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		writeProblem(w, r, errorProblem(err))
-		return
-	}
-	n, err := s.eng.MasterLoad(r.Context(), tmp.Name())
-	if err != nil {
-		pr := errorProblem(err)
-		pr.Detail = strings.ReplaceAll(pr.Detail, tmp.Name(), "body")
-		writeProblem(w, r, pr)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"loaded": n})
-}
-
-func (s *Server) masterGet(w http.ResponseWriter, r *http.Request, p *Partner) {
-	kind, ok := masterKinds[r.PathValue("kind")]
-	if !ok {
-		writeProblem(w, r, problem("not-found", http.StatusNotFound, "kind must be products, locations or parties"))
-		return
-	}
-	rec, err := s.eng.MasterGet(r.Context(), kind, r.PathValue("key"))
-	if err != nil {
-		writeProblem(w, r, errorProblem(err))
-		return
-	}
-	writeRaw(w, http.StatusOK, "application/json", rec)
 }

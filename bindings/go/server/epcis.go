@@ -187,7 +187,7 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request, p *Partner) {
 		return
 	}
 	job := &captureJob{CaptureID: newID(), CreatedAt: time.Now().UTC(), CaptureErrorBehaviour: behaviour, Errors: []*Problem{}, partner: p.ID}
-	c, pr := s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax)
+	c, pr := s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax, nil)
 	if pr != nil {
 		writeProblem(w, r, pr)
 		return
@@ -253,7 +253,8 @@ func (s *Server) captureList(w http.ResponseWriter, r *http.Request, p *Partner)
 }
 
 // captureEvent takes one event: 201 with its Location, or 409 when an
-// event with the same hash is stored already.
+// event with the same hash is stored already. The engine checks the event
+// again under its own limits: one it rejects is 413 when too big, else 400.
 func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner) {
 	s.captureHeaders(w)
 	f, pr := bodyFormat(r, formatJSON)
@@ -261,23 +262,36 @@ func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner
 		writeProblem(w, r, pr)
 		return
 	}
+	oneEvent := problem("bad-request", http.StatusBadRequest, "POST /events takes one event; send documents to POST /capture")
 	body, pr := s.readShaped(w, r, f)
 	if pr == nil && isEPCISDocument(body) {
-		pr = problem("bad-request", http.StatusBadRequest, "POST /events takes one event; send documents to POST /capture")
+		pr = oneEvent
 	}
 	if pr != nil {
 		writeProblem(w, r, pr)
 		return
 	}
-	c, pr := s.ingest(r.Context(), p, body, "rollback", 1)
+	c, pr := s.ingest(r.Context(), p, body, "rollback", 1, oneEvent)
 	if pr != nil {
-		if pr.Status == http.StatusRequestEntityTooLarge {
-			pr = problem("bad-request", http.StatusBadRequest, "POST /events takes one event; send documents to POST /capture")
-		}
 		writeProblem(w, r, pr)
 		return
 	}
 	res := c.report.Results[0]
+	if res.Status == tnt.Rejected {
+		var errs []EventProblem
+		tooBig := false
+		for _, e := range res.Errors {
+			errs = append(errs, EventProblem{Index: res.Index, Code: e.Code, Path: e.Path, Message: e.Message})
+			tooBig = tooBig || e.Code == "TOO_BIG"
+		}
+		pr := problem("invalid-events", http.StatusBadRequest, "the event was rejected; nothing was stored")
+		if tooBig {
+			pr = problem("too-large", http.StatusRequestEntityTooLarge, "the event is too big to store; nothing was stored")
+		}
+		pr.Errors = errs
+		writeProblem(w, r, pr)
+		return
+	}
 	loc := "/events/" + url.PathEscape(res.Hash)
 	w.Header().Set("Location", loc)
 	if res.Status == tnt.Duplicate {
@@ -293,6 +307,10 @@ func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner
 func (s *Server) event(w http.ResponseWriter, r *http.Request, p *Partner) {
 	gs1Headers(w)
 	id := r.PathValue("id")
+	if strings.IndexByte(id, 0) >= 0 { // the library refuses it; it is no unknown id
+		writeProblem(w, r, problem("invalid-id", http.StatusBadRequest, "the event id holds a NUL byte"))
+		return
+	}
 	ev, err := s.eng.Event(r.Context(), id)
 	if errors.Is(err, tnt.ErrInvalid) || errors.Is(err, tnt.ErrNotFound) {
 		writeProblem(w, r, problem("not-found", http.StatusNotFound,
@@ -395,31 +413,46 @@ func (s *Server) queryEvents(w http.ResponseWriter, r *http.Request, p *Partner)
 	if q.Limit == 0 {
 		q.Limit = 100
 	}
-	page, err := s.eng.Query(r.Context(), q)
-	if err != nil {
-		pr := errorProblem(err)
-		writeProblem(w, r, pr)
-		return
-	}
-	events := make([]json.RawMessage, 0, len(page.Events))
-	for _, ev := range page.Events {
-		ok, err := s.canSeeEvent(r.Context(), p, ev)
+	perPage := q.Limit
+	events := make([]json.RawMessage, 0, perPage)
+	// Events the partner may not see are left out. A page they made short
+	// but not the last would show that they exist, so the engine's next
+	// pages are read, for as many events as are missing, until the page is
+	// full or the last (within maxReads).
+	next := q.PageToken
+	for reads := 0; reads < maxReads; reads++ {
+		q.PageToken, q.Limit = next, perPage-len(events)
+		page, err := s.eng.Query(r.Context(), q)
 		if err != nil {
 			writeProblem(w, r, errorProblem(err))
 			return
 		}
-		if ok {
-			events = append(events, eventWithoutContext(ev.JSON))
+		for _, ev := range page.Events {
+			ok, err := s.canSeeEvent(r.Context(), p, ev)
+			if err != nil {
+				writeProblem(w, r, errorProblem(err))
+				return
+			}
+			if ok {
+				events = append(events, eventWithoutContext(ev.JSON))
+			}
+		}
+		next = page.Next
+		if next == "" || len(page.Events) == 0 || len(events) == perPage {
+			break
 		}
 	}
-	if page.Next != "" {
-		next := r.URL.Query()
-		next.Set("nextPageToken", page.Next)
-		next.Set("perPage", strconv.Itoa(q.Limit))
-		w.Header().Set("Link", "</events?"+next.Encode()+`>; rel="next"`)
+	if next != "" {
+		link := r.URL.Query()
+		link.Set("nextPageToken", next)
+		link.Set("perPage", strconv.Itoa(perPage))
+		w.Header().Set("Link", "</events?"+link.Encode()+`>; rel="next"`)
 	}
 	writeJSON(w, http.StatusOK, queryDocument(events))
 }
+
+// maxReads bounds the engine pages read for one query page.
+const maxReads = 11
 
 var epcisContext = []any{"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"}
 

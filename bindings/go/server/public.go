@@ -249,7 +249,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, code strin
 		if info, ok := r.Context().Value(infoKey).(*reqInfo); ok {
 			info.partner = p.ID
 		}
-		audience, scan.Role = tnt.ForPartner, tnt.Partner
+		scan.Role = tnt.Partner
 		if r.URL.Query().Get("role") == "retailer" {
 			scan.Role = tnt.Retailer
 		}
@@ -260,7 +260,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, code strin
 		}
 		scan.Intent = intent
 		if loc := r.URL.Query().Get("location"); loc != "" {
-			c, err := tnt.NormalizeID(loc)
+			text := loc
+			if len(loc) == 13 && isDigits(loc) {
+				text = "(414)" + loc // a site's 13 digits are its GLN, not a GTIN-13
+			}
+			c, err := tnt.NormalizeID(text)
 			if err != nil {
 				fail(errorProblem(err))
 				return
@@ -272,6 +276,18 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, code strin
 			scan.LocationID = c
 		}
 		scan.DryRun = r.URL.Query().Get("dry_run") == "true"
+		// The partner answer (sites, event hashes) is for products the
+		// partner may see, as track decides; others get the consumer's.
+		if id, err := tnt.NormalizeID(code); err == nil {
+			ok, err := s.canSeeID(r.Context(), p, id)
+			if err != nil {
+				fail(errorProblem(err))
+				return
+			}
+			if ok {
+				audience = tnt.ForPartner
+			}
+		}
 	} else if q := r.URL.Query(); q.Get("intent") != "" || q.Get("location") != "" {
 		fail(problem("unauthorized", http.StatusUnauthorized, "intent and location are for partners: authenticate first"))
 		return

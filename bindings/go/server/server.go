@@ -235,7 +235,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			d := time.Since(start)
-			s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
+			s.metrics.requests.WithLabelValues(route, methodLabel(r.Method), strconv.Itoa(rec.status)).Inc()
 			s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
 			if *s.cfg.AccessLog {
 				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
@@ -247,6 +247,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// methodLabel is a request's method as a metrics label: a client may send
+// any token as a method, and each would be a new series.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
 }
 
 // clientAddr is the client's IP address: the connection's peer, or the

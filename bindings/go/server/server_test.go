@@ -75,10 +75,18 @@ server:
 
 func newFixture(t testing.TB, cfg *Config) *fixture {
 	t.Helper()
+	return newFixtureEngine(t, cfg, tnt.Config{})
+}
+
+// newFixtureEngine is newFixture with an engine configured as ec (its data
+// directory is the test's).
+func newFixtureEngine(t testing.TB, cfg *Config, ec tnt.Config) *fixture {
+	t.Helper()
 	if cfg == nil {
 		cfg = testConfig(t, "")
 	}
-	eng, err := tnt.Open(tnt.Config{DataDir: filepath.Join(t.TempDir(), "data")})
+	ec.DataDir = filepath.Join(t.TempDir(), "data")
+	eng, err := tnt.Open(ec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +334,7 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	// Invalid events: 400 with each event's errors, and nothing stored …
-	mixed := []byte("[" + simple(unitID("B2"), "commission", factory, t0) + `,{"product_id":"(01)09506000134353(21)X","event_type":"ship","timestamp":"2024-01-01T00:00:00Z"}]`)
+	mixed := []byte("[" + simple(unitID("B2"), "commission", factory, t0) + "," + simple(unitID("B2"), "ship", factory, time.Now().Add(72*time.Hour)) + "]")
 	r := f.do("POST", "/api/v1/report", brandKey, "application/json", mixed)
 	p := r.problem(t)
 	if r.status != 400 || len(p.Errors) == 0 || p.Errors[0].Index != 1 || p.Errors[0].Path == "" {
@@ -335,7 +343,9 @@ func TestBadInput(t *testing.T) {
 	if r := f.do("GET", "/api/v1/track/"+esc(unitID("B2")), brandKey, "", nil); r.status != 404 {
 		t.Fatalf("rolled back event was stored: %d", r.status)
 	}
-	// … unless the client asks to proceed.
+	// … unless the client asks to proceed (the invalid event, in the future,
+	// is at the brand's factory: one that names nothing readable of the
+	// partner's would be refused).
 	r = f.do("POST", "/api/v1/report", brandKey, "application/json", mixed, "GS1-Capture-Error-Behaviour", "proceed")
 	var rep tnt.IngestReport
 	r.json(t, &rep)
@@ -913,5 +923,288 @@ func TestCaptureMax(t *testing.T) {
 	r = f.do("POST", "/api/v1/report", brandKey, "application/json", []byte("["+strings.Join(parts[:3], ",")+"]"))
 	if r.status != 200 {
 		t.Fatalf("3 events: %d %s", r.status, r.body)
+	}
+}
+
+// With GS1-Capture-Error-Behaviour: proceed the engine validates the
+// events again when it stores them, under its own settings and clock, and
+// may then accept one the server found invalid: every event is checked for
+// the partner's entitlement, valid or not.
+func TestProceedChecksInvalidEvents(t *testing.T) {
+	f := newFixtureEngine(t, nil, tnt.Config{FutureSkew: 48 * time.Hour}) // later than the server's reader allows
+	f.journey("I1")
+	soon := time.Now().Add(3 * time.Hour)
+	own := simple(unitID("I1"), "receive", shop, t0.Add(8*time.Hour))
+	theirs := simple(unitID("I1"), "destroy", dc, soon) // invalid to the server (in the future), valid to the engine
+	r := f.do("POST", "/api/v1/report", "bearer:"+shopKey, "application/json", []byte("["+own+","+theirs+"]"),
+		"GS1-Capture-Error-Behaviour", "proceed")
+	if p := r.problem(t); r.status != 403 || len(p.Errors) == 0 || p.Errors[0].Index != 1 || p.Errors[0].Code != "FORBIDDEN" {
+		t.Fatalf("an invalid event at someone else's location: %d %s", r.status, r.body)
+	}
+	if r := f.do("GET", "/api/v1/track/"+esc(unitID("I1")), opKey, "", nil); !bytes.Contains(r.body, []byte(`"event_count":3`)) {
+		t.Fatalf("something was stored: %s", r.body)
+	}
+	// An invalid event whose location cannot be read is not provably the
+	// partner's, even about its own product.
+	unreadable := `{"product_id":"(01)09506000134352(21)I1","event_type":"ship","location":{"x":1},"timestamp":"2024-01-01T00:00:00Z"}`
+	r = f.do("POST", "/api/v1/report", brandKey, "application/json",
+		[]byte("["+simple(unitID("I2"), "commission", factory, t0)+","+unreadable+"]"), "GS1-Capture-Error-Behaviour", "proceed")
+	if p := r.problem(t); r.status != 403 || len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Message, "location cannot be read") {
+		t.Fatalf("an invalid event with an unreadable location: %d %s", r.status, r.body)
+	}
+	// The partner's own invalid events are reported as before.
+	r = f.do("POST", "/api/v1/report", "bearer:"+shopKey, "application/json",
+		[]byte("["+own+","+simple(unitID("I1"), "stock", shop, time.Now().Add(72*time.Hour))+"]"), "GS1-Capture-Error-Behaviour", "proceed")
+	var rep tnt.IngestReport
+	r.json(t, &rep)
+	if r.status != 200 || rep.Accepted != 1 || rep.Rejected != 1 {
+		t.Fatalf("the partner's own invalid event: %d %s", r.status, r.body)
+	}
+}
+
+// A partner gets the partner answer (sites, event hashes) only for a
+// product it may see, as track decides; otherwise the consumer's.
+func TestAuthenticatePartnerAnswer(t *testing.T) {
+	f := newFixture(t, nil)
+	f.journey("V1")
+	path := "/api/v1/authenticate/" + esc(unitID("V1"))
+	partnerAnswer := func(b []byte) bool { return bytes.Contains(b, []byte("ni:///")) && bytes.Contains(b, []byte(factory)) }
+	for _, q := range []string{"?dry_run=true", "", "?intent=status"} {
+		r := f.do("GET", path+q, "bearer:"+shopKey, "", nil)
+		if r.status != 200 || partnerAnswer(r.body) || !bytes.Contains(r.body, []byte(`"verdict"`)) {
+			t.Fatalf("the shop, which has not handled it (%s): %d %s", q, r.status, r.body)
+		}
+		if r := f.do("GET", "/api/v1/track/"+esc(unitID("V1")), "bearer:"+shopKey, "", nil); r.status != 404 {
+			t.Fatalf("the shop's track: %d", r.status)
+		}
+	}
+	for _, key := range []string{dcKey, brandKey, opKey} {
+		if r := f.do("GET", path+"?dry_run=true", key, "", nil); r.status != 200 || !partnerAnswer(r.body) {
+			t.Fatalf("%s, which may see it: %d %s", key, r.status, r.body)
+		}
+	}
+	// The scan was recorded as a partner's all the same: the next one sees it.
+	var v struct {
+		Scans struct{ Before int } `json:"scans"`
+	}
+	f.do("GET", path, "", "", nil).json(t, &v)
+	if v.Scans.Before != 2 {
+		t.Fatalf("scans before: %d, want the shop's two", v.Scans.Before)
+	}
+}
+
+// location= on authenticate names the partner's site: a 13-digit GLN (as
+// the docs say), an element string, an SGLN or a Digital Link.
+func TestAuthenticateLocation(t *testing.T) {
+	f := newFixture(t, nil)
+	f.journey("G1")
+	path := "/api/v1/authenticate/" + esc(unitID("G1")) + "?dry_run=true&location="
+	for _, loc := range []string{dc, "(414)" + dc, "urn:epc:id:sgln:4012345.00001.0", "https://id.gs1.org/414/" + dc} {
+		if r := f.do("GET", path+url.QueryEscape(loc), dcKey, "", nil); r.status != 200 {
+			t.Errorf("location %s: %d %s", loc, r.status, r.body)
+		}
+	}
+	for loc, want := range map[string]int{shop: 403, "4012345000017": 400, "notagln": 400} {
+		if r := f.do("GET", path+url.QueryEscape(loc), dcKey, "", nil); r.status != want {
+			t.Errorf("location %s: %d %s, want %d", loc, r.status, r.body, want)
+		} else {
+			r.problem(t)
+		}
+	}
+}
+
+// POST /events answers for the event the engine stored: one it rejected
+// (under its own limits) is 413 when too big, else 400, with its errors.
+func TestCaptureEventRejected(t *testing.T) {
+	f := newFixtureEngine(t, nil, tnt.Config{MaxEventBytes: 4000, FutureSkew: time.Millisecond})
+	event := func(serial string, at time.Time, epcs int) []byte {
+		list := make([]string, epcs)
+		for i := range list {
+			list[i] = fmt.Sprintf("%q", fmt.Sprintf("https://id.gs1.org/01/09506000134352/21/%s-%d", serial, i))
+		}
+		return []byte(fmt.Sprintf(`{"type":"ObjectEvent","eventTime":%q,"eventTimeZoneOffset":"+00:00","epcList":[%s],"action":"OBSERVE","bizStep":"inspecting","readPoint":{"id":"https://id.gs1.org/414/%s"}}`,
+			at.UTC().Format(time.RFC3339), strings.Join(list, ","), factory))
+	}
+	cases := []struct {
+		name   string
+		body   []byte
+		status int
+		code   string
+	}{
+		{"too big for the engine", event("T1", t0, 100), 413, "TOO_BIG"},
+		{"in the future for the engine", event("T2", time.Now().Add(time.Minute), 1), 400, "FUTURE"},
+	}
+	for _, c := range cases {
+		r := f.do("POST", "/events", brandKey, "application/json", c.body)
+		if r.status != c.status || r.header.Get("Location") != "" {
+			t.Fatalf("%s: %d %v %s", c.name, r.status, r.header, r.body)
+		}
+		if p := r.problem(t); len(p.Errors) == 0 || p.Errors[0].Code != c.code {
+			t.Fatalf("%s: %s", c.name, r.body)
+		}
+	}
+	if r := f.do("POST", "/events", brandKey, "application/json", event("T3", t0, 1)); r.status != 201 {
+		t.Fatalf("a small event: %d %s", r.status, r.body)
+	}
+	// A body nested too deep is not "more than one event".
+	deep := []byte(`{"type":"ObjectEvent","x":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + "}")
+	if r := f.do("POST", "/events", brandKey, "application/json", deep); r.status == 201 || strings.Contains(r.problem(t).Detail, "takes one event") {
+		t.Fatalf("a deep body: %d %s", r.status, r.body)
+	}
+}
+
+// Methods are a metrics label: any but the standard ones count as OTHER,
+// so made-up methods cannot grow the number of series.
+func TestMetricsMethods(t *testing.T) {
+	f := newFixture(t, nil)
+	for i := 0; i < 3; i++ {
+		f.do(fmt.Sprintf("BREW%d", i), "/healthz", "", "", nil)
+		f.do(fmt.Sprintf("BREW%d", i), "/nothing", "", "", nil)
+	}
+	f.do("PATCH", "/healthz", "", "", nil)
+	r := f.do("GET", "/metrics", "", "", nil)
+	if bytes.Contains(r.body, []byte("BREW")) || !bytes.Contains(r.body, []byte(`method="OTHER"`)) || !bytes.Contains(r.body, []byte(`method="PATCH"`)) {
+		t.Fatalf("metrics:\n%s", r.body)
+	}
+}
+
+// pbBatch is a tnt.v1.Batch of one event of exactly size bytes, so that its
+// first bytes are 0a and the event's length (123 is "{").
+func pbBatch(serial string, size int) []byte {
+	varint := func(n uint64) []byte {
+		var out []byte
+		for ; n >= 0x80; n >>= 7 {
+			out = append(out, byte(n)|0x80)
+		}
+		return append(out, byte(n))
+	}
+	ld := func(field uint64, b []byte) []byte {
+		return append(append(varint(field<<3|2), varint(uint64(len(b)))...), b...)
+	}
+	vi := func(field, n uint64) []byte { return append(varint(field<<3), varint(n)...) }
+	event := func(pad int) []byte {
+		var e []byte
+		for _, part := range [][]byte{vi(1, 1), vi(2, 2), ld(3, vi(1, uint64(t0.UnixMilli())<<1)), ld(4, []byte("+00:00")),
+			ld(6, []byte("urn:x:"+strings.Repeat("a", pad))), ld(9, []byte("https://id.gs1.org/01/09506000134352/21/"+serial)),
+			ld(22, []byte("https://id.gs1.org/414/"+factory)), vi(34, 1)} {
+			e = append(e, part...)
+		}
+		return e
+	}
+	pad := 0
+	for len(event(pad)) < size {
+		pad++
+	}
+	return ld(1, event(pad))
+}
+
+// A protobuf body is JSON only when it is valid JSON: a batch whose first
+// event is 123 bytes long starts with "\n{".
+func TestProtobufThatLooksLikeJSON(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, size := range []int{123, 124} {
+		body := pbBatch(fmt.Sprint("PB", size), size)
+		if body[1] != byte(size) {
+			t.Fatalf("the batch of %d starts % x", size, body[:2])
+		}
+		r := f.do("POST", "/api/v1/report", brandKey, "application/x-protobuf", body)
+		var rep tnt.IngestReport
+		r.json(t, &rep)
+		if r.status != 200 || rep.Accepted != 1 {
+			t.Fatalf("a batch with an event of %d bytes: %d %s", size, r.status, r.body)
+		}
+	}
+}
+
+// The history's next link keeps the identifier as it was sent: a Digital
+// Link id is escaped in the path.
+func TestHistoryLinkOfURLID(t *testing.T) {
+	f := newFixture(t, nil)
+	f.journey("H1")
+	next := "/api/v1/track/" + esc("https://id.gs1.org/01/09506000134352/21/H1") + "/history?limit=2"
+	var n int
+	for i := 0; next != "" && i < 5; i++ {
+		r := f.do("GET", next, brandKey, "", nil)
+		var page struct{ Events []json.RawMessage }
+		r.json(t, &page)
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", next, r.status, r.body)
+		}
+		n += len(page.Events)
+		next = strings.TrimSuffix(strings.TrimPrefix(r.header.Get("Link"), "<"), `>; rel="next"`)
+	}
+	if n != 3 {
+		t.Fatalf("%d events over the pages, want 3", n)
+	}
+}
+
+// A NUL byte in an identifier or token would reach the library cut short,
+// as another identifier: 400.
+func TestNULInIdentifiers(t *testing.T) {
+	f := newFixture(t, nil)
+	f.journey("N1")
+	id := esc(unitID("N1"))
+	hash := f.do("POST", "/events", brandKey, "application/json", []byte(fmt.Sprintf(
+		`{"type":"ObjectEvent","eventTime":%q,"eventTimeZoneOffset":"+00:00","epcList":["https://id.gs1.org/01/09506000134352/21/N2"],"action":"ADD","bizStep":"commissioning","readPoint":{"id":"https://id.gs1.org/414/%s"}}`,
+		t0.UTC().Format(time.RFC3339), factory))).header.Get("Location")
+	for _, path := range []string{
+		"/api/v1/track/" + id + "%00zz",
+		"/api/v1/track/" + id + "%00zz/history",
+		"/api/v1/track/" + id + "/history?page=%00",
+		"/events?nextPageToken=%00",
+		"/events?MATCH_epc=" + id + "%00",
+		hash + "%00",
+		"/api/v1/master/parties/9506000%00",
+		"/api/v1/authenticate/" + id + "%00zz",
+	} {
+		if r := f.do("GET", path, brandKey, "", nil); r.status != 400 {
+			t.Errorf("%s: %d %s", path, r.status, r.body)
+		} else {
+			r.problem(t)
+		}
+	}
+	if r := f.do("GET", hash, brandKey, "", nil); r.status != 200 {
+		t.Fatalf("the event without the NUL: %d %s", r.status, r.body)
+	}
+}
+
+// Query pages filtered for a partner are full or the last: an empty or
+// short page with a next link would show that hidden events exist.
+func TestQueryPagesHideHiddenEvents(t *testing.T) {
+	f := newFixture(t, nil)
+	f.journey("Q1")
+	pages := func(perPage int) (events, n int) {
+		next := fmt.Sprintf("/events?perPage=%d", perPage)
+		for ; next != ""; n++ {
+			r := f.do("GET", next, "bearer:"+shopKey, "", nil)
+			var qd struct {
+				EpcisBody struct {
+					QueryResults struct {
+						ResultsBody struct{ EventList []json.RawMessage }
+					}
+				}
+			}
+			r.json(t, &qd)
+			got := len(qd.EpcisBody.QueryResults.ResultsBody.EventList)
+			next = strings.TrimSuffix(strings.TrimPrefix(r.header.Get("Link"), "<"), `>; rel="next"`)
+			if r.status != 200 || (next != "" && got != perPage) || n > 20 {
+				t.Fatalf("page %d: %d events, next %q: %d %s", n, got, next, r.status, r.body)
+			}
+			events += got
+		}
+		return events, n
+	}
+	if events, n := pages(1); events != 0 || n != 1 {
+		t.Fatalf("the shop sees %d events in %d pages, want none in one", events, n)
+	}
+	if r := f.report("bearer:"+shopKey, simple(unitID("Q1"), "receive", shop, t0.Add(8*time.Hour))); r.status != 200 {
+		t.Fatalf("shop receive: %d %s", r.status, r.body)
+	}
+	f.journey("Q2")
+	f.journey("Q3")
+	for _, perPage := range []int{1, 3, 100} {
+		if events, _ := pages(perPage); events != 4 {
+			t.Fatalf("perPage %d: the shop sees %d events, want Q1's 4", perPage, events)
+		}
 	}
 }

@@ -21,8 +21,8 @@ from .engine import (LOCATION, PARTY, PRODUCT, ArchiveResult, Engine, HistoryPag
                      IngestResult, Reading, Reason, Track, Verdict)
 from .events import Event, ValidationError, ValidationResult, hash, normalize, read, validate  # noqa: E402
 
-__version__ = "1.0.0"
-#: The version of the loaded libtnt ("1.0.0").
+__version__ = "1.1.0"
+#: The version of the loaded libtnt ("1.1.0").
 library_version: str = capi.tnt_version_string()
 #: Features compiled into the loaded libtnt.
 features = tuple(f for f in capi.tnt_features().split(",") if f)
