@@ -195,6 +195,29 @@ static char *read_line_file(const char *path)
     return strdup(buf);
 }
 
+/* A Digital Link path segment: a serial or lot may hold any GS1 character,
+ * "(" and "/" too, so every byte but the unreserved ones is %-encoded. */
+static bool pct(char *out, size_t cap, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+                     *p == '.' || *p == '_' || *p == '~';
+        if (n + (plain ? 1 : 3) >= cap)
+            return false;
+        if (plain)
+            out[n++] = (char)*p;
+        else {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    out[n] = '\0';
+    return true;
+}
+
 static int cmd_issue(const aopts *o)
 {
     if (!o->gtin || !o->serials || !o->key) {
@@ -229,8 +252,16 @@ static int cmd_issue(const aopts *o)
         line[n] = '\0';
         if (n == 0)
             continue;
-        snprintf(code, sizeof code, "(01)%s(21)%s%s%s%s%s", o->gtin, line, o->lot ? "(10)" : "", o->lot ? o->lot : "",
-                 o->expiry ? "(17)" : "", o->expiry ? o->expiry : "");
+        /* each value in its own place, never read back out of a text pasted together */
+        char gtin[64], serial[256], lot[256], expiry[64];
+        if (!pct(gtin, sizeof gtin, o->gtin) || !pct(serial, sizeof serial, line) ||
+            !pct(lot, sizeof lot, o->lot ? o->lot : "") || !pct(expiry, sizeof expiry, o->expiry ? o->expiry : "")) {
+            fprintf(stderr, "tnt: %s:%zu: too long for a code\n", o->serials, lineno);
+            rc = 1;
+            continue;
+        }
+        snprintf(code, sizeof code, "https://id.gs1.org/01/%s%s%s/21/%s%s%s", gtin, o->lot ? "/10/" : "", lot, serial,
+                 o->expiry ? "?17=" : "", expiry);
         char *dl = NULL;
         if (tnt_sign_code(&dl, code, secret, o->stem) != TNT_OK) {
             fprintf(stderr, "tnt: %s:%zu: %s\n", o->serials, lineno, tnt_error_last());

@@ -183,6 +183,27 @@ def test_fahrenheit_normalized():
     check(r["uom"] == "CEL" and abs(r["value"] - 5.0) < 1e-9, f"41 FAH -> 5 CEL: {r}")
 
 
+def test_issue_each_serial_as_one():
+    """A serial or lot may hold any GS1 character, "(" too: each line of the
+    serials file is signed as exactly one serial, never read as more AIs."""
+    with tempfile.TemporaryDirectory() as d:
+        key = os.path.join(d, "brand.key")
+        rc, out, err = run("keygen", "--out", key)
+        check(rc == 0, f"keygen: {err}")
+        serials = os.path.join(d, "serials.txt")
+        with open(serials, "w") as f:
+            f.write("A(10)XYZ\nB1(17)991231\n")
+        rc, out, err = run("issue", "--gtin", "09506000134352", "--serials", serials, "--key", key, "--lot", "L(21)9")
+        codes = out.split()
+        check(rc == 0 and len(codes) == 2, f"issue: {rc} {out} {err}")
+        for code, serial in zip(codes, ["A(10)XYZ", "B1(17)991231"]):
+            rc, out, err = run("id", code)
+            j = json.loads(out)
+            es = j.get("element_string") or ""  # a "(" inside a value is written "\\("
+            want = "(01)09506000134352(10)L\\(21)9(21)" + serial.replace("(", "\\(") + "(8030)"
+            check(rc == 0 and es.startswith(want), f"issue: {code} reads as {es}, not {want}")
+
+
 def main():
     tests = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
     for t in tests:
