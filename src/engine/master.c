@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "codec/epcis.h"
 #include "codec/json_stream.h"
 #include "engine/engine.h"
@@ -49,6 +50,75 @@ typedef struct loader {
     tnt__buf *list; /* tnt_engine_master_records(): each record's kind, key and place, as JSON */
 } loader;
 
+/* A member that must be a number within [lo, hi] when present. */
+static tnt_status number_in(const tnt__node *obj, const char *name, double lo, double hi, const char *where)
+{
+    const tnt__node *n = tnt__node_get((tnt__node *)obj, name);
+    double v;
+    if (n && (n->kind != TNT__N_NUMBER || !tnt__num_parse(&v, n->str) || !(v >= lo && v <= hi)))
+        return tnt__error(TNT_E_INVALID, "%s: \"%s\" must be a number from %g to %g", where, name, lo, hi);
+    return TNT_OK;
+}
+
+/* A date or time member of a brand key, when present. */
+static tnt_status key_time(const tnt__node *k, const char *name, const char *where)
+{
+    const tnt__node *n = tnt__node_get((tnt__node *)k, name);
+    if (!n)
+        return TNT_OK;
+    char buf[64];
+    tnt__time t;
+    if (n->kind == TNT__N_STRING && n->str && strlen(n->str) < 40) {
+        snprintf(buf, sizeof buf, strlen(n->str) == 10 ? "%sT00:00:00Z" : "%s", n->str);
+        if (tnt__time_parse(&t, buf))
+            return TNT_OK;
+    }
+    return tnt__error(TNT_E_INVALID, "%s: a key's \"%s\" must be a date (2026-01-31) or a time (RFC 3339)", where,
+                      name);
+}
+
+static tnt_status brand_key(const tnt__node *k, const char *where)
+{
+    const tnt__node *pk = k->kind == TNT__N_STRING ? k : tnt__node_get((tnt__node *)k, "public_key");
+    uint8_t raw[32];
+    if (!pk || pk->kind != TNT__N_STRING || !pk->str || !tnt__b64_decode(raw, 32, pk->str, strlen(pk->str)))
+        return tnt__error(TNT_E_INVALID,
+                          "%s: a brand key must be a public key of 32 bytes in base64url (43 characters, as tnt keygen "
+                          "prints it)",
+                          where);
+    tnt_status st = TNT_OK;
+    if (k->kind == TNT__N_OBJECT) {
+        if ((st = key_time(k, "valid_from", where)) == TNT_OK && (st = key_time(k, "valid_until", where)) == TNT_OK)
+            st = key_time(k, "revoked_at", where);
+    }
+    return st;
+}
+
+/* The members that the checks read must be what they say: a mistyped brand
+ * key would silently leave a brand's codes unchecked, a latitude "north" a
+ * place without coordinates. */
+static tnt_status check_fields(int kind, const tnt__node *obj, const char *where)
+{
+    tnt_status st = TNT_OK;
+    if (kind == TNT_MASTER_PRODUCT) {
+        if ((st = number_in(obj, "min_temp", -273.15, 1000, where)) == TNT_OK &&
+            (st = number_in(obj, "max_temp", -273.15, 1000, where)) == TNT_OK)
+            st = number_in(obj, "shelf_life_days", 0, 1e6, where);
+    } else if (kind == TNT_MASTER_LOCATION) {
+        if ((st = number_in(obj, "latitude", -90, 90, where)) == TNT_OK)
+            st = number_in(obj, "longitude", -180, 180, where);
+    } else if (kind == TNT_MASTER_PARTY) {
+        const tnt__node *one = tnt__node_get((tnt__node *)obj, "public_key"), *keys = tnt__node_get((tnt__node *)obj, "keys");
+        if (one)
+            st = brand_key(one, where);
+        if (st == TNT_OK && keys && keys->kind != TNT__N_ARRAY)
+            st = tnt__error(TNT_E_INVALID, "%s: \"keys\" must be an array of keys", where);
+        for (const tnt__node *k = keys ? keys->child : NULL; k && st == TNT_OK; k = k->next)
+            st = brand_key(k, where);
+    }
+    return st;
+}
+
 /* One record object: check its key, keep it (with the key in canonical form). */
 static tnt_status add_record(loader *l, int kind, tnt__node *obj, const char *where)
 {
@@ -69,6 +139,8 @@ static tnt_status add_record(loader *l, int kind, tnt__node *obj, const char *wh
     *m = (tnt_v1_MasterRecord)tnt_v1_MasterRecord_init_zero;
     m->kind = (uint32_t)kind;
     tnt_status st = master_key(m->key, sizeof m->key, kind, k->str, where);
+    if (st == TNT_OK)
+        st = check_fields(kind, obj, where);
     if (st != TNT_OK)
         return st;
     k->kind = TNT__N_STRING;

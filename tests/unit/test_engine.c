@@ -421,6 +421,27 @@ static void test_master_data(void **state)
     json = (char *)path;
     assert_int_equal(tnt_engine_master_records(&json, e, path), TNT_E_INVALID);
     assert_null(json);
+    /* members the checks read must be what they say; nothing of such a file is stored */
+    static const char *const wrong[][2] = {
+        {"{\"parties\":[{\"company_prefix\":\"9506001\",\"public_key\":\"N6BfIuXyAJt_Y8jJokzgkpYFEUFIT7V3IEQQW0I\"}]}",
+         "brand key"},
+        {"{\"parties\":[{\"company_prefix\":\"9506001\",\"keys\":[{\"public_key\":\"N6BfIuXyAJt_Y8jJokzgkpYFEUFIT7V3IEQQW0IndeU\","
+         "\"revoked_at\":\"soon\"}]}]}",
+         "revoked_at"},
+        {"{\"locations\":[{\"gln\":\"" SHOP "\",\"latitude\":\"north\",\"longitude\":13}]}", "latitude"},
+        {"{\"locations\":[{\"gln\":\"" SHOP "\",\"latitude\":52,\"longitude\":500}]}", "longitude"},
+        {"{\"products\":[{\"gtin\":\"9506000134369\",\"min_temp\":\"cold\"}]}", "min_temp"},
+    };
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        f = fopen(path, "w");
+        fputs(wrong[i][0], f);
+        fclose(f);
+        assert_int_equal(tnt_engine_master_load(e, path, &n), TNT_E_INVALID);
+        if (!strstr(tnt_error_last(), wrong[i][1]) || !strstr(tnt_error_last(), "[0]"))
+            fail_msg("%s: %s", wrong[i][0], tnt_error_last());
+    }
+    assert_int_equal(tnt_engine_master_get(&json, e, TNT_MASTER_PARTY, "9506001"), TNT_E_NOTFOUND);
+    assert_int_equal(tnt_engine_master_get(&json, e, TNT_MASTER_PRODUCT, "09506000134369"), TNT_E_NOTFOUND);
 
     /* a file's records as the load reads them, nothing stored: canonical keys, the file's own line numbers */
     snprintf(path, sizeof path, "%s/listed.csv", g_dir);
