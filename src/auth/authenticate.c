@@ -589,6 +589,7 @@ typedef struct ctx {
     bool hard;                 /* a hard rule decided */
     bool no_record;            /* the scan itself is invalid: nothing to record */
     bool caution;              /* a quality flag: at best GENUINE_CAUTION */
+    bool sig_malformed;        /* a misread signature: grey, unless the other checks say red */
 } ctx;
 
 static void decide(ctx *c, tnt_verdict_kind kind, double confidence)
@@ -679,7 +680,10 @@ static void check_signature(ctx *c, const tnt__idp *p, const char *sig_b64, int6
         tnt__verdict_reason(v, "SIG_MALFORMED", 0,
                             "The code's signature (AI 8030) is not a 64-byte Ed25519 signature: the code may be "
                             "misread. Scan it again.");
-        decide(c, TNT_VERDICT_UNVERIFIABLE, 0);
+        /* Not decided here: a counterfeiter could otherwise turn any red
+         * verdict (an unknown serial, a destroyed code) grey by adding a
+         * broken signature. The other checks run, and grey is what is left. */
+        c->sig_malformed = true;
         return;
     }
     if (!v->brand.nkeys) {
@@ -1361,6 +1365,10 @@ static tnt_status authenticate(ctx *c, const char *code)
 record:
 done:
     score(c);
+    if (c->sig_malformed && !c->hard && v->kind != TNT_VERDICT_SUSPECT) {
+        v->kind = TNT_VERDICT_UNVERIFIABLE;
+        v->confidence = 0;
+    }
     if (!c->hard && v->kind == TNT_VERDICT_GENUINE && v->scans == 0)
         tnt__verdict_reason(v, "FIRST_VERIFICATION", 0, "This is the first verification of this code.");
     /* evidence */
@@ -1390,7 +1398,7 @@ tnt_status tnt_engine_authenticate(tnt_verdict **out, tnt_engine *e, const char 
     tnt_verdict *v = tnt__verdict_new(e);
     if (!v)
         return tnt__error(TNT_E_NOMEM, "out of memory");
-    ctx c = {e, v, scan, scan->time_ms ? scan->time_ms : clock_ms(), false, 0, 0, 0, {0}, false, 0, false, false, false};
+    ctx c = {e, v, scan, scan->time_ms ? scan->time_ms : clock_ms(), false, 0, 0, 0, {0}, false, 0, false, false, false, false};
     v->time_ms = c.t;
     if (scan->has_location) {
         c.geo = true;

@@ -350,6 +350,9 @@ static void test_signed_codes(void **state)
     char *cut = strdup(dl);
     cut[strlen(cut) - 3] = '\0';
     assert_int_equal(verdict_of(cut, &s, "SIG_MALFORMED"), TNT_VERDICT_UNVERIFIABLE);
+    /* ... but a broken signature does not turn red into grey: a serial never issued stays counterfeit */
+    assert_int_equal(verdict_of("https://id.gs1.org/01/" GTIN "/21/NEVER-ISSUED?8030=AAAA", &s, "SERIAL_UNKNOWN"),
+                     TNT_VERDICT_COUNTERFEIT);
     /* signing bad input */
     char *out = NULL;
     assert_int_equal(tnt_sign_code(&out, "(01)" GTIN, g_sec, NULL), TNT_E_INVALID); /* not one unit */
