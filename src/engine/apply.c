@@ -504,6 +504,11 @@ static void update_state(batch *b, slot *s, const tnt__effect *fx)
         set(st->lot, sizeof st->lot, fx->lot);
     if (fx->expiry && (!st->expiry[0] || fx->time_ms <= st->first_time_ms))
         set(st->expiry, sizeof st->expiry, fx->expiry);
+    /* A recall stays until it is lifted (persistentDisposition unset of
+     * "recalled"), not until the next event: a receipt or a stocktake after
+     * a recall does not make the goods safe again. */
+    if (fx->disposition && strcmp(fx->disposition, "recalled") == 0)
+        persist(st, 's', "recalled", fx->time_ms);
     for (uint32_t i = 0; i < fx->npd_set + fx->npd_unset; i++)
         persist(st, i < fx->npd_set ? 's' : 'u', i < fx->npd_set ? fx->pd_set[i] : fx->pd_unset[i - fx->npd_set],
                 fx->time_ms);

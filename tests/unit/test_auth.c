@@ -170,6 +170,19 @@ static void test_rules(void **state)
     far.time_ms = 1768392000000LL; /* ten days after the sale */
     assert_int_equal(verdict_of("(01)" GTIN "(21)U2", &far, "POST_SALE_FAR_SCAN"), TNT_VERDICT_SUSPECT);
     assert_int_equal(verdict_of("(01)" GTIN "(21)U2", &s, "SOLD"), TNT_VERDICT_GENUINE);
+    /* a recall stays through later events, of the unit and of its lot, until it is lifted */
+    ingest("[{\"product_id\":\"(01)" GTIN "(21)U4\",\"event_type\":\"receive\",\"location\":\"" SHOP
+           "\",\"timestamp\":\"2026-02-02T08:00:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(10)L9\",\"event_type\":\"stock\",\"location\":\"" SHOP
+           "\",\"timestamp\":\"2026-02-03T08:00:00Z\"}]");
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U4", &s, "STATUS_RECALLED"), TNT_VERDICT_DO_NOT_USE);
+    ingest("{\"@context\":[\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\"],\"type\":"
+           "\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"2026-02-04T00:00:00Z\",\"epcisBody\":{"
+           "\"eventList\":[{\"type\":\"ObjectEvent\",\"eventTime\":\"2026-02-04T08:00:00Z\",\"eventTimeZoneOffset\":"
+           "\"+00:00\",\"action\":\"OBSERVE\",\"quantityList\":[{\"epcClass\":\"https://id.gs1.org/01/" GTIN
+           "/10/L9\"}],\"readPoint\":{\"id\":\"https://id.gs1.org/414/" FACTORY "\"},\"persistentDisposition\":"
+           "{\"unset\":[\"recalled\"]}}]}}");
+    assert_int_equal(verdict_of("(01)" GTIN "(21)U4", &s, NULL), TNT_VERDICT_GENUINE);
 }
 
 /* One container at a time: a repack with its unpacking missed is no fault
