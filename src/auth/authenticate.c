@@ -314,9 +314,8 @@ static tnt_status walk(builder *b, const char *id, int64_t from_ms, int64_t to_m
                     bool at_once = ev->event_time.ms - iv[j].from <= AT_ONCE_MS && gln && iv[j].where &&
                                    strcmp(gln, iv[j].where) != 0;
                     if (at_once && !b->v->container_conflicts++)
-                        b->v->container_text = tnt__arena_printf(
-                            &b->v->a, "packed into %s and into %s within a minute, at two places", iv[j].parent,
-                            ev->parent_id);
+                        /* the containers' codes are the partners' business, not the answer's */
+                        b->v->container_text = "packed into two containers within a minute, at two places";
                     iv[j].to = ev->event_time.ms + 1;
                 }
                 iv[niv].parent = keep(b->v, ev->parent_id);
@@ -398,8 +397,8 @@ static void analyse(tnt__view *v)
             const char *want = gln_of(last_ship->dest, g1, sizeof g1), *got = gln_of(c->location, g2, sizeof g2);
             if (want && got && strcmp(want, got) != 0) {
                 v->ship_mismatches++;
-                if (!v->ship_text)
-                    v->ship_text = tnt__arena_printf(&v->a, "shipped to %s but received at %s", want, got);
+                if (!v->ship_text) /* no site numbers: the answer goes to consumers too */
+                    v->ship_text = "it was received at another site than it was shipped to";
             }
             last_ship = NULL;
         }
@@ -616,12 +615,19 @@ static void soft(ctx *c, const char *code, double llr, const char *fmt, ...)
     c->llr += llr;
 }
 
+/* A place in words for the answer's texts, which consumers read: the city,
+ * a site's name only for a factory or a shop (as in the answer's places),
+ * else the country, else coordinates to 0.1 degree. */
 static const char *place(const tnt__loc *l, char *buf, size_t cap)
 {
     if (l->city[0] && l->country[0])
         snprintf(buf, cap, "%s (%s)", l->city, l->country);
-    else if (l->name[0])
+    else if (l->city[0])
+        snprintf(buf, cap, "%s", l->city);
+    else if (l->name[0] && (strncmp(l->role, "factory", 7) == 0 || strncmp(l->role, "retail", 6) == 0))
         snprintf(buf, cap, "%s", l->name);
+    else if (l->country[0])
+        snprintf(buf, cap, "a site in %s", l->country);
     else if (l->has_geo)
         snprintf(buf, cap, "%.1f, %.1f", l->lat, l->lon);
     else

@@ -223,6 +223,14 @@ static void test_containers(void **state)
     /* (its journey also moves 390 km in 30 s: amber or red, never green) */
     tnt_verdict_kind k = verdict_of("(01)" GTIN "(21)C2", &s, "TWO_CONTAINERS_AT_ONCE");
     assert_true(k == TNT_VERDICT_GENUINE_CAUTION || k == TNT_VERDICT_SUSPECT);
+    /* the consumer's answer says so without the containers' codes */
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)C2", &s), TNT_OK);
+    assert_int_equal(tnt_verdict_json(&j, NULL, v, TNT_VERDICT_JSON_CONSUMER), TNT_OK);
+    assert_non_null(strstr(j, "two containers"));
+    assert_null(strstr(j, "urn:epc:id:sscc"));
+    assert_null(strstr(j, "/00/"));
+    tnt_free(j);
+    tnt_verdict_free(v);
 }
 
 /* Strict UTF-8 (RFC 3629): what a JSON parser accepts. */
