@@ -36,6 +36,7 @@
 #define V_MAX_KMH 900.0            /* fastest plausible travel (air freight) */
 #define TRAVEL_SLACK_KM 100.0      /* on top of both accuracies */
 #define FAR_KM 150.0               /* a consumer scan this far from custody is "far" */
+#define MAX_ACC_KM 50.0            /* a scan's position less precise than this is no location */
 #define SKEW_MS (15 * 60 * 1000LL) /* clock skew tolerated between partners */
 #define FUTURE_MS (24 * 3600 * 1000LL)
 #define DOUBLE_SCAN_MS (10 * 60 * 1000LL)
@@ -816,13 +817,14 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
     const prior_scan *far_scan = NULL, *near_scan = NULL;
     for (size_t i = 0; i < prior->n; i++) {
         const prior_scan *s = &prior->v[i];
-        /* devices that verified it where custody puts it (copies elsewhere count as copies, not as devices) */
-        bool at_custody = !anchor_geo || (s->has_location &&
-                                          km(s->lat_e2 / 100.0, s->lon_e2 / 100.0, anchor->loc.lat, anchor->loc.lon) -
-                                                  (s->accuracy_km ? s->accuracy_km : 1) <=
-                                              FAR_KM);
-        if (s->role == TNT_ROLE_CONSUMER && s->has_device && at_custody &&
-            (!sold || s->time_ms >= anchor->time_ms)) {
+        /* devices that verified it since the sale where custody puts it, or
+         * from no known place (copies elsewhere count as copies, not as
+         * devices). Before a sale, many devices are shoppers at a shelf. */
+        bool at_custody = !anchor_geo || !s->has_location ||
+                          km(s->lat_e2 / 100.0, s->lon_e2 / 100.0, anchor->loc.lat, anchor->loc.lon) -
+                                  (s->accuracy_km ? s->accuracy_km : 1) <=
+                              FAR_KM;
+        if (sold && s->role == TNT_ROLE_CONSUMER && s->has_device && at_custody && s->time_ms >= anchor->time_ms) {
             bool dup = false;
             for (size_t j = 0; j < devices && !dup; j++)
                 dup = memcmp(seen[j], s->device, 16) == 0;
@@ -874,7 +876,7 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
              place(&sl, other, sizeof other), d1, place(&anchor->loc, where, sizeof where));
     }
     /* distinct devices after the sale (a household has one or two) */
-    if (c->has_device && c->scan->role == TNT_ROLE_CONSUMER && (!anchor_geo || near_anchor)) {
+    if (sold && c->has_device && c->scan->role == TNT_ROLE_CONSUMER && (!anchor_geo || !c->geo || near_anchor)) {
         bool dup = false;
         for (size_t j = 0; j < devices && !dup; j++)
             dup = memcmp(seen[j], c->device, 16) == 0;
@@ -883,8 +885,8 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
     }
     if (devices >= 3) {
         double llr = -3.5 * (double)(devices - 2);
-        soft(c, "MANY_DEVICES", llr < -10 ? -10 : llr, "%zu different devices verified this code%s.", devices,
-             sold ? " since it was sold" : "");
+        soft(c, "MANY_DEVICES", llr < -10 ? -10 : llr, "%zu different devices verified this code since it was sold.",
+             devices);
     }
     /* a sale or a return where custody says otherwise */
     if (sold && c->scan->role != TNT_ROLE_CONSUMER && c->scan->intent == TNT_INTENT_SELL) {
@@ -1406,11 +1408,15 @@ tnt_status tnt_engine_authenticate(tnt_verdict **out, tnt_engine *e, const char 
         return tnt__error(TNT_E_NOMEM, "out of memory");
     ctx c = {e, v, scan, scan->time_ms ? scan->time_ms : clock_ms(), false, 0, 0, 0, {0}, false, 0, false, false, false, false};
     v->time_ms = c.t;
-    if (scan->has_location) {
+    if (scan->has_location && scan->accuracy_m <= MAX_ACC_KM * 1000) {
+        /* a position less precise than that does not say which city: it is
+         * no location (or its accuracy would cancel every distance) */
         c.geo = true;
         c.lat = scan->latitude;
         c.lon = scan->longitude;
         c.acc_km = scan->accuracy_m > 0 ? scan->accuracy_m / 1000.0 : 1.0;
+    } else if (scan->has_location) {
+        c.geo = false;
     } else if (scan->location_id && *scan->location_id) {
         tnt__loc l;
         if (tnt__master_location(e, scan->location_id, &l) && l.has_geo) {

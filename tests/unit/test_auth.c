@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include <pthread.h>
@@ -524,6 +525,58 @@ static void test_scans_and_custody(void **state)
     tnt_free(sold);
 }
 
+/* Devices: many shoppers at a shelf are no sign of a copy; after the sale
+ * many devices are, wherever they are, unless they are far (a copy there);
+ * a position that does not say which city is no position. */
+static void test_devices(void **state)
+{
+    (void)state;
+    ingest("[{\"product_id\":\"(01)" GTIN "(21)D1\",\"event_type\":\"commission\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T08:00:00Z\"},"
+           "{\"product_id\":\"(01)" GTIN "(21)D1\",\"event_type\":\"receive\",\"location\":\"" SHOP
+           "\",\"timestamp\":\"2026-01-03T08:00:00Z\"}]");
+    char dev[32];
+    int64_t now = (int64_t)time(NULL) * 1000;
+    for (int i = 0; i < 5; i++) { /* five shoppers at the shelf, the hour before the sale */
+        tnt_scan s = consumer(1);
+        snprintf(dev, sizeof dev, "shopper-%d", i);
+        s.device = dev;
+        s.time_ms = now - 3600 * 1000 + i * 60 * 1000;
+        assert_int_equal(verdict_of("(01)" GTIN "(21)D1", &s, NULL), TNT_VERDICT_GENUINE);
+    }
+    tnt_scan sale;
+    tnt_scan_init(&sale, TNT_SCAN_VERSION);
+    sale.role = TNT_ROLE_RETAILER;
+    sale.intent = TNT_INTENT_SELL;
+    sale.location_id = SHOP;
+    sale.time_ms = now - 1800 * 1000;
+    assert_int_equal(verdict_of("(01)" GTIN "(21)D1", &sale, "CUSTODY_RECORDED"), TNT_VERDICT_GENUINE);
+    /* the buyer, then a position of 10,000 km accuracy from Tokyo: no position, not a far scan */
+    tnt_scan buyer = consumer(1);
+    buyer.device = "buyer";
+    assert_int_equal(verdict_of("(01)" GTIN "(21)D1", &buyer, "SOLD"), TNT_VERDICT_GENUINE);
+    tnt_scan vague = consumer(1);
+    vague.device = "vague";
+    vague.latitude = 35.68;
+    vague.longitude = 139.69;
+    vague.accuracy_m = 1e7;
+    tnt_verdict *v = NULL;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)D1", &vague), TNT_OK);
+    for (size_t i = 0; i < tnt_verdict_reason_count(v); i++) {
+        const char *code;
+        tnt_verdict_reason_at(&code, NULL, NULL, v, i);
+        assert_true(strcmp(code, "POST_SALE_FAR_SCAN") != 0 && strcmp(code, "IMPOSSIBLE_TRAVEL") != 0);
+    }
+    tnt_verdict_free(v);
+    /* a third device since the sale, from nowhere known: many devices */
+    tnt_scan nowhere;
+    tnt_scan_init(&nowhere, TNT_SCAN_VERSION);
+    nowhere.device = "third";
+    nowhere.record = 1;
+    tnt_verdict_kind k = verdict_of("(01)" GTIN "(21)D1", &nowhere, "MANY_DEVICES");
+    assert_true(k != TNT_VERDICT_GENUINE);
+}
+
 /* Scans survive a replay: they ride the log. */
 static void test_replay_keeps_scans(void **state)
 {
@@ -783,6 +836,7 @@ int main(void)
         cmocka_unit_test(test_background_scans), cmocka_unit_test(test_new_service_key),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_verified_while_written),
+        cmocka_unit_test(test_devices),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
