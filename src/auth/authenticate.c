@@ -139,7 +139,9 @@ typedef struct builder {
     tnt_engine *e;
     tnt__view *v;
     size_t cap;
-    tnt__arena tmp; /* decoded events; reset per event */
+    tnt__arena tmp;     /* decoded events; reset per event */
+    const char **seen;  /* the journey's event hashes, open addressing (a journey of tens of thousands of */
+    size_t seen_cap;    /* events, a partner's containers' moves, must not cost their square) */
 } builder;
 
 static void fault(tnt__view *v, const char *code, const char *fmt, ...) TNT__PRINTF(3, 4);
@@ -232,12 +234,49 @@ static tnt__checkpoint *add_checkpoint(builder *b)
     return c;
 }
 
-static bool seen_hash(const tnt__view *v, const char *hash)
+static size_t hash_slot(const char *hash, size_t cap)
 {
-    for (size_t i = 0; i < v->njourney; i++)
-        if (is(v->journey[i].hash, hash))
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)hash; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return (size_t)h & (cap - 1);
+}
+
+static bool seen_hash(const builder *b, const char *hash)
+{
+    if (!b->seen || !hash)
+        return false;
+    for (size_t j = hash_slot(hash, b->seen_cap); b->seen[j]; j = (j + 1) & (b->seen_cap - 1))
+        if (strcmp(b->seen[j], hash) == 0)
             return true;
     return false;
+}
+
+/* Remember a checkpoint's hash; the table stays at most half full. */
+static bool see_hash(builder *b, const char *hash)
+{
+    if (!hash)
+        return true;
+    if (2 * b->v->njourney >= b->seen_cap) {
+        size_t cap = b->seen_cap ? b->seen_cap * 2 : 64;
+        const char **t = tnt__arena_zalloc(&b->v->a, cap * sizeof *t);
+        if (!t)
+            return false;
+        for (size_t i = 0; i < b->seen_cap; i++)
+            if (b->seen[i]) {
+                size_t j = hash_slot(b->seen[i], cap);
+                while (t[j])
+                    j = (j + 1) & (cap - 1);
+                t[j] = b->seen[i];
+            }
+        b->seen = t;
+        b->seen_cap = cap;
+    }
+    size_t j = hash_slot(hash, b->seen_cap);
+    while (b->seen[j])
+        j = (j + 1) & (b->seen_cap - 1);
+    b->seen[j] = hash;
+    return true;
 }
 
 static const char *destination(const tnt_event *ev)
@@ -277,7 +316,7 @@ static tnt_status walk(builder *b, const char *id, int64_t from_ms, int64_t to_m
         }
         /* a container's packing of other items is not this item's journey */
         bool others = via && ev->type == TNT_EVENT_AGGREGATION;
-        if (!others && (!via || !seen_hash(b->v, ev->hash_id))) {
+        if (!others && (!via || !seen_hash(b, ev->hash_id))) {
             tnt__checkpoint *c = add_checkpoint(b);
             if (!c) {
                 st = TNT_E_NOMEM;
@@ -290,6 +329,10 @@ static tnt_status walk(builder *b, const char *id, int64_t from_ms, int64_t to_m
             c->disposition = keep(b->v, ev->disposition);
             c->location = keep(b->v, ev->biz_location ? ev->biz_location : ev->read_point);
             c->hash = keep(b->v, ev->hash_id);
+            if (!see_hash(b, c->hash)) {
+                st = TNT_E_NOMEM;
+                break;
+            }
             c->via = via ? keep(b->v, via) : NULL;
             const char *dest = destination(ev);
             c->dest = keep(b->v, dest);
@@ -482,7 +525,7 @@ static tnt_status build_view(tnt_engine *e, const tnt_v1_ProductState *st, unsig
         fault(v, "HISTORY_HASH_MISMATCH", "the state of %s does not carry the engine's seal", st->id);
     else if (differs)
         fault(v, "HISTORY_HASH_MISMATCH", "the stored history of %s differs from its sealed chain", st->id);
-    builder b = {e, v, 0, {0}};
+    builder b = {e, v, 0, {0}, NULL, 0};
     tnt__arena_init(&b.tmp, 0);
     if (!v->fault_code)
         s = walk(&b, st->id, INT64_MIN, INT64_MAX, NULL, 0);
