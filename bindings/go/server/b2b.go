@@ -244,6 +244,9 @@ func (s *Server) mayReport(ctx context.Context, p *Partner, ev *tnt.Event) (bool
 			return false, "the event happens at " + l + ", which is not one of your locations", nil
 		}
 	}
+	if why := ownersOnly(p, ev); why != "" {
+		return false, why, nil
+	}
 	if sited {
 		return true, "", nil
 	}
@@ -269,6 +272,32 @@ func (s *Server) mayReport(ctx context.Context, p *Partner, ev *tnt.Event) (bool
 		return false, "the event names none of your locations or products", nil
 	}
 	return true, "", nil
+}
+
+// ownersOnly: two acts speak for a product's brand, wherever they happen,
+// and are its company's alone (or a partner given its prefix, such as a
+// contract manufacturer): bringing units into existence (commissioning, or
+// an ObjectEvent ADD), which makes a serial genuine, and recalling a class
+// of products (a GTIN or a lot), which makes every unit of it DO_NOT_USE.
+// "" when the event is neither, or all of it is the partner's.
+func ownersOnly(p *Partner, ev *tnt.Event) string {
+	if ev.BizStep == "commissioning" || (ev.Type == tnt.ObjectEvent && ev.Action == tnt.Add) {
+		for _, o := range ev.Objects() {
+			if !p.OwnsObject(o) {
+				return "only its brand owner commissions " + o
+			}
+		}
+	}
+	if ev.Disposition == "recalled" {
+		for _, l := range [][]tnt.Quantity{ev.Quantities, ev.ChildQuantities, ev.InputQuantities, ev.OutputQuantities} {
+			for _, q := range l {
+				if !p.OwnsObject(q.Class) {
+					return "only its brand owner recalls the class " + q.Class
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // locationField names the read point, business location or (in a simple

@@ -962,6 +962,24 @@ func TestProceedChecksInvalidEvents(t *testing.T) {
 	}
 }
 
+// Commissioning a unit and recalling a class speak for the brand: another
+// partner may not, even at its own site.
+func TestBrandOwnersActs(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, c := range []struct{ name, body string }{
+		{"a serial brought into existence", simple(unitID("B9"), "commission", shop, t0)},
+		{"a lot recalled", `{"product_id":"(01)09506000134352(10)L9","event_type":"recall","location":"` + shop + `","timestamp":"2024-01-02T00:00:00Z"}`},
+	} {
+		r := f.do("POST", "/api/v1/report", "bearer:"+shopKey, "application/json", []byte(c.body))
+		if p := r.problem(t); r.status != 403 || len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Message, "brand owner") {
+			t.Fatalf("%s by a shop: %d %s", c.name, r.status, r.body)
+		}
+	}
+	if r := f.do("POST", "/api/v1/report", brandKey, "application/json", []byte(simple(unitID("B9"), "commission", factory, t0))); r.status != 200 {
+		t.Fatalf("the brand commissions: %d %s", r.status, r.body)
+	}
+}
+
 // A partner gets the partner answer (sites, event hashes) only for a
 // product it may see, as track decides; otherwise the consumer's.
 func TestAuthenticatePartnerAnswer(t *testing.T) {
