@@ -838,6 +838,13 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
     }
     bool near_anchor = c->geo && anchor_geo &&
                        km(c->lat, c->lon, anchor->loc.lat, anchor->loc.lon) - c->acc_km <= FAR_KM;
+    /* On its way (shipped, not yet received), custody is where the shipment
+     * goes too: a scan there is the item's, and another far away the copy. */
+    if (c->geo && !near_anchor && !sold && anchor && anchor->dest && is(anchor->step, "shipping")) {
+        tnt__loc dl;
+        if (tnt__master_location(c->e, anchor->dest, &dl) && dl.has_geo)
+            near_anchor = km(c->lat, c->lon, dl.lat, dl.lon) - c->acc_km <= FAR_KM;
+    }
 
     /* impossible travel: this scan against each recorded step and scan */
     if (c->geo && view) {

@@ -334,7 +334,6 @@ static void test_bad_input(void **state)
     assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U1", NULL), TNT_OK);
     assert_int_equal(tnt_verdict_get(v), TNT_VERDICT_GENUINE);
     tnt_verdict_free(v);
-    tnt_verdict_free(NULL);
     assert_string_equal(tnt_verdict_name(TNT_VERDICT_DO_NOT_USE), "DO_NOT_USE");
     assert_string_equal(tnt_verdict_name((tnt_verdict_kind)42), "UNKNOWN");
 }
@@ -575,6 +574,27 @@ static void test_devices(void **state)
     nowhere.record = 1;
     tnt_verdict_kind k = verdict_of("(01)" GTIN "(21)D1", &nowhere, "MANY_DEVICES");
     assert_true(k != TNT_VERDICT_GENUINE);
+
+    /* shipped from Lyon to the shop in Paris, not yet received: a copy scanned in Tokyo first does not make
+     * the real one, scanned in Paris, the suspect */
+    char doc[600];
+    snprintf(doc, sizeof doc,
+             "[{\"product_id\":\"(01)" GTIN "(21)D2\",\"event_type\":\"commission\",\"location\":\"" FACTORY
+             "\",\"timestamp\":\"2026-01-01T08:00:00Z\"},"
+             "{\"product_id\":\"(01)" GTIN "(21)D2\",\"event_type\":\"ship\",\"location\":\"" FACTORY
+             "\",\"destination\":\"" SHOP "\",\"timestamp\":%lld}]",
+             (long long)(now - 7200 * 1000) / 1000);
+    ingest(doc);
+    tnt_scan tokyo = consumer(1);
+    tokyo.device = "copy";
+    tokyo.latitude = 35.68;
+    tokyo.longitude = 139.69;
+    tokyo.time_ms = now - 1800 * 1000;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)D2", &tokyo), TNT_OK);
+    tnt_verdict_free(v);
+    tnt_scan paris = consumer(0);
+    paris.device = "real";
+    assert_int_equal(verdict_of("(01)" GTIN "(21)D2", &paris, "CONFLICT_ELSEWHERE"), TNT_VERDICT_GENUINE);
 }
 
 /* Scans survive a replay: they ride the log. */
