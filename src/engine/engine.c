@@ -71,12 +71,23 @@ static tnt_status open_role(tnt_engine *e, int role, const char *uri, const char
     return TNT_OK;
 }
 
+/* The file: URI of a directory under the data directory. The path is
+ * %-encoded where a URI would read it otherwise (%, #, ?, spaces, bytes
+ * beyond ASCII), so a directory named "p%41c" stays that directory. */
 static char *default_uri(const char *dir, const char *sub)
 {
-    size_t n = strlen(dir) + strlen(sub) + 16;
+    size_t n = 3 * strlen(dir) + strlen(sub) + 16;
     char *s = tnt__malloc(n);
-    if (s)
-        snprintf(s, n, dir[0] == '/' ? "file://%s/%s" : "file:%s/%s", dir, sub);
+    if (!s)
+        return NULL;
+    size_t k = (size_t)snprintf(s, n, dir[0] == '/' ? "file://" : "file:");
+    for (const unsigned char *p = (const unsigned char *)dir; *p; p++) {
+        if (*p == '%' || *p == '#' || *p == '?' || *p <= ' ' || *p >= 0x7f)
+            k += (size_t)snprintf(s + k, n - k, "%%%02X", *p);
+        else
+            s[k++] = (char)*p;
+    }
+    snprintf(s + k, n - k, "/%s", sub);
     return s;
 }
 
@@ -122,8 +133,8 @@ tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts)
     }
     pthread_mutex_init(&e->apply_mu, NULL);
     pthread_rwlock_init(&e->replay_lock, NULL);
-    const char *dir = o.data_dir ? o.data_dir : getenv("TNT_DATA") && *getenv("TNT_DATA") ? getenv("TNT_DATA")
-                                                                                           : "./tnt-data";
+    const char *env_dir = getenv("TNT_DATA") && *getenv("TNT_DATA") ? getenv("TNT_DATA") : NULL;
+    const char *dir = o.data_dir ? o.data_dir : env_dir ? env_dir : "./tnt-data";
     const char *given[3] = {o.log_uri ? o.log_uri : c.log_uri, o.store_uri ? o.store_uri : c.store_uri,
                             o.archive_uri ? o.archive_uri : c.archive_uri};
     static const char *const subdirs[3] = {"log", "state", "archive"};
@@ -157,9 +168,20 @@ tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts)
         char *def = NULL;
         const char *kp = c.service_key ? c.service_key : env && *env ? env : NULL;
         if (!kp) {
-            size_t n = strlen(dir) + sizeof "/service.key";
+            /* in the data directory; when no backend is there and none was
+             * named (every URI from config.yml), beside config.yml, not in
+             * whatever directory the process started in */
+            bool in_dir = o.data_dir || env_dir || !given[0] || !given[1] || !given[2] || !o.config_path;
+            const char *base = dir;
+            size_t blen = strlen(dir);
+            if (!in_dir) {
+                const char *slash = strrchr(o.config_path, '/');
+                base = slash ? o.config_path : ".";
+                blen = slash ? (size_t)(slash - o.config_path) : 1;
+            }
+            size_t n = blen + sizeof "/service.key";
             if ((def = tnt__malloc(n)))
-                snprintf(def, n, "%s/service.key", dir);
+                snprintf(def, n, "%.*s/service.key", (int)blen, base);
             kp = def;
         }
         /* a key is made only for a store with no events yet */

@@ -204,6 +204,35 @@ def test_issue_each_serial_as_one():
             check(rc == 0 and es.startswith(want), f"issue: {code} reads as {es}, not {want}")
 
 
+def test_data_dirs_as_named():
+    """A --data directory is that directory, whatever its name holds; with
+    every backend named in config.yml, the service key lives beside it."""
+    ev = json.dumps({"product_id": "(01)09506000134352(21)Q1", "event_type": "receive",
+                     "location": "9506000000015", "timestamp": "2024-01-01T00:00:00Z"})
+    with tempfile.TemporaryDirectory() as d:
+        doc = os.path.join(d, "e.json")
+        with open(doc, "w") as f:
+            f.write(ev)
+        for name in ["p%41c", "a#b?c", "with space"]:
+            data = os.path.join(d, name)
+            rc, out, err = run("ingest", "--data", data, doc)
+            check(rc == 0 and sorted(os.listdir(data)) == ["archive", "log", "service.key", "state"],
+                  f"--data {name!r}: {rc} {err} {os.listdir(d)}")
+        cfg = os.path.join(d, "cfg")
+        os.mkdir(cfg)
+        with open(os.path.join(cfg, "uris.yml"), "w") as f:
+            f.write("database:\n" + "".join(f"  {k}: file://{cfg}/{v}\n" for k, v in
+                    [("event_store", "log"), ("real_time_store", "state"), ("cold_storage", "archive")]))
+        for where in ["a", "b"]:
+            os.mkdir(os.path.join(d, where))
+        p = subprocess.run([TNT, "ingest", "--config", os.path.join(cfg, "uris.yml"), doc], cwd=os.path.join(d, "a"),
+                           capture_output=True, timeout=60)
+        q = subprocess.run([TNT, "track", "--config", os.path.join(cfg, "uris.yml"), "(01)09506000134352(21)Q1"],
+                           cwd=os.path.join(d, "b"), capture_output=True, timeout=60)
+        check(p.returncode == 0 and q.returncode == 0 and os.path.exists(os.path.join(cfg, "service.key"))
+              and not os.listdir(os.path.join(d, "a")), f"config.yml only: {p.stderr} {q.stderr}")
+
+
 def main():
     tests = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
     for t in tests:
