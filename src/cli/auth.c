@@ -104,8 +104,8 @@ static int cmd_authenticate(const aopts *o)
         }
         s.has_location = 1;
     }
-    if (o->accuracy)
-        s.accuracy_m = strtod(o->accuracy, NULL);
+    if (o->accuracy && !tnt__cli_number("--accuracy (metres)", o->accuracy, 0, 2e7, false, &s.accuracy_m))
+        return 2;
     if (o->time && !tnt__cli_time(o->time, &s.time_ms)) {
         fprintf(stderr, "tnt: --time: '%s' is not a time (2024-03-01T12:00:00Z or milliseconds)\n", o->time);
         return 2;

@@ -16,5 +16,8 @@ struct tnt_engine *tnt__cli_open(const char *data, const char *config);
 void tnt__cli_json_str(FILE *f, const char *s);
 /* An ISO 8601 time or milliseconds since 1970. */
 bool tnt__cli_time(const char *s, int64_t *ms);
+/* The whole of s as a number from lo to hi (an integer when integer), or
+ * false after saying so on stderr, naming the option. */
+bool tnt__cli_number(const char *option, const char *s, double lo, double hi, bool integer, double *out);
 
 #endif /* TNT_CLI_H */

@@ -37,10 +37,17 @@ static int parse(sopts *o, int argc, char **argv)
             o->config = argv[++i];
         else if (strcmp(a, "--page") == 0 && next)
             o->page = argv[++i];
-        else if (strcmp(a, "--limit") == 0 && next)
-            o->limit = strtoull(argv[++i], NULL, 10);
-        else if (strcmp(a, "--now") == 0 && next)
-            o->now_ms = strtoll(argv[++i], NULL, 10);
+        else if (strcmp(a, "--limit") == 0 && next) {
+            double n;
+            if (!tnt__cli_number("--limit", argv[++i], 1, 1e6, true, &n))
+                return -1;
+            o->limit = (size_t)n;
+        } else if (strcmp(a, "--now") == 0 && next) {
+            if (!tnt__cli_time(argv[++i], &o->now_ms)) {
+                fprintf(stderr, "tnt: --now: '%s' is not a time (2024-03-01T12:00:00Z or milliseconds)\n", argv[i]);
+                return -1;
+            }
+        }
         else if (strcmp(a, "--from") == 0 && next)
             o->from_text = argv[++i];
         else if (a[0] == '-' && a[1] == '-') {

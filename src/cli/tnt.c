@@ -8,6 +8,7 @@
  * FILE may be "-" for standard input. Exit status: 0 success, 1 some event
  * (or the identifier) is invalid, 2 unreadable input or bad usage. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,16 +86,24 @@ static int parse_opts(opts *o, int argc, char **argv, bool want_file)
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        double num;
         if (strcmp(a, "--gcp") == 0 && next) {
-            o->gcp = atoi(argv[++i]);
+            if (!tnt__cli_number("--gcp", argv[++i], 4, 12, true, &num))
+                return -1;
+            o->gcp = (int)num;
         } else if (strcmp(a, "--gcp-table") == 0 && next) {
             o->gcp_table = argv[++i];
         } else if (strcmp(a, "--stem") == 0 && next) {
             o->stem = argv[++i];
         } else if (strcmp(a, "--now") == 0 && next) {
-            o->now_ms = strtoll(argv[++i], NULL, 10);
+            if (!tnt__cli_time(argv[++i], &o->now_ms)) {
+                fprintf(stderr, "tnt: --now: '%s' is not a time (2024-03-01T12:00:00Z or milliseconds)\n", argv[i]);
+                return -1;
+            }
         } else if (strcmp(a, "--future-skew") == 0 && next) {
-            o->skew_ms = strtoll(argv[++i], NULL, 10) * 1000;
+            if (!tnt__cli_number("--future-skew (seconds)", argv[++i], 0, 1e9, false, &num))
+                return -1;
+            o->skew_ms = (int64_t)(num * 1000);
         } else if (strcmp(a, "--urn") == 0) {
             o->urn = true;
         } else if (strcmp(a, "--prehash") == 0) {
@@ -509,6 +518,19 @@ void tnt__cli_json_str(FILE *f, const char *s)
     if (b.data)
         fwrite(b.data, 1, b.len, f);
     tnt__buf_free(&b);
+}
+
+bool tnt__cli_number(const char *option, const char *s, double lo, double hi, bool integer, double *out)
+{
+    char *end = NULL;
+    double v = s && *s ? strtod(s, &end) : NAN;
+    if (end && !*end && isfinite(v) && v >= lo && v <= hi && (!integer || v == floor(v))) {
+        *out = v;
+        return true;
+    }
+    fprintf(stderr, "tnt: %s: '%s' is not %s from %g to %g\n", option, s ? s : "", integer ? "a whole number" : "a number",
+            lo, hi);
+    return false;
 }
 
 bool tnt__cli_time(const char *s, int64_t *ms)

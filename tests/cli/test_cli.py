@@ -233,6 +233,20 @@ def test_data_dirs_as_named():
               and not os.listdir(os.path.join(d, "a")), f"config.yml only: {p.stderr} {q.stderr}")
 
 
+def test_numbers_checked():
+    """An option's value is read whole, or refused (exit 2) naming the option."""
+    with tempfile.TemporaryDirectory() as d:
+        data = os.path.join(d, "data")
+        for args, option in [(["validate", "--future-skew", "1h", "-"], "--future-skew"),
+                             (["archive", "--data", data, "--now", "abc"], "--now"),
+                             (["id", "--gcp", "abc", "(01)09506000134352(21)A"], "--gcp"),
+                             (["history", "--data", data, "--limit", "10x", "(01)09506000134352(21)A"], "--limit"),
+                             (["authenticate", "--data", data, "--accuracy", "far", "(01)09506000134352(21)A"], "--accuracy")]:
+            rc, out, err = run(*args, stdin=b"[]")
+            check(rc == 2 and option in err, f"{args}: {rc} {err}")
+        check(not os.path.exists(data), "a refused option created the data directory")
+
+
 def main():
     tests = [v for k, v in sorted(globals().items()) if k.startswith("test_")]
     for t in tests:
