@@ -90,6 +90,9 @@ def test_signed_answers_verify_offline(shop):
     assert not tnt.auth.verify(v.json, other)
     with pytest.raises(TypeError):
         tnt.auth.verify(None, key)
+    for bogus in ["bogus", key[:-1], key + "A", "!" * 43]:  # no key at all: the caller's mistake, not a forgery
+        with pytest.raises(ValueError):
+            tnt.auth.verify(v.json, bogus)
 
 
 def test_scans_are_recorded(shop):

@@ -43,4 +43,15 @@ def verify(answer: Union[str, bytes, dict], public_key: str) -> bool:
     if isinstance(answer, dict):
         import json
         answer = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+    # A key that is no key is the caller's mistake, not a forged answer:
+    # False would read as "forged".
+    if isinstance(public_key, str):
+        import base64
+        import binascii
+        try:
+            raw = base64.urlsafe_b64decode(public_key + "=" * (-len(public_key) % 4))
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) != 32 or len(public_key) != 43:
+            raise ValueError("public_key is not 32 bytes of base64url (43 characters, as tnt keygen prints it)")
     return capi.verdict_verify(answer, public_key)
