@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -30,8 +31,10 @@ static bool duration(const char *s, int64_t *ms)
 {
     char *end;
     errno = 0;
+    /* digits and a point only: strtod would also take nan, inf, 1e30 and hex */
+    size_t digits = strspn(s, "0123456789.");
     double v = strtod(s, &end);
-    if (end == s || errno || v < 0)
+    if (end == s || errno || v < 0 || !isfinite(v) || (size_t)(end - s) != digits || v > 1000 * 365.25 * 86400)
         return false;
     static const struct {
         const char *unit;
@@ -101,8 +104,8 @@ static tnt_status section_engine(walker *w, yaml_node_t *map)
                 return bad(w, v, "engine.partitions must be 1..1024, not '%s'", val);
             w->c->partitions = (int)n;
         } else if (strcmp(key, "archive_after") == 0) {
-            if (!duration(val, &w->c->archive_after_ms))
-                return bad(w, v, "engine.archive_after: '%s' is not a duration (e.g. 90d, 12h)", val);
+            if (!duration(val, &w->c->archive_after_ms) || w->c->archive_after_ms == 0)
+                return bad(w, v, "engine.archive_after: '%s' is not a duration above zero (e.g. 90d, 12h)", val);
         } else if (strcmp(key, "retention") == 0) {
             if (!duration(val, &w->c->retention_ms))
                 return bad(w, v, "engine.retention: '%s' is not a duration (e.g. 2y, 365d)", val);
@@ -135,6 +138,8 @@ static tnt_status section_settings(walker *w, yaml_node_t *map)
         const char *ks = scalar(k), *vs = scalar(val);
         if (!ks || !vs)
             return bad(w, k, "settings.%s must be a scalar", ks ? ks : "?");
+        if (strncmp(ks, "log.", 4) != 0 && strncmp(ks, "store.", 6) != 0 && strncmp(ks, "archive.", 8) != 0)
+            return bad(w, k, "settings.%s: a setting belongs to a role: log.<key>, store.<key> or archive.<key>", ks);
         size_t len = strlen(ks) + strlen(vs) + 2;
         char *kv = tnt__malloc(len);
         if (!kv)

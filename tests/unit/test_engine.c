@@ -1630,6 +1630,20 @@ static void test_config_errors(void **state)
     fclose(f);
     assert_int_equal(tnt_engine_open(&e, &o), TNT_E_INVALID);
 
+    /* durations and settings are what they say, or an error naming them */
+    static const char *const wrong[][2] = {{"engine:\n  archive_after: nan\n", "archive_after"},
+                                          {"engine:\n  retention: 1e30y\n", "retention"},
+                                          {"engine:\n  archive_after: 0\n", "archive_after"},
+                                          {"settings:\n  segment_bytes: 64M\n", "segment_bytes"}};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        f = fopen(path, "w");
+        fputs(wrong[i][0], f);
+        fclose(f);
+        assert_int_equal(tnt_engine_open(&e, &o), TNT_E_INVALID);
+        if (!strstr(tnt_error_last(), wrong[i][1]) || !strstr(tnt_error_last(), ":2:"))
+            fail_msg("%s: %s", wrong[i][0], tnt_error_last());
+    }
+
     o.config_path = "/nonexistent/config.yml";
     assert_int_equal(tnt_engine_open(&e, &o), TNT_E_IO);
 
