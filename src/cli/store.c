@@ -101,7 +101,6 @@ static int cmd_ingest(tnt_engine *e, const sopts *o)
         size_t n = 0, acc = 0, dup = 0, rej = 0;
         tnt_ingest_report_counts(r, &n, &acc, &dup, &rej);
         printf("{\"file\":");
-        fflush(stdout);
         tnt__cli_json_str(stdout, o->args[i]);
         printf(",\"events\":%zu,\"accepted\":%zu,\"duplicates\":%zu,\"rejected\":%zu", n, acc, dup, rej);
         if (st != TNT_OK) {
@@ -110,6 +109,7 @@ static int cmd_ingest(tnt_engine *e, const sopts *o)
             rc = 2;
         }
         puts("}");
+        fflush(stdout); /* the document's line before its rejections on stderr, whole */
         for (size_t k = 0; k < n; k++) {
             int status;
             size_t nerr;
@@ -216,7 +216,6 @@ static int cmd_master(tnt_engine *e, const sopts *o)
             return 1;
         }
         printf("{\"file\":");
-        fflush(stdout);
         tnt__cli_json_str(stdout, o->args[i]);
         printf(",\"loaded\":%zu}\n", n);
     }
