@@ -119,6 +119,8 @@ static int cmd_authenticate(const aopts *o)
     s.device = o->device;
     s.location_id = o->location;
     s.record = !o->dry_run;
+    if (!tnt__cli_store_there(o->data, o->config))
+        return 2;
     tnt_engine *e = tnt__cli_open(o->data, o->config);
     if (!e)
         return 2;

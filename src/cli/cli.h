@@ -10,6 +10,8 @@
 int tnt__cli_store(const char *cmd, int argc, char **argv);
 /* Runs an authenticity command (authenticate, keygen, issue, verify-answer); -1 when cmd is none. */
 int tnt__cli_auth(const char *cmd, int argc, char **argv);
+/* Whether the store of --data / --config is there (config.yml: assumed), or prints that it is not. */
+bool tnt__cli_store_there(const char *data, const char *config);
 /* Opens the engine of --data / --config, or prints why not. */
 struct tnt_engine *tnt__cli_open(const char *data, const char *config);
 /* Writes s as a JSON string. */

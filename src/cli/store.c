@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "tnt/engine.h"
@@ -61,6 +62,18 @@ static int parse(sopts *o, int argc, char **argv)
         return -1;
     }
     return 0;
+}
+
+bool tnt__cli_store_there(const char *data, const char *config)
+{
+    if (config) /* the backends config.yml names are where they are */
+        return true;
+    const char *dir = data ? data : getenv("TNT_DATA") && *getenv("TNT_DATA") ? getenv("TNT_DATA") : "./tnt-data";
+    struct stat sb;
+    if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return true;
+    fprintf(stderr, "tnt: there is no store at %s (tnt ingest makes one; --data names another)\n", dir);
+    return false;
 }
 
 tnt_engine *tnt__cli_open(const char *data, const char *config)
@@ -240,14 +253,15 @@ int tnt__cli_store(const char *cmd, int argc, char **argv)
         const char *name;
         int (*fn)(tnt_engine *, const sopts *);
         const char *need;
-    } cmds[] = {{"ingest", cmd_ingest, "ingest needs FILE..."},
-                {"track", cmd_track, NULL},
-                {"history", cmd_history, NULL},
-                {"event", cmd_event, NULL},
-                {"replay", cmd_replay, NULL},
-                {"archive", cmd_archive, NULL},
-                {"master", cmd_master, NULL},
-                {"stats", cmd_stats, NULL}};
+        bool reads; /* a store must be there: reading one does not make it */
+    } cmds[] = {{"ingest", cmd_ingest, "ingest needs FILE...", false},
+                {"track", cmd_track, NULL, true},
+                {"history", cmd_history, NULL, true},
+                {"event", cmd_event, NULL, true},
+                {"replay", cmd_replay, NULL, true},
+                {"archive", cmd_archive, NULL, true},
+                {"master", cmd_master, NULL, false},
+                {"stats", cmd_stats, NULL, true}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(cmd, cmds[i].name) != 0)
             continue;
@@ -257,6 +271,8 @@ int tnt__cli_store(const char *cmd, int argc, char **argv)
             fprintf(stderr, "tnt: %s\n", cmds[i].need);
             rc = -1;
         }
+        if (rc == 0 && cmds[i].reads && !tnt__cli_store_there(o.data, o.config))
+            rc = -1;
         tnt_engine *e = rc == 0 ? tnt__cli_open(o.data, o.config) : NULL;
         rc = e ? cmds[i].fn(e, &o) : 2;
         tnt_engine_close(e);

@@ -245,6 +245,10 @@ def test_numbers_checked():
             rc, out, err = run(*args, stdin=b"[]")
             check(rc == 2 and option in err, f"{args}: {rc} {err}")
         check(not os.path.exists(data), "a refused option created the data directory")
+        for cmd in [["track", "(01)09506000134352(21)A"], ["history", "(01)09506000134352(21)A"], ["stats"],
+                    ["authenticate", "(01)09506000134352(21)A"]]:
+            rc, out, err = run(cmd[0], "--data", data, *cmd[1:])
+            check(rc == 2 and "no store" in err and not os.path.exists(data), f"{cmd[0]} on no store: {rc} {err}")
 
 
 def main():
