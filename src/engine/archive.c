@@ -111,8 +111,8 @@ static tnt_status each_frame(const uint8_t *seg, size_t n, tnt_status (*fn)(void
         size_t flen = ZSTD_findFrameCompressedSize(seg + off, (size_t)(n - off));
         if (ZSTD_isError(flen))
             return tnt__error(TNT_E_CORRUPT, "archive segment: %s", ZSTD_getErrorName(flen));
-        void *plain;
-        size_t plen;
+        void *plain = NULL; /* unzip() leaves it alone when it fails */
+        size_t plen = 0;
         tnt_status st = unzip(seg + off, flen, &plain, &plen);
         if (st == TNT_OK)
             st = fn(ud, off, seg + off, flen, (uint32_t)0, plain, plen);
@@ -350,7 +350,7 @@ static void close_frame(seg *s)
         s->st = tnt__error(TNT_E_NOMEM, "out of memory");
         return;
     }
-    size_t n = ZSTD_compressCCtx(s->z, s->out.data + s->out.len, bound, s->frame.data, s->frame.len, ZSTD_LEVEL);
+    size_t n = ZSTD_compress2(s->z, s->out.data + s->out.len, bound, s->frame.data, s->frame.len);
     if (ZSTD_isError(n)) {
         s->st = tnt__error(TNT_E_BACKEND, "zstd: %s", ZSTD_getErrorName(n));
         return;
@@ -513,6 +513,13 @@ static tnt_status archive_partition(tnt_engine *e, int p, int64_t cutoff, size_t
     s.z = ZSTD_createCCtx();
     if (!s.z)
         return tnt__error(TNT_E_NOMEM, "out of memory");
+    /* each frame carries a checksum of its content: a damaged segment is an
+     * error when read, never events silently changed */
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(s.z, ZSTD_c_compressionLevel, ZSTD_LEVEL)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(s.z, ZSTD_c_checksumFlag, 1))) {
+        ZSTD_freeCCtx(s.z);
+        return tnt__error(TNT_E_BACKEND, "zstd: cannot set the compression level and checksums");
+    }
     int64_t from = 0;
     tnt_status st = archived_end(e, p, &from);
     if (st == TNT_OK)
@@ -658,6 +665,12 @@ static tnt_status relog_masters(expire *x)
         fx.record = tnt__record_master(&a, m, &fx.record_len);
         const char *key = m->key;
         st = fx.record ? tnt__log_write(x->e, &fx, 1, &key) : TNT_E_NOMEM;
+        if (st == TNT_OK) { /* and applied, or the partition's watermark could never pass it */
+            bool dup;
+            pthread_mutex_lock(&x->e->apply_mu);
+            st = tnt__apply(x->e, &fx, 1, &dup);
+            pthread_mutex_unlock(&x->e->apply_mu);
+        }
         tnt__arena_destroy(&a);
     }
     tnt__free(x->masters);
@@ -940,8 +953,13 @@ tnt_status tnt_engine_archive(tnt_engine *e, int64_t now_ms, size_t *archived_ou
         return TNT_E_MISUSE;
     int64_t now = now_ms ? now_ms : clock_ms();
     size_t archived = 0, expired = 0;
+    /* What the log holds past the watermarks is applied first: archiving a
+     * record the state never took would lose it from the state for good. */
+    tnt_status st = tnt__heal(e);
+    if (st != TNT_OK)
+        return st;
     pthread_rwlock_wrlock(&e->replay_lock);
-    tnt_status st = e->log->methods->flush(e->log, -1);
+    st = e->log->methods->flush(e->log, -1);
     for (int p = 0; st == TNT_OK && p < e->partitions; p++)
         st = archive_partition(e, p, now - e->archive_after_ms, &archived);
     if (st == TNT_OK && e->retention_ms > 0)

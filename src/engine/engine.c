@@ -123,8 +123,10 @@ tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts)
     }
     tnt__config c = {0};
     tnt_status st = TNT_OK;
-    if (o.config_path && (st = tnt__config_load(&c, o.config_path)) != TNT_OK)
+    if (o.config_path && (st = tnt__config_load(&c, o.config_path)) != TNT_OK) {
+        tnt__config_free(&c); /* what it read before the error */
         return st;
+    }
 
     tnt_engine *e = tnt__calloc(1, sizeof *e);
     if (!e) {

@@ -1549,6 +1549,50 @@ static void test_archive_damaged_record(void **state)
     tnt_engine_close(e);
 }
 
+/* An archive segment damaged on disk: every read of it is an error (the
+ * frames carry checksums), never a crash or events silently changed. */
+static void test_archive_segment_damaged(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("segdamage", 1, 0);
+    size_t cap = 1200 * 300, n = 0;
+    char *doc = malloc(cap);
+    n += (size_t)snprintf(doc, cap, "[");
+    for (int i = 0; i < 1200; i++) /* over 256 KB of records: several frames */
+        n += (size_t)snprintf(doc + n, cap - n,
+                              "%s{\"product_id\":\"(01)09506000134352(21)SD%d\",\"event_type\":\"receive\",\"location\":\"" DC
+                              "\",\"timestamp\":%d,\"condition\":{\"temperature\":%d}}",
+                              i ? "," : "", i, 1600000000 + i, i % 30);
+    snprintf(doc + n, cap - n, "]");
+    ingest_str(e, doc, 1200, 0, 0);
+    free(doc);
+    size_t archived = 0;
+    assert_int_equal(tnt_engine_archive(e, 0, &archived, NULL), TNT_OK);
+    assert_int_equal(archived, 1200);
+    tnt_engine_close(e);
+    char cmd[700], seg[600] = "";
+    snprintf(cmd, sizeof cmd, "find '%s/segdamage/archive/log' -name '*.zst' | head -1", g_dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(fgets(seg, sizeof seg, p));
+    pclose(p);
+    seg[strcspn(seg, "\n")] = '\0';
+    FILE *f = fopen(seg, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    for (long at = size / 3; at < size; at += size / 3) { /* a byte inside the frames */
+        fseek(f, at, SEEK_SET);
+        int c = fgetc(f);
+        fseek(f, at, SEEK_SET);
+        fputc(c ^ 0x10, f);
+    }
+    fclose(f);
+    e = open_in("segdamage", 1, 0);
+    size_t replayed = 0;
+    assert_int_equal(tnt_engine_replay(e, 0, &replayed), TNT_E_CORRUPT);
+    tnt_engine_close(e);
+}
+
 /* ---- many threads at once ---- */
 
 static tnt_engine *g_engine;
@@ -1964,6 +2008,7 @@ int main(void)
         cmocka_unit_test(test_unreadable_state),
         cmocka_unit_test(test_disaggregate_all),
         cmocka_unit_test(test_same_time_any_order),
+        cmocka_unit_test(test_archive_segment_damaged),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
