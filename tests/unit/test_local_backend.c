@@ -439,6 +439,13 @@ static void test_corrupt_middle(void **state)
     assert_non_null(strstr(g_err, "byte"));
     flip_byte(names[n - 1], mid); /* repair */
 
+    /* a record's length flipped to reach past the end of the file: "short", yet valid records follow: fatal
+     * too, not a torn tail to cut (that would delete acknowledged records) */
+    flip_byte(names[n - 1], 2); /* the first record's length, third byte */
+    assert_int_equal(tnt__local_backend.open_log(&log, uri, settings, NULL, g_err, sizeof g_err), TNT_E_CORRUPT);
+    assert_non_null(strstr(g_err, "valid records after it"));
+    flip_byte(names[n - 1], 2);
+
     /* damage in a sealed segment: found when read */
     flip_byte(names[0], 600);
     log = log_open(uri, settings);

@@ -283,13 +283,30 @@ static tnt_status scan_segment(const view *v, int64_t base, scan_result *r)
     return TNT_OK;
 }
 
-/* Is there any valid record after a bad one at pos? (Damage with good data
- * after it is corruption, not a torn tail.) */
+/* Is there a valid record after a bad or short one at pos? Damage with good
+ * data after it is corruption, not a torn tail, and cutting it would delete
+ * acknowledged records: a flipped length says "short" as readily as "bad".
+ * The next record can start no further than one whole record after pos,
+ * and a place is checked (its CRC computed) only when its length, time and
+ * key length are plausible, with a budget of CRC bytes: a tail that spends
+ * it is not known to be only torn, and is reported as corrupt too. */
 static bool valid_record_after(const view *v, uint64_t pos, uint64_t *found)
 {
-    for (uint64_t q = pos + 1; q + FRAME_HEAD + RECORD_FIXED <= v->size; q++) {
+    uint64_t last = pos + FRAME_HEAD + RECORD_FIXED + MAX_KEY + MAX_VALUE, budget = (uint64_t)256 << 20;
+    for (uint64_t q = pos + 1; q + FRAME_HEAD + RECORD_FIXED <= v->size && q <= last; q++) {
+        const unsigned char *h = v->data + q;
+        uint32_t len = tnt__get_u32(h);
+        int64_t t = (int64_t)tnt__get_u64(h + 8);
+        if (len < RECORD_FIXED || len > RECORD_FIXED + MAX_KEY + MAX_VALUE || q + FRAME_HEAD + len > v->size ||
+            t < -62135596800000LL || t > 253402300800000LL || RECORD_FIXED + (uint32_t)tnt__get_u16(h + 16) > len)
+            continue; /* no record starts here: years 1 to 9999, and it fits */
+        if (len > budget) {
+            *found = q;
+            return true;
+        }
+        budget -= len;
         frame f;
-        if (decode(v->data + q, v->size - q, &f) == FRAME_OK) {
+        if (decode(h, v->size - q, &f) == FRAME_OK) {
             *found = q;
             return true;
         }
@@ -560,7 +577,7 @@ static tnt_status open_partition(partition *p, tnt__buf *warnings)
     if (rc == TNT_OK) {
         rc = scan_segment(&v, s->base, &r);
         uint64_t found;
-        if (rc == TNT_OK && r.stop == FRAME_BAD && valid_record_after(&v, r.good_end, &found))
+        if (rc == TNT_OK && r.stop != FRAME_OK && valid_record_after(&v, r.good_end, &found))
             rc = tnt__error(TNT_E_CORRUPT,
                             "log: '%s' is corrupt at byte %llu (record %lld), with valid records after it at byte %llu",
                             path, (unsigned long long)r.good_end, (long long)(s->base + r.count),
