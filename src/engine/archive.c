@@ -1127,12 +1127,18 @@ tnt_status tnt_engine_replay(tnt_engine *e, int64_t from_time_ms, size_t *events
     pthread_rwlock_wrlock(&e->replay_lock);
     pthread_mutex_lock(&e->apply_mu);
     tnt_status st = e->log->methods->flush(e->log, -1);
+    /* A full replay empties the store first: until it ends, the store says
+     * so (_meta/replaying), and an open that finds it replays again. */
+    static const char mpk[] = "_meta", msk[] = "replaying";
     if (st == TNT_OK && from_time_ms == 0) {
         st = e->store->methods->clear(e->store);
         for (int p = 0; p < e->partitions; p++) {
             e->water[p].mark = 0;
             e->water[p].n = 0;
         }
+        tnt_store_item mark = {mpk, 5, msk, 9, "1", 1, TNT_STORE_ANY};
+        if (st == TNT_OK)
+            st = tnt__store_write(e, &mark, 1);
         if (st == TNT_OK) /* rebuilt from the start: an earlier failure leaves no hole (set again if this fails) */
             atomic_store(&e->failed, TNT_OK);
     }
@@ -1154,6 +1160,9 @@ tnt_status tnt_engine_replay(tnt_engine *e, int64_t from_time_ms, size_t *events
         n = atomic_load(&all.n);
         if ((st = all.st) != TNT_OK)
             tnt__error(st, "%s", all.why);
+        tnt_store_item done = {mpk, 5, msk, 9, NULL, 0, TNT_STORE_ANY};
+        if (st == TNT_OK && from_time_ms == 0)
+            st = tnt__store_write(e, &done, 1);
     }
     pthread_mutex_unlock(&e->apply_mu);
     pthread_rwlock_unlock(&e->replay_lock);

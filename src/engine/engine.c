@@ -205,6 +205,14 @@ tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts)
     }
     if (st == TNT_OK && (st = tnt__recover(e)) != TNT_OK)
         st = tnt__error(st, "recovering the state from the event log: %s", tnt_error_last());
+    if (st == TNT_OK) { /* a full replay that did not end: the store holds part of the state; replayed whole */
+        tnt__key k = {.pk = "_meta", .pk_len = 5, .sk = "replaying", .sk_len = 9};
+        tnt_status m = tnt__store_get(e, &k, NULL, NULL);
+        if (m == TNT_OK && (st = tnt_engine_replay(e, 0, NULL)) != TNT_OK)
+            st = tnt__error(st, "finishing a replay that was interrupted: %s", tnt_error_last());
+        else if (m != TNT_OK && m != TNT_E_NOTFOUND)
+            st = m;
+    }
     if (st != TNT_OK) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", tnt_error_last());

@@ -1593,6 +1593,36 @@ static void test_archive_segment_damaged(void **state)
     tnt_engine_close(e);
 }
 
+/* A full replay that did not end (a kill) leaves the store holding part of
+ * the state; it says so, and the next open replays again. Made here by hand:
+ * the mark, and a unit's state gone. */
+static void test_replay_interrupted(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("replaykill", 0, 0);
+    ingest_report(e, "(01)09506000134352(21)RK1", "receive", DC, "2024-03-02T10:00:00Z", NULL);
+    ingest_report(e, "(01)09506000134352(21)RK2", "receive", DC, "2024-03-02T11:00:00Z", NULL);
+    tnt_engine_close(e);
+    char uri[600];
+    snprintf(uri, sizeof uri, "file://%s/replaykill/state", g_dir);
+    const tnt_backend *b = tnt_backend_find("file");
+    tnt_store *s;
+    char err[256];
+    assert_int_equal(b->open_store(&s, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
+    const char *pk = "p:https://id.gs1.org/01/09506000134352/21/RK2";
+    tnt_store_item items[2] = {{"_meta", 5, "replaying", 9, "1", 1, TNT_STORE_ANY},
+                               {pk, strlen(pk), "s", 1, NULL, 0, TNT_STORE_ANY}};
+    assert_int_equal(s->methods->transact(s, items, 2), TNT_OK);
+    s->methods->close(s);
+    e = open_in("replaykill", 0, 0);
+    assert_int_equal(events_of(e, "(01)09506000134352(21)RK", 2), 1);
+    assert_int_equal(events_of(e, "(01)09506000134352(21)RK", 1), 1);
+    tnt_engine_close(e);
+    assert_int_equal(b->open_store(&s, uri, NULL, b->user_data, err, sizeof err), TNT_OK);
+    assert_int_equal(s->methods->get(s, "_meta", 5, "replaying", 9, NULL, NULL, NULL), TNT_E_NOTFOUND);
+    s->methods->close(s);
+}
+
 /* ---- many threads at once ---- */
 
 static tnt_engine *g_engine;
@@ -2009,6 +2039,7 @@ int main(void)
         cmocka_unit_test(test_disaggregate_all),
         cmocka_unit_test(test_same_time_any_order),
         cmocka_unit_test(test_archive_segment_damaged),
+        cmocka_unit_test(test_replay_interrupted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
