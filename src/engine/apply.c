@@ -711,6 +711,30 @@ static void applied_offset(batch *b, int partition, int64_t mark)
     add(b, &k, v, 8);
 }
 
+tnt_status tnt__water_raise(tnt_engine *e, int p, int64_t mark)
+{
+    tnt__water *w = p >= 0 && p < e->partitions ? &e->water[p] : NULL;
+    if (!w || w->mark >= mark)
+        return TNT_OK;
+    for (bool moved = true; moved;) { /* and past what was applied beyond it */
+        moved = false;
+        for (size_t i = 0; i < w->n; i++)
+            if (w->done[i] == mark) {
+                mark++;
+                moved = true;
+            }
+    }
+    tnt__arena a;
+    tnt__arena_init(&a, 0);
+    batch b = {.e = e, .a = &a, .err = TNT_OK};
+    applied_offset(&b, p, mark);
+    tnt_status st = b.err ? b.err : tnt__store_write(e, b.items, b.n);
+    tnt__arena_destroy(&a);
+    if (st == TNT_OK)
+        commit_mark(w, mark - 1, mark); /* (an offset below the mark: nothing to remember) */
+    return st;
+}
+
 /* Write a batch, then move the partition's watermark past the record. */
 static tnt_status write_marked(tnt_engine *e, batch *b, int partition, int64_t offset)
 {

@@ -321,6 +321,8 @@ static int list_one(void *ud, const char *key, uint64_t size, int64_t modified_m
 static void seglist_free(seglist *l);
 static tnt_status archived_end(tnt_engine *e, int p, int64_t *end);
 
+tnt_status tnt__archived_end(tnt_engine *e, int p, int64_t *end) { return archived_end(e, p, end); }
+
 /* ---- archiving one partition ---- */
 
 typedef struct seg {
@@ -1079,7 +1081,10 @@ static tnt_status replay_partition(replay_all *all, int p)
             st = archived_end_of(e, p, &l, &from);
         seglist_free(&l);
     } else {
+        int64_t aend = 0; /* not below what is archived (or expired): the log may still hold those */
         st = e->log->methods->offset_for_time(e->log, p, from_time, &from);
+        if (st == TNT_OK && (st = archived_end(e, p, &aend)) == TNT_OK && from < aend)
+            from = aend;
     }
     if (st == TNT_OK) {
         st = e->log->methods->read(e->log, p, from, replay_logged, &r);
@@ -1088,6 +1093,14 @@ static tnt_status replay_partition(replay_all *all, int p)
     }
     if (st == TNT_OK)
         st = tnt__replayer_flush(r.rp);
+    if (st == TNT_OK && from_time == 0 && from > 0) {
+        /* every record below the archive's end was applied from it or
+         * expired: the watermark is there at least, also when an expired
+         * segment left a gap or no record follows in the log */
+        pthread_mutex_lock(&all->mu);
+        st = tnt__water_raise(e, p, from);
+        pthread_mutex_unlock(&all->mu);
+    }
     tnt__replayer_free(r.rp);
     atomic_fetch_add(&all->n, r.n);
     return st;

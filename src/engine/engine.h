@@ -169,6 +169,11 @@ void tnt__auth_close(tnt_engine *e);
  * tnt__heal() has applied what the log holds past the watermarks, as
  * opening does: each ingest and each round of scans tries it first. */
 tnt_status tnt__apply(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup);
+/* Raise a partition's watermark to at least mark (every record below it
+ * applied or gone) and store it; the caller holds apply_mu. */
+tnt_status tnt__water_raise(tnt_engine *e, int p, int64_t mark);
+/* The offset below which a partition's records are in the archive (or expired). */
+tnt_status tnt__archived_end(tnt_engine *e, int p, int64_t *end);
 /* TNT_OK, or the error that says why the engine writes nothing now. */
 tnt_status tnt__writable(tnt_engine *e);
 /* After a failed apply: recover in place (holds replay_lock for writing;

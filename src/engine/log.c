@@ -79,8 +79,12 @@ tnt_status tnt__recover(tnt_engine *e)
     tnt_status st = TNT_OK;
     for (int p = 0; p < e->partitions && st == TNT_OK; p++) {
         int64_t mark, end;
-        if ((st = read_mark(e, p, &mark)) != TNT_OK || (st = e->log->methods->end_offset(e->log, p, &end)) != TNT_OK)
+        int64_t aend = 0;
+        if ((st = read_mark(e, p, &mark)) != TNT_OK || (st = e->log->methods->end_offset(e->log, p, &end)) != TNT_OK ||
+            (st = tnt__archived_end(e, p, &aend)) != TNT_OK)
             break;
+        if (mark < aend) /* what is archived was applied, or expired: never again from the log */
+            mark = aend;
         e->water[p].mark = mark;
         e->water[p].n = 0;
         if (mark < end) {

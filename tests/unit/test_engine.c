@@ -1623,6 +1623,37 @@ static void test_replay_interrupted(void **state)
     s->methods->close(s);
 }
 
+/* Events past the retention are gone for good: not back after a replay
+ * (from the start or from a time), nor after the open that follows. */
+static size_t history_left(tnt_engine *e, const char *id) /* 0 when none is left, or it is unknown */
+{
+    tnt_history *h = NULL;
+    tnt_status st = tnt_engine_history(&h, e, id, NULL, 0);
+    size_t n = st == TNT_OK ? tnt_history_count(h) : 0;
+    tnt_history_free(h);
+    return n;
+}
+
+static void test_expired_stay_gone(void **state)
+{
+    (void)state;
+    tnt_engine *e = open_in("expiredgone", 1, 1);
+    ingest_report(e, "(01)09506000134352(21)EXP1", "receive", DC, "2020-01-01T10:00:00Z", NULL);
+    ingest_report(e, "(01)09506000134352(21)EXP1", "store", DC, "2020-01-02T10:00:00Z", NULL);
+    size_t archived = 0, expired = 0;
+    assert_int_equal(tnt_engine_archive(e, 0, &archived, &expired), TNT_OK);
+    assert_int_equal(expired, 2);
+    assert_int_equal(history_left(e, "(01)09506000134352(21)EXP1"), 0);
+    assert_int_equal(tnt_engine_replay(e, 1500000000000LL, NULL), TNT_OK); /* from a time before them */
+    assert_int_equal(history_left(e, "(01)09506000134352(21)EXP1"), 0);
+    assert_int_equal(tnt_engine_replay(e, 0, NULL), TNT_OK);
+    assert_int_equal(history_left(e, "(01)09506000134352(21)EXP1"), 0);
+    tnt_engine_close(e);
+    e = open_in("expiredgone", 1, 1);
+    assert_int_equal(history_left(e, "(01)09506000134352(21)EXP1"), 0);
+    tnt_engine_close(e);
+}
+
 /* ---- many threads at once ---- */
 
 static tnt_engine *g_engine;
@@ -2040,6 +2071,7 @@ int main(void)
         cmocka_unit_test(test_same_time_any_order),
         cmocka_unit_test(test_archive_segment_damaged),
         cmocka_unit_test(test_replay_interrupted),
+        cmocka_unit_test(test_expired_stay_gone),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
