@@ -336,6 +336,59 @@ static void test_store_full_heals(void **state)
     tnt_engine_close(e);
 }
 
+/* Two partitions start new segments in one commit, and the first cannot
+ * (no file descriptor left): the commit fails as a whole, and the other
+ * partition keeps its active file, so the next ingest works. */
+static tnt_status ingest_rolls(tnt_engine *e, int from, int n)
+{
+    size_t cap = (size_t)n * 240 + 16, k = 0;
+    char *d = malloc(cap);
+    k += (size_t)snprintf(d + k, cap - k, "[");
+    for (int i = 0; i < n; i++)
+        k += (size_t)snprintf(d + k, cap - k,
+                              "%s{\"product_id\":\"(01)09506000134352(21)R%d\",\"event_type\":\"commission\",\"location\":"
+                              "\"9506000000015\",\"timestamp\":%d}",
+                              i ? "," : "", from + i, 1650000000 + from + i);
+    snprintf(d + k, cap - k, "]");
+    tnt_ingest_report *r = NULL;
+    tnt_status st = tnt_engine_ingest(&r, e, d, strlen(d), 0);
+    tnt_ingest_report_free(r);
+    free(d);
+    return st;
+}
+
+static void test_roll_fails(void **state)
+{
+    (void)state;
+    char dir[400], cfg[500];
+    snprintf(dir, sizeof dir, "%s/rollfail", g_dir);
+    snprintf(cfg, sizeof cfg, "%s/rollfail.yml", g_dir);
+    FILE *f = fopen(cfg, "w");
+    fputs("settings:\n  log.segment_bytes: 4096\n", f);
+    fclose(f);
+    tnt_engine_options o;
+    tnt_engine_options_init(&o, TNT_ENGINE_OPTIONS_VERSION);
+    o.data_dir = dir;
+    o.config_path = cfg;
+    o.partitions = 2;
+    tnt_engine *e = NULL;
+    assert_int_equal(tnt_engine_open(&e, &o), TNT_OK);
+    assert_int_equal(ingest_rolls(e, 0, 20), TNT_OK); /* a few KB in each partition */
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_NOFILE, &old);
+    int lowest = dup(0); /* the next descriptor: none beyond it may be opened */
+    close(lowest);
+    lim = old;
+    lim.rlim_cur = (rlim_t)lowest;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    tnt_status st = ingest_rolls(e, 100, 40);
+    setrlimit(RLIMIT_NOFILE, &old);
+    assert_int_not_equal(st, TNT_OK);
+    for (int round = 0; round < 3; round++)
+        assert_int_equal(ingest_rolls(e, 1000 + round * 100, 2), TNT_OK);
+    tnt_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_read_only_directory),
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_store_full_heals),
+        cmocka_unit_test(test_roll_fails),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

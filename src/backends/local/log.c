@@ -845,6 +845,7 @@ static tnt_status log_append(tnt_log *log, const tnt_log_record *records, size_t
 typedef struct plan {
     bool touched;
     bool roll;            /* start a new segment for this batch */
+    bool swapped;         /* the new segment was made and is the active file (roll) */
     int old_fd;           /* the segment being sealed (roll) */
     int64_t seg_base;     /* the segment written */
     int64_t next;         /* next offset to assign */
@@ -948,6 +949,7 @@ static tnt_status write_batch(local_log *l, plan *plans)
             }
             pl->old_fd = part->fd;
             part->fd = fd;
+            pl->swapped = true;
         }
         int err = write_all(part->fd, pl->data.data, pl->data.len, pl->start);
         if (err) {
@@ -965,12 +967,14 @@ static tnt_status write_batch(local_log *l, plan *plans)
         partition *part = &l->parts[p];
         if (!pl->touched)
             continue;
-        if (pl->roll) {
+        if (pl->roll && !pl->swapped) {
+            pl->roll = false; /* not reached before the failure: nothing made, nothing written */
+        } else if (pl->roll) {
             char *path = seg_path(part, pl->seg_base, "log");
             close(part->fd);
             part->fd = pl->old_fd;
             pl->old_fd = -1;
-            pl->roll = false;
+            pl->roll = pl->swapped = false;
             if (path)
                 unlink(path);
             tnt__free(path);
