@@ -418,6 +418,7 @@ static int cmd_id(const opts *o, tnt_id_options *io)
     if (tnt_id_new(&id) != TNT_OK)
         return 2;
     tnt_status st = tnt_id_parse(id, o->id, strlen(o->id), io);
+    int rc = st == TNT_OK ? 0 : 1;
     tnt__buf b;
     tnt__buf_init(&b);
     tnt__buf_printf(&b, "{\"ok\":%s,\"type\":", st == TNT_OK ? "true" : "false");
@@ -425,15 +426,20 @@ static int cmd_id(const opts *o, tnt_id_options *io)
         tnt__buf_json_str(&b, tnt_id_type_name(tnt_id_get_type(id)));
         tnt__buf_puts(&b, ",\"canonical\":");
         tnt__buf_json_str(&b, tnt_id_canonical(id));
-        char *urn = NULL, *dl = NULL;
+        char *urn = NULL, *dl = NULL, urn_err[256] = "", dl_err[256] = "";
         tnt_status us = tnt_id_epc_urn(&urn, id);
+        if (us != TNT_OK) /* each form's own reason, before the next call replaces it */
+            snprintf(urn_err, sizeof urn_err, "%s", tnt_error_last());
+        tnt_status ds = tnt_id_digital_link(&dl, id, o->stem);
+        if (ds != TNT_OK)
+            snprintf(dl_err, sizeof dl_err, "%s", tnt_error_last());
         tnt__buf_puts(&b, ",\"epc_urn\":");
         if (us == TNT_OK)
             tnt__buf_json_str(&b, urn);
         else
             tnt__buf_puts(&b, "null");
         tnt__buf_puts(&b, ",\"digital_link\":");
-        if (tnt_id_digital_link(&dl, id, o->stem) == TNT_OK)
+        if (ds == TNT_OK)
             tnt__buf_json_str(&b, dl);
         else
             tnt__buf_puts(&b, "null");
@@ -442,7 +448,13 @@ static int cmd_id(const opts *o, tnt_id_options *io)
         tnt__buf_puts(&b, ",\"errors\":[]");
         if (us != TNT_OK) {
             tnt__buf_puts(&b, ",\"epc_urn_error\":");
-            tnt__buf_json_str(&b, tnt_error_last());
+            tnt__buf_json_str(&b, urn_err);
+        }
+        if (ds != TNT_OK) {
+            tnt__buf_puts(&b, ",\"digital_link_error\":");
+            tnt__buf_json_str(&b, dl_err);
+            if (o->stem)
+                rc = 2; /* the --stem given is no stem: a usage error */
         }
         tnt_free(urn);
         tnt_free(dl);
@@ -464,7 +476,7 @@ static int cmd_id(const opts *o, tnt_id_options *io)
     fwrite(b.data, 1, b.len, stdout);
     tnt__buf_free(&b);
     tnt_id_free(id);
-    return st == TNT_OK ? 0 : 1;
+    return rc;
 }
 
 int main(int argc, char **argv)

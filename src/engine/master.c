@@ -462,6 +462,8 @@ tnt_status tnt_engine_master_get(char **out, tnt_engine *e, tnt_master_kind kind
     tnt_status st = master_key(canon, sizeof canon, (int)kind, key, "key");
     if (st != TNT_OK)
         return st;
+    pthread_rwlock_rdlock(&e->replay_lock); /* a replay empties the store before it fills it again */
     st = tnt__master_lookup(e, (int)kind, canon, out);
+    pthread_rwlock_unlock(&e->replay_lock);
     return st == TNT_E_NOTFOUND ? tnt__error(st, "no %s %s in master data", key_names[kind], canon) : st;
 }
