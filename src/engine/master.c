@@ -124,6 +124,10 @@ static tnt_status add_record(loader *l, int kind, tnt__node *obj, const char *wh
 {
     if (!obj || obj->kind != TNT__N_OBJECT)
         return tnt__error(TNT_E_INVALID, "%s: a master-data record must be an object", where);
+    for (const tnt__node *a = obj->child; a; a = a->next) /* one meaning per member: readers differ on twins */
+        for (const tnt__node *b = a->next; b; b = b->next)
+            if (a->key && b->key && strcmp(a->key, b->key) == 0)
+                return tnt__error(TNT_E_INVALID, "%s: the record names \"%s\" twice", where, a->key);
     tnt__node *k = tnt__node_get(obj, key_names[kind]);
     if (!k || (k->kind != TNT__N_STRING && k->kind != TNT__N_NUMBER))
         return tnt__error(TNT_E_INVALID, "%s: the record has no \"%s\"", where, key_names[kind]);

@@ -431,6 +431,7 @@ static void test_master_data(void **state)
         {"{\"locations\":[{\"gln\":\"" SHOP "\",\"latitude\":\"north\",\"longitude\":13}]}", "latitude"},
         {"{\"locations\":[{\"gln\":\"" SHOP "\",\"latitude\":52,\"longitude\":500}]}", "longitude"},
         {"{\"products\":[{\"gtin\":\"9506000134369\",\"min_temp\":\"cold\"}]}", "min_temp"},
+        {"{\"products\":[{\"gtin\":\"9506000134369\",\"name\":\"a\",\"name\":\"b\"}]}", "twice"},
     };
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
         f = fopen(path, "w");

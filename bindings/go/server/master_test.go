@@ -22,8 +22,8 @@ func TestMasterUploadSeenAsTheEngineSees(t *testing.T) {
 	}{
 		{"a list named twice: the engine loads both", dcKey, "application/json",
 			`{"parties":[{"company_prefix":"9506000","name":"Not the dairy"}],"parties":[]}`, 403, "parties/9506000"},
-		{"a key named twice: the engine keeps the first", brandKey, "application/json",
-			`{"products":[{"gtin":"` + otherGTIN + `","gtin":"09506000134352","name":"Not theirs"}]}`, 403, "products/" + otherGTIN},
+		{"a key named twice: the engine refuses the record", brandKey, "application/json",
+			`{"products":[{"gtin":"` + otherGTIN + `","gtin":"09506000134352","name":"Not theirs"}]}`, 400, "products/" + otherGTIN},
 		{"a header with spaces: the engine matches names exactly", dcKey, "text/csv",
 			"gtin, gln,name\n" + gtin(1) + "," + dc + ",Not the yoghurt\n", 403, "products/" + gtin(1)},
 		{"the last key column counts, as in the engine", dcKey, "text/csv",
