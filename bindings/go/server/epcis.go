@@ -328,7 +328,8 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request, p *Partner) {
 		writeProblem(w, r, problem("not-found", http.StatusNotFound, "no event "+strconv.Quote(id)+" is known to you"))
 		return
 	}
-	writeRaw(w, http.StatusOK, "application/ld+json", ev.JSON)
+	gs1Headers(w)
+	writeJSON(w, http.StatusOK, queryDocument([]json.RawMessage{eventWithoutContext(ev.JSON)}))
 }
 
 // ---- query ----
@@ -344,11 +345,18 @@ var eventTypes = map[string]tnt.EventType{
 	"TransformationEvent": tnt.TransformationEvent, "AssociationEvent": tnt.AssociationEvent,
 }
 
-// listParam reads a list: repeated parameters, each a comma-separated list.
+// listParam reads a list: repeated parameters, each a list delimited by |
+// (the EPCIS 2.0 OpenAPI's pipeDelimited); a value without | may also be
+// comma-separated, as earlier versions of this server took, unless it is a
+// geo: URI, whose comma is its own.
 func listParam(q url.Values, name string) []string {
 	var out []string
 	for _, v := range q[name] {
-		for _, x := range strings.Split(v, ",") {
+		sep := "|"
+		if !strings.Contains(v, "|") && !strings.HasPrefix(strings.TrimSpace(v), "geo:") {
+			sep = ","
+		}
+		for _, x := range strings.Split(v, sep) {
 			if x = strings.TrimSpace(x); x != "" {
 				out = append(out, x)
 			}
@@ -357,10 +365,11 @@ func listParam(q url.Values, name string) []string {
 	return out
 }
 
-func parseQuery(q url.Values) (tnt.Query, *Problem) {
-	var out tnt.Query
-	bad := func(format string, a ...any) (tnt.Query, *Problem) {
-		return tnt.Query{}, problem("bad-request", http.StatusBadRequest, fmt.Sprintf(format, a...))
+// parseQuery reads the standard query parameters; none: the query can
+// match no event (a bound before 1970), so the engine is not asked.
+func parseQuery(q url.Values) (out tnt.Query, none bool, pr *Problem) {
+	bad := func(format string, a ...any) (tnt.Query, bool, *Problem) {
+		return tnt.Query{}, false, problem("bad-request", http.StatusBadRequest, fmt.Sprintf(format, a...))
 	}
 	for k := range q {
 		if !queryParams[k] {
@@ -378,11 +387,23 @@ func parseQuery(q url.Values) (tnt.Query, *Problem) {
 		"GE_recordTime": &out.GERecordTime, "LT_recordTime": &out.LTRecordTime}
 	for name, dst := range times {
 		if v := q.Get(name); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
+			t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(v)) // RFC 3339 allows t and z
 			if err != nil {
 				return bad("%s must be a date-time like 2024-03-01T10:00:00Z", name)
 			}
+			if t.Nanosecond()%int(time.Millisecond) != 0 {
+				// times are kept to the millisecond: GE a fraction is GE the next one, LT a fraction LT it too
+				t = t.Truncate(time.Millisecond).Add(time.Millisecond)
+			}
+			if t.UnixMilli() <= 0 && strings.HasPrefix(name, "LT_") {
+				none = true // before 1970: the engine's zero would mean no bound
+			}
 			*dst = t
+		}
+	}
+	for _, m := range append(listParam(q, "MATCH_epc"), listParam(q, "MATCH_anyEPC")...) {
+		if strings.HasPrefix(strings.ToLower(m), "urn:epc:idpat:") {
+			return bad("EPC patterns (%s) are not supported here: name the identifiers", m)
 		}
 	}
 	// Values (CBV names or URIs, identifiers in any form) are checked by the engine.
@@ -394,18 +415,18 @@ func parseQuery(q url.Values) (tnt.Query, *Problem) {
 	out.MatchAnyEPCs = listParam(q, "MATCH_anyEPC")
 	if v := q.Get("perPage"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return bad("perPage must be a whole number from 1 to 1000")
+		if err != nil || n < 1 {
+			return bad("perPage must be a whole number from 1")
 		}
-		out.Limit = n
+		out.Limit = min(n, 1000) // the server's cap, which a client does not override
 	}
 	out.PageToken = q.Get("nextPageToken")
-	return out, nil
+	return out, none, nil
 }
 
 func (s *Server) queryEvents(w http.ResponseWriter, r *http.Request, p *Partner) {
 	gs1Headers(w)
-	q, pr := parseQuery(r.URL.Query())
+	q, none, pr := parseQuery(r.URL.Query())
 	if pr != nil {
 		writeProblem(w, r, pr)
 		return
@@ -415,6 +436,10 @@ func (s *Server) queryEvents(w http.ResponseWriter, r *http.Request, p *Partner)
 	}
 	perPage := q.Limit
 	events := make([]json.RawMessage, 0, perPage)
+	if none {
+		writeJSON(w, http.StatusOK, queryDocument(events))
+		return
+	}
 	// Events the partner may not see are left out. A page they made short
 	// but not the last would show that they exist, so the engine's next
 	// pages are read, for as many events as are missing, until the page is

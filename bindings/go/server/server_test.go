@@ -585,9 +585,17 @@ func TestEPCIS(t *testing.T) {
 		t.Fatalf("duplicate: %d %s", r.status, r.body)
 	}
 	r = f.do("GET", evLoc, brandKey, "", nil)
-	var got map[string]any
-	r.json(t, &got)
-	if r.status != 200 || got["bizStep"] != "commissioning" || !strings.HasPrefix(got["eventID"].(string), "ni:///") {
+	var single struct { // EPCIS 2.0: an EPCISQueryDocument of one event
+		Type      string
+		EPCISBody struct {
+			QueryResults struct {
+				ResultsBody struct{ EventList []map[string]any }
+			}
+		}
+	}
+	r.json(t, &single)
+	if list := single.EPCISBody.QueryResults.ResultsBody.EventList; r.status != 200 || single.Type != "EPCISQueryDocument" ||
+		len(list) != 1 || list[0]["bizStep"] != "commissioning" || !strings.HasPrefix(list[0]["eventID"].(string), "ni:///") {
 		t.Fatalf("GET event: %d %s", r.status, r.body)
 	}
 	if r := f.do("GET", evLoc, "bearer:"+shopKey, "", nil); r.status != 404 {
@@ -977,6 +985,52 @@ func TestBrandOwnersActs(t *testing.T) {
 	}
 	if r := f.do("POST", "/api/v1/report", brandKey, "application/json", []byte(simple(unitID("B9"), "commission", factory, t0))); r.status != 200 {
 		t.Fatalf("the brand commissions: %d %s", r.status, r.body)
+	}
+}
+
+// The query parameters as the EPCIS 2.0 OpenAPI writes them: lists
+// delimited by |, times in any RFC 3339 form, a server cap on perPage.
+func TestQueryParameterForms(t *testing.T) {
+	f := newFixture(t, nil)
+	f.journey("QF")
+	count := func(query string) int {
+		t.Helper()
+		r := f.do("GET", "/events?"+query, opKey, "", nil)
+		var doc struct {
+			EPCISBody struct {
+				QueryResults struct {
+					ResultsBody struct{ EventList []json.RawMessage }
+				}
+			}
+		}
+		if r.status != 200 {
+			t.Fatalf("%s: %d %s", query, r.status, r.body)
+		}
+		r.json(t, &doc)
+		return len(doc.EPCISBody.QueryResults.ResultsBody.EventList)
+	}
+	all := count("MATCH_epc=" + url.QueryEscape(unitID("QF")))
+	if all != 3 {
+		t.Fatalf("the journey: %d events", all)
+	}
+	if n := count("MATCH_epc=" + url.QueryEscape(unitID("QF")) + "&EQ_bizStep=" + url.QueryEscape("commissioning|receiving")); n != 2 {
+		t.Fatalf("two bizSteps delimited by |: %d", n)
+	}
+	if n := count("LT_eventTime=1970-01-01T00:00:00Z"); n != 0 {
+		t.Fatalf("before 1970: %d", n)
+	}
+	if n := count("MATCH_epc=" + url.QueryEscape(unitID("QF")) + "&GE_eventTime=" + url.QueryEscape(strings.ToLower(t0.Format(time.RFC3339)))); n != all {
+		t.Fatalf("a lower-case t and z: %d", n)
+	}
+	if n := count("MATCH_epc=" + url.QueryEscape(unitID("QF")) + "&perPage=5000"); n != all {
+		t.Fatalf("perPage over the cap: %d", n)
+	}
+	if n := count("EQ_readPoint=" + url.QueryEscape("geo:52.52,13.405")); n != 0 { // one value, its comma its own
+		t.Fatalf("a geo: read point: %d", n)
+	}
+	r := f.do("GET", "/events?MATCH_epc="+url.QueryEscape("urn:epc:idpat:sgtin:9506000.013435.*"), opKey, "", nil)
+	if r.status != 400 || !strings.Contains(string(r.body), "pattern") {
+		t.Fatalf("an EPC pattern: %d %s", r.status, r.body)
 	}
 }
 
