@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -270,6 +271,21 @@ func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner
 	if pr != nil {
 		writeProblem(w, r, pr)
 		return
+	}
+	// An eventID names one event (EPCIS 2.0): another event sent with an
+	// eventID already taken is a conflict, as a second copy of one is.
+	var given, hash string
+	_ = tnt.ReadEach(r.Context(), bytes.NewReader(body), &tnt.ReaderOptions{Flags: tnt.ReadDefault},
+		func(ev *tnt.Event) error { given, hash = ev.EventID, ev.HashID; return tnt.ErrStop })
+	if given != "" && hash != "" {
+		if other, err := s.eng.Event(r.Context(), given); err == nil && other.HashID != hash {
+			pr := problem("duplicate", http.StatusConflict, "another event was stored with the eventID "+strconv.Quote(given))
+			if ok, err := s.canSeeEvent(r.Context(), p, other); err == nil && ok {
+				w.Header().Set("Location", "/events/"+url.PathEscape(other.HashID))
+			}
+			writeProblem(w, r, pr)
+			return
+		}
 	}
 	c, pr := s.ingest(r.Context(), p, body, "rollback", 1, oneEvent)
 	if pr != nil {

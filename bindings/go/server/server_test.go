@@ -988,6 +988,25 @@ func TestBrandOwnersActs(t *testing.T) {
 	}
 }
 
+// An eventID names one event: another event sent with it is a conflict.
+func TestEventIDTaken(t *testing.T) {
+	f := newFixture(t, nil)
+	withID := func(serial, step string) []byte {
+		return []byte(`{"type":"ObjectEvent","eventID":"urn:uuid:11111111-2222-4333-8444-555555555555","eventTime":"` +
+			t0.Format(time.RFC3339) + `","eventTimeZoneOffset":"+00:00","action":"OBSERVE","bizStep":"` + step +
+			`","epcList":["https://id.gs1.org/01/09506000134352/21/` + serial + `"],"readPoint":{"id":"https://id.gs1.org/414/` + factory + `"}}`)
+	}
+	r := f.do("POST", "/events", brandKey, "application/json", withID("ID1", "commissioning"))
+	if r.status != 201 {
+		t.Fatalf("first: %d %s", r.status, r.body)
+	}
+	first := r.header.Get("Location")
+	r = f.do("POST", "/events", brandKey, "application/json", withID("ID2", "shipping"))
+	if r.status != 409 || r.header.Get("Location") != first || r.problem(t).Type != problemBase+"duplicate" {
+		t.Fatalf("another event, the same eventID: %d %v %s", r.status, r.header, r.body)
+	}
+}
+
 // The query parameters as the EPCIS 2.0 OpenAPI writes them: lists
 // delimited by |, times in any RFC 3339 form, a server cap on perPage.
 func TestQueryParameterForms(t *testing.T) {
