@@ -322,6 +322,10 @@ func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner
 // it (the first event stored with that eventID).
 func (s *Server) event(w http.ResponseWriter, r *http.Request, p *Partner) {
 	gs1Headers(w)
+	if !acceptsJSON(r) {
+		notAcceptable(w, r)
+		return
+	}
 	id := r.PathValue("id")
 	if strings.IndexByte(id, 0) >= 0 { // the library refuses it; it is no unknown id
 		writeProblem(w, r, problem("invalid-id", http.StatusBadRequest, "the event id holds a NUL byte"))
@@ -346,6 +350,37 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request, p *Partner) {
 	}
 	gs1Headers(w)
 	writeJSON(w, http.StatusOK, queryDocument([]json.RawMessage{eventWithoutContext(ev.JSON)}))
+}
+
+// acceptsJSON: the request's Accept allows JSON (no Accept does too).
+// EPCIS 2.0 answers other media types (application/xml) with 406.
+func acceptsJSON(r *http.Request) bool {
+	accept := r.Header.Values("Accept")
+	if len(accept) == 0 {
+		return true
+	}
+	for _, h := range accept {
+		for _, part := range strings.Split(h, ",") {
+			fields := strings.Split(part, ";")
+			mt := strings.ToLower(strings.TrimSpace(fields[0]))
+			zero := false
+			for _, prm := range fields[1:] {
+				if kv := strings.SplitN(strings.TrimSpace(prm), "=", 2); len(kv) == 2 && kv[0] == "q" {
+					q, err := strconv.ParseFloat(kv[1], 64)
+					zero = err == nil && q == 0
+				}
+			}
+			if !zero && (mt == "application/json" || mt == "application/ld+json" || mt == "application/*" || mt == "*/*") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func notAcceptable(w http.ResponseWriter, r *http.Request) {
+	pr := problem("not-acceptable", http.StatusNotAcceptable, "this server answers EPCIS in JSON (application/json, application/ld+json)")
+	writeProblem(w, r, pr)
 }
 
 // ---- query ----
@@ -442,6 +477,10 @@ func parseQuery(q url.Values) (out tnt.Query, none bool, pr *Problem) {
 
 func (s *Server) queryEvents(w http.ResponseWriter, r *http.Request, p *Partner) {
 	gs1Headers(w)
+	if !acceptsJSON(r) {
+		notAcceptable(w, r)
+		return
+	}
 	q, none, pr := parseQuery(r.URL.Query())
 	if pr != nil {
 		writeProblem(w, r, pr)

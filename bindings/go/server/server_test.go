@@ -1047,6 +1047,12 @@ func TestQueryParameterForms(t *testing.T) {
 	if n := count("EQ_readPoint=" + url.QueryEscape("geo:52.52,13.405")); n != 0 { // one value, its comma its own
 		t.Fatalf("a geo: read point: %d", n)
 	}
+	if r := f.do("GET", "/events", opKey, "", nil, "Accept", "application/xml"); r.status != 406 {
+		t.Fatalf("Accept: application/xml: %d %s", r.status, r.body)
+	}
+	if r := f.do("GET", "/events", opKey, "", nil, "Accept", "application/xml, application/json;q=0.5"); r.status != 200 {
+		t.Fatalf("JSON among the acceptable: %d %s", r.status, r.body)
+	}
 	r := f.do("GET", "/events?MATCH_epc="+url.QueryEscape("urn:epc:idpat:sgtin:9506000.013435.*"), opKey, "", nil)
 	if r.status != 400 || !strings.Contains(string(r.body), "pattern") {
 		t.Fatalf("an EPC pattern: %d %s", r.status, r.body)
