@@ -243,24 +243,27 @@ static void test_disk_full(void **state)
     tnt_engine_close(e);
 }
 
-/* 100 events in one document, serials first..first+99. */
-static tnt_status ingest_hundred(tnt_engine *e, long first)
+/* n events in one document: units <letter><serial> from first on, each
+ * received (or commissioned) at its own second. */
+static tnt_status ingest_units(tnt_engine *e, char letter, const char *step, long first, long n)
 {
-    size_t cap = 100 * 400, n = 0;
+    size_t cap = (size_t)n * 260 + 16, k = 0;
     char *doc = malloc(cap);
-    n += (size_t)snprintf(doc, cap, "[");
-    for (long s = first; s < first + 100; s++)
-        n += (size_t)snprintf(doc + n, cap - n,
-                              "%s{\"product_id\":\"(01)09506000134352(21)F%ld\",\"event_type\":\"receive\",\"location\":"
-                              "\"9506000000015\",\"timestamp\":\"2024-07-01T10:00:00Z\",\"condition\":{\"temperature\":%ld}}",
-                              s == first ? "" : ",", s, s % 30);
-    snprintf(doc + n, cap - n, "]");
+    k += (size_t)snprintf(doc, cap, "[");
+    for (long s = first; s < first + n; s++)
+        k += (size_t)snprintf(doc + k, cap - k,
+                              "%s{\"product_id\":\"(01)09506000134352(21)%c%ld\",\"event_type\":\"%s\",\"location\":"
+                              "\"9506000000015\",\"timestamp\":%ld,\"condition\":{\"temperature\":%ld}}",
+                              s == first ? "" : ",", letter, s, step, 1650000000 + s, s % 30);
+    snprintf(doc + k, cap - k, "]");
     tnt_ingest_report *r = NULL;
     tnt_status st = tnt_engine_ingest(&r, e, doc, strlen(doc), 0);
     tnt_ingest_report_free(r);
     free(doc);
     return st;
 }
+
+static tnt_status ingest_hundred(tnt_engine *e, long first) { return ingest_units(e, 'F', "receive", first, 100); }
 
 static bool tracked(tnt_engine *e, long serial)
 {
@@ -339,23 +342,7 @@ static void test_store_full_heals(void **state)
 /* Two partitions start new segments in one commit, and the first cannot
  * (no file descriptor left): the commit fails as a whole, and the other
  * partition keeps its active file, so the next ingest works. */
-static tnt_status ingest_rolls(tnt_engine *e, int from, int n)
-{
-    size_t cap = (size_t)n * 240 + 16, k = 0;
-    char *d = malloc(cap);
-    k += (size_t)snprintf(d + k, cap - k, "[");
-    for (int i = 0; i < n; i++)
-        k += (size_t)snprintf(d + k, cap - k,
-                              "%s{\"product_id\":\"(01)09506000134352(21)R%d\",\"event_type\":\"commission\",\"location\":"
-                              "\"9506000000015\",\"timestamp\":%d}",
-                              i ? "," : "", from + i, 1650000000 + from + i);
-    snprintf(d + k, cap - k, "]");
-    tnt_ingest_report *r = NULL;
-    tnt_status st = tnt_engine_ingest(&r, e, d, strlen(d), 0);
-    tnt_ingest_report_free(r);
-    free(d);
-    return st;
-}
+static tnt_status ingest_rolls(tnt_engine *e, int from, int n) { return ingest_units(e, 'R', "commission", from, n); }
 
 static void test_roll_fails(void **state)
 {
