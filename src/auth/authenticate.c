@@ -234,13 +234,7 @@ static tnt__checkpoint *add_checkpoint(builder *b)
     return c;
 }
 
-static size_t hash_slot(const char *hash, size_t cap)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)hash; *p; p++)
-        h = (h ^ *p) * 1099511628211u;
-    return (size_t)h & (cap - 1);
-}
+static size_t hash_slot(const char *hash, size_t cap) { return tnt__str_hash(hash) & (cap - 1); }
 
 static bool seen_hash(const builder *b, const char *hash)
 {

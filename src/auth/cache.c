@@ -90,14 +90,6 @@ void tnt__auth_cache_free(tnt__auth_cache *c)
     tnt__free(c);
 }
 
-static uint32_t fnv(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
 /* ---- valid signatures ---- */
 
 bool tnt__auth_verify_cached(tnt__auth_cache *c, const uint8_t sig[64], const uint8_t *msg, size_t len,
@@ -134,7 +126,7 @@ bool tnt__location_text_get(tnt_engine *e, const char *gln, unsigned gen, tnt__b
     tnt__auth_cache *c = e->auth_cache;
     if (!c || strlen(gln) >= sizeof c->frags[0].gln)
         return false;
-    fslot *f = &c->frags[fnv(gln) & (FRAG_SLOTS - 1)];
+    fslot *f = &c->frags[tnt__str_hash(gln) & (FRAG_SLOTS - 1)];
     pthread_rwlock_rdlock(&c->flock);
     bool hit = f->gen == gen && strcmp(f->gln, gln) == 0;
     if (hit)
@@ -148,7 +140,7 @@ void tnt__location_text_put(tnt_engine *e, const char *gln, unsigned gen, const 
     tnt__auth_cache *c = e->auth_cache;
     if (!c || strlen(gln) >= sizeof c->frags[0].gln || len > sizeof c->frags[0].text)
         return; /* not kept: rendered again next time */
-    fslot *f = &c->frags[fnv(gln) & (FRAG_SLOTS - 1)];
+    fslot *f = &c->frags[tnt__str_hash(gln) & (FRAG_SLOTS - 1)];
     pthread_rwlock_wrlock(&c->flock);
     strcpy(f->gln, gln);
     f->gen = gen;
@@ -267,7 +259,7 @@ static bool master_get(tnt_engine *e, int kind, const char *key, mslot *out)
     ck[1] = ':';
     memcpy(ck + 2, key, kl);
     ck[2 + kl] = '\0';
-    uint32_t h = fnv(ck) & (MASTER_SLOTS - 1);
+    uint32_t h = tnt__str_hash(ck) & (MASTER_SLOTS - 1);
     unsigned gen = atomic_load(&e->master_gen);
     pthread_rwlock_rdlock(&c->mlock);
     bool hit = c->mgen == gen && strcmp(c->master[h].key, ck) == 0;
@@ -399,7 +391,7 @@ void tnt__view_release(tnt__view *v)
 tnt__view *tnt__view_lookup(tnt__auth_cache *c, const char *id, const uint8_t chain[32], uint64_t count, unsigned gen,
                             int64_t now_ms, int64_t max_age_ms)
 {
-    uint32_t h = fnv(id) & (VIEW_SLOTS - 1);
+    uint32_t h = tnt__str_hash(id) & (VIEW_SLOTS - 1);
     pthread_mutex_lock(&c->vlock);
     tnt__view *v = c->views[h];
     if (v && strcmp(v->id, id) == 0 && memcmp(v->chain, chain, 32) == 0 && v->count == count && v->gen == gen &&
@@ -413,7 +405,7 @@ tnt__view *tnt__view_lookup(tnt__auth_cache *c, const char *id, const uint8_t ch
 
 void tnt__view_store(tnt__auth_cache *c, tnt__view *v)
 {
-    uint32_t h = fnv(v->id) & (VIEW_SLOTS - 1);
+    uint32_t h = tnt__str_hash(v->id) & (VIEW_SLOTS - 1);
     atomic_fetch_add(&v->refs, 1);
     pthread_mutex_lock(&c->vlock);
     tnt__view *old = c->views[h];

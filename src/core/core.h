@@ -92,6 +92,15 @@ static inline bool tnt__streq(const char *a, const char *b)
     return a == b || (a && b && __builtin_strcmp(a, b) == 0);
 }
 
+/* FNV-1a over a C string: the hash of the library's small open-addressing tables. */
+static inline uint32_t tnt__str_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
 /* The value of a hexadecimal digit (either case), or -1. */
 static inline int tnt__hexval(int c)
 {

@@ -189,17 +189,9 @@ static void *encode_state(batch *b, const tnt_v1_ProductState *st, size_t *len)
     return v;
 }
 
-static uint32_t id_hash(const char *id)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h;
-}
-
 static slot *state_of(batch *b, const char *id)
 {
-    uint32_t h = id_hash(id);
+    uint32_t h = tnt__str_hash(id);
     size_t mask = b->index_cap - 1, at = h & mask;
     for (; b->index_cap && b->index[at]; at = (at + 1) & mask) {
         slot *s = b->slots[b->index[at] - 1];
@@ -1042,27 +1034,30 @@ tnt_status tnt__heal(tnt_engine *e)
     return st != TNT_OK ? tnt__writable(e) : TNT_OK;
 }
 
+/* Why the engine writes nothing now (caller holds apply_mu, under which failed_why is written). */
+static tnt_status failed_error(tnt_engine *e, tnt_status f)
+{
+    return tnt__error(f, "the state store failed (%s); the engine writes again once it has applied what the log "
+                         "holds past that failure (tried at each ingest)",
+                      e->failed_why);
+}
+
 tnt_status tnt__writable(tnt_engine *e)
 {
     tnt_status f = atomic_load(&e->failed);
     if (f == TNT_OK)
         return TNT_OK;
-    pthread_mutex_lock(&e->apply_mu); /* failed_why is written under it */
-    char why[sizeof e->failed_why];
-    memcpy(why, e->failed_why, sizeof why);
+    pthread_mutex_lock(&e->apply_mu);
+    tnt_status st = failed_error(e, f);
     pthread_mutex_unlock(&e->apply_mu);
-    return tnt__error(f, "the state store failed (%s); the engine writes again once it has applied what the log "
-                         "holds past that failure (tried at each ingest)",
-                      why);
+    return st;
 }
 
 tnt_status tnt__apply(tnt_engine *e, tnt__effect *fx, size_t n, bool *dup)
 {
     tnt_status f = atomic_load(&e->failed);
     if (f != TNT_OK) /* the watermarks stand still: applying more would leave a hole behind them */
-        return tnt__error(f, "the state store failed (%s); the engine writes again once it has applied what the log "
-                             "holds past that failure (tried at each ingest)",
-                          e->failed_why);
+        return failed_error(e, f);
     tnt__arena a;
     tnt__arena_init(&a, 0);
     tnt_status st = e->store->methods->transact ? apply_batch(e, fx, n, dup, &a) : apply_each(e, fx, n, dup, &a);

@@ -183,17 +183,9 @@ typedef struct strlist {
 
 #define SET_FROM 16 /* below this, a scan of the list is quicker */
 
-static uint32_t str_hash(const char *s)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
 static void set_insert(const char **set, uint32_t cap, const char *s)
 {
-    uint32_t j = str_hash(s) & (cap - 1);
+    uint32_t j = tnt__str_hash(s) & (cap - 1);
     while (set[j])
         j = (j + 1) & (cap - 1);
     set[j] = s;
@@ -207,7 +199,7 @@ static bool holds(const strlist *l, const char *s)
                 return true;
         return false;
     }
-    for (uint32_t j = str_hash(s) & (l->set_cap - 1); l->set[j]; j = (j + 1) & (l->set_cap - 1))
+    for (uint32_t j = tnt__str_hash(s) & (l->set_cap - 1); l->set[j]; j = (j + 1) & (l->set_cap - 1))
         if (strcmp(l->set[j], s) == 0)
             return true;
     return false;

@@ -44,19 +44,11 @@ bool tnt__event_diag(tnt_event *ev, const char *code, const char *path, const ch
     return true;
 }
 
-static uint32_t prefix_hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 /* Put prefixes[i] into the index (which has room). */
 static void prefix_index_put(tnt_event *ev, uint32_t i)
 {
     uint32_t mask = ev->prefix_index_cap - 1;
-    for (uint32_t k = prefix_hash(ev->prefixes[i].prefix) & mask;; k = (k + 1) & mask)
+    for (uint32_t k = tnt__str_hash(ev->prefixes[i].prefix) & mask;; k = (k + 1) & mask)
         if (!ev->prefix_index[k]) {
             ev->prefix_index[k] = i + 1;
             return;
@@ -90,7 +82,7 @@ bool tnt__event_add_prefix(tnt_event *ev, const char *prefix, const char *iri)
                 prefix_index_put(ev, i);
         }
         uint32_t mask = ev->prefix_index_cap - 1;
-        for (uint32_t k = prefix_hash(prefix) & mask; ev->prefix_index[k]; k = (k + 1) & mask) {
+        for (uint32_t k = tnt__str_hash(prefix) & mask; ev->prefix_index[k]; k = (k + 1) & mask) {
             tnt__prefix *p = &ev->prefixes[ev->prefix_index[k] - 1];
             if (strcmp(p->prefix, prefix) == 0) {
                 p->iri = iri;
