@@ -554,13 +554,19 @@ typedef struct scans {
     prior_scan *v;
     size_t n;
     tnt_status st;
+    bool more;         /* MAX_SCANS read, and there were more */
+    prior_scan first;  /* the first scan ever, when more */
 } scans;
 
 static int take_scan(void *ud, const tnt_store_item *it)
 {
     scans *l = ud;
     tnt__scan_head s;
-    if (l->n == MAX_SCANS || !tnt__scan_head_read(it->value, it->value_len, &s))
+    if (l->n == MAX_SCANS) {
+        l->more = true;
+        return 0;
+    }
+    if (!tnt__scan_head_read(it->value, it->value_len, &s))
         return 0; /* an unreadable scan is left out: scans are evidence, not custody */
     prior_scan *p = &l->v[l->n++];
     p->time_ms = s.time_ms;
@@ -576,6 +582,21 @@ static int take_scan(void *ud, const tnt_store_item *it)
     return 0;
 }
 
+static int take_first(void *ud, const tnt_store_item *it)
+{
+    scans *l = ud;
+    tnt__scan_head s;
+    if (tnt__scan_head_read(it->value, it->value_len, &s)) {
+        l->first.time_ms = s.time_ms;
+        l->first.lat_e2 = s.lat_e2;
+        l->first.lon_e2 = s.lon_e2;
+        l->first.has_location = s.has_location;
+    }
+    return 0;
+}
+
+/* The latest MAX_SCANS scans, newest first; past that many, the first one
+ * too (the answer shows when and where the code was first verified). */
 static tnt_status read_scans(tnt_engine *e, const char *id, scans *l)
 {
     l->v = tnt__malloc(MAX_SCANS * sizeof *l->v);
@@ -583,8 +604,10 @@ static tnt_status read_scans(tnt_engine *e, const char *id, scans *l)
         return tnt__error(TNT_E_NOMEM, "out of memory");
     tnt__key k;
     tnt__key_scans(&k, id, INT64_MIN);
-    tnt_status st = e->store->methods->query(e->store, k.pk, k.pk_len, k.sk, k.sk_len, "v;", 2, MAX_SCANS, 1,
+    tnt_status st = e->store->methods->query(e->store, k.pk, k.pk_len, k.sk, k.sk_len, "v;", 2, MAX_SCANS + 1, 1,
                                              take_scan, l);
+    if (st == TNT_OK && l->more)
+        st = e->store->methods->query(e->store, k.pk, k.pk_len, k.sk, k.sk_len, "v;", 2, 1, 0, take_first, l);
     return st != TNT_OK ? st : l->st;
 }
 
@@ -952,7 +975,9 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
             soft(c, "RETURN_FAR_FROM_SALE", -7.0, "This code was %s in %s, %.0f km from where it is returned.",
                  sold ? "sold" : "on a shop's shelf", place(&anchor->loc, where, sizeof where), d + c->acc_km);
     }
-    if (prior->n)
+    if (prior->more)
+        tnt__verdict_reason(v, "SCANNED_N_TIMES", 0, "This code was verified more than %zu times before.", prior->n);
+    else if (prior->n)
         tnt__verdict_reason(v, "SCANNED_N_TIMES", 0, "This code was verified %zu time%s before.", prior->n,
                             prior->n == 1 ? "" : "s");
 }
@@ -1241,16 +1266,18 @@ static tnt_status authenticate(ctx *c, const char *code)
     v->state_lot = known && ps->lot[0] ? tnt__arena_strdup(&v->a, ps->lot) : NULL;
     v->state_expiry = known && ps->expiry[0] ? tnt__arena_strdup(&v->a, ps->expiry) : NULL;
     v->scans = prior.n;
-    for (size_t i = 0; i < prior.n; i++)
-        if (!v->first_scan_ms || prior.v[i].time_ms < v->first_scan_ms) {
-            v->first_scan_ms = prior.v[i].time_ms;
+    for (size_t i = 0; i <= prior.n; i++) {
+        const prior_scan *sc = i < prior.n ? &prior.v[i] : prior.more ? &prior.first : NULL;
+        if (sc && (!v->first_scan_ms || sc->time_ms < v->first_scan_ms)) {
+            v->first_scan_ms = sc->time_ms;
             v->first_scan_loc = (tnt__loc){0};
-            if (prior.v[i].has_location) {
+            if (sc->has_location) {
                 v->first_scan_loc.has_geo = true;
-                v->first_scan_loc.lat = prior.v[i].lat_e2 / 100.0;
-                v->first_scan_loc.lon = prior.v[i].lon_e2 / 100.0;
+                v->first_scan_loc.lat = sc->lat_e2 / 100.0;
+                v->first_scan_loc.lon = sc->lon_e2 / 100.0;
             }
         }
+    }
 
     /* L1: the signature */
     const char *sig = tnt__id_value(p, "8030");

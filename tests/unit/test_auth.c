@@ -788,6 +788,38 @@ static void test_background_scans(void **state)
     assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)U4", &s), TNT_E_INVALID);
 }
 
+/* Past the 256 scans a verification reads, the answer says "more than"
+ * and still shows the first verification, not the oldest of those read. */
+static void test_many_scans(void **state)
+{
+    (void)state;
+    ingest("[{\"product_id\":\"(01)" GTIN "(21)M1\",\"event_type\":\"commission\",\"location\":\"" FACTORY
+           "\",\"timestamp\":\"2026-01-01T08:00:00Z\"}]");
+    tnt_scan s = consumer(TNT_SCAN_RECORD_BACKGROUND);
+    for (int i = 0; i < 300; i++) {
+        s.time_ms = 1767258000000LL + i * 60000LL; /* 2026-01-01T09:00Z, a minute apart */
+        s.latitude = i == 0 ? 45.76 : 48.86;       /* the first in Lyon, the others in Paris */
+        s.longitude = i == 0 ? 4.84 : 2.34;
+        tnt_verdict *v = NULL;
+        assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)M1", &s), TNT_OK);
+        tnt_verdict_free(v);
+    }
+    tnt_engine_close(g_e); /* writes what is still queued */
+    open_engine();
+    s.record = TNT_SCAN_DRY_RUN;
+    s.time_ms = 0;
+    tnt_verdict *v = NULL;
+    assert_int_equal(tnt_engine_authenticate(&v, g_e, "(01)" GTIN "(21)M1", &s), TNT_OK);
+    char *j = NULL;
+    assert_int_equal(tnt_verdict_json(&j, NULL, v, TNT_VERDICT_JSON_CONSUMER), TNT_OK);
+    assert_non_null(strstr(j, "\"before\":256"));
+    assert_non_null(strstr(j, "more than 256 times"));
+    assert_non_null(strstr(j, "\"first\":\"2026-01-01T09:00:00.000Z\""));
+    assert_non_null(strstr(j, "\"latitude\":45.8"));
+    tnt_free(j);
+    tnt_verdict_free(v);
+}
+
 /* A new service key: the seals fail until a replay seals the states again. */
 static void test_new_service_key(void **state)
 {
@@ -853,7 +885,8 @@ int main(void)
         cmocka_unit_test(test_two_brand_keys),   cmocka_unit_test(test_signed_answers),
         cmocka_unit_test(test_scans_and_custody), cmocka_unit_test(test_replay_keeps_scans),
         cmocka_unit_test(test_tampered_history), cmocka_unit_test(test_concurrent_scans),
-        cmocka_unit_test(test_background_scans), cmocka_unit_test(test_new_service_key),
+        cmocka_unit_test(test_background_scans), cmocka_unit_test(test_many_scans),
+        cmocka_unit_test(test_new_service_key),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_verified_while_written),
         cmocka_unit_test(test_devices),
