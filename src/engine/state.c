@@ -5,12 +5,13 @@
  * one pass with no schema walk: fixed-width numbers first, then
  * length-prefixed strings in a fixed order. All numbers are little-endian.
  *
- *   0x00 'S' 0x02                     magic and layout version (a protobuf
+ *   0x00 'S' 0x03                     magic and layout version (a protobuf
  *                                     message never starts with 0x00)
- *   8 x 64-bit                        last_time_ms, event_count,
+ *   10 x 64-bit                       last_time_ms, event_count,
  *                                     parent_since_ms, location_time_ms,
  *                                     first_time_ms, step_time_ms,
- *                                     disposition_time_ms, party_time_ms
+ *                                     disposition_time_ms, party_time_ms,
+ *                                     lot_time_ms, expiry_time_ms
  *   u8 n, n bytes                     chain (0 or 32 bytes)
  *   u8 n, n bytes                     seal (0 or 32 bytes)
  *   12 x (u16 n, n bytes, NUL)        id, read_point, biz_location, biz_step,
@@ -25,8 +26,9 @@
  * authenticate) points into the record and copies nothing. Every length is
  * checked against its field on reading, and every NUL where it belongs: a
  * record that does not fit is TNT_E_CORRUPT, never an overrun. Records
- * written by earlier versions are still read: layout 1 (the same without the
- * NULs) and a tnt.v1.ProductState protobuf. */
+ * written by earlier versions are still read: layout 2 (the first 8 numbers
+ * only), layout 1 (layout 2 without the NULs) and a tnt.v1.ProductState
+ * protobuf. */
 #include <pb_decode.h>
 #include <string.h>
 
@@ -34,7 +36,8 @@
 
 #define MAGIC0 0x00
 #define MAGIC1 'S'
-#define LAYOUT 0x02 /* written; layout 1 is read too */
+#define LAYOUT 0x03 /* written; layouts 2 and 1 are read too */
+#define LAYOUT2 0x02
 #define LAYOUT1 0x01
 
 typedef struct strfield {
@@ -59,10 +62,15 @@ static int64_t *num_field(tnt_v1_ProductState *st, int i)
     case 4: return &st->first_time_ms;
     case 5: return &st->step_time_ms;
     case 6: return &st->disposition_time_ms;
-    default: return &st->party_time_ms;
+    case 7: return &st->party_time_ms;
+    case 8: return &st->lot_time_ms;
+    default: return &st->expiry_time_ms;
     }
 }
-#define NNUM 8
+#define NNUM 10
+
+/* The numbers a record of this layout holds (layouts 1 and 2: 8). */
+static int nnum(uint8_t layout) { return layout == LAYOUT ? NNUM : 8; }
 
 static size_t bounded_len(const char *s, size_t cap) { return strnlen(s, cap - 1); }
 
@@ -156,7 +164,7 @@ void *tnt__state_encode(tnt__arena *a, const tnt_v1_ProductState *st, size_t *le
 typedef struct rd {
     const uint8_t *p, *end;
     bool bad;
-    bool nul; /* strings end with a NUL byte (state layout 2) */
+    bool nul; /* strings end with a NUL byte (state layouts 2 and 3) */
 } rd;
 
 static uint64_t get64(rd *r)
@@ -210,9 +218,9 @@ static void get_into(rd *r, void *dst, size_t cap, size_t n, bool is_str)
 
 static tnt_status read_flat(const uint8_t *b, size_t len, tnt_v1_ProductState *st)
 {
-    rd r = {b + 3, b + len, false, b[2] == LAYOUT};
+    rd r = {b + 3, b + len, false, b[2] != LAYOUT1};
     for (int i = 0; i < NNUM; i++)
-        *num_field(st, i) = (int64_t)get64(&r);
+        *num_field(st, i) = i < nnum(b[2]) ? (int64_t)get64(&r) : 0;
     size_t n = get_len(&r, 1);
     get_into(&r, st->chain.bytes, sizeof st->chain.bytes, n, false);
     st->chain.size = (pb_size_t)n;
@@ -251,7 +259,7 @@ tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *s
 {
     const uint8_t *b = buf;
     if (len >= 3 && b[0] == MAGIC0 && b[1] == MAGIC1) {
-        if (b[2] != LAYOUT && b[2] != LAYOUT1)
+        if (b[2] != LAYOUT && b[2] != LAYOUT2 && b[2] != LAYOUT1)
             return tnt__error(TNT_E_CORRUPT, "the state of %s has an unknown layout (%u)", what, b[2]);
         return read_flat(b, len, st) == TNT_OK
                    ? TNT_OK
@@ -266,7 +274,7 @@ tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *s
 
 /* ---- the state as a view ---- */
 
-/* A string of the record. Layout 2: where it is, after checking the NUL
+/* A string of the record. Layouts 2 and 3: where it is, after checking the NUL
  * the writer put after it. Layout 1: moved over its own length in front of
  * it and ended with a NUL there (the next field starts after its old end,
  * so nothing is overwritten before it is read). */
@@ -311,9 +319,9 @@ static void skip(rd *r, size_t n, size_t cap)
 
 static tnt_status view_flat(uint8_t *b, size_t len, tnt__state_view *v)
 {
-    rd r = {b + 3, b + len, false, b[2] == LAYOUT};
+    rd r = {b + 3, b + len, false, b[2] != LAYOUT1};
     int64_t num[NNUM];
-    for (int i = 0; i < NNUM; i++)
+    for (int i = 0; i < nnum(b[2]); i++)
         num[i] = (int64_t)get64(&r);
     v->last_time_ms = num[0];
     v->event_count = (uint64_t)num[1];
@@ -397,7 +405,7 @@ tnt_status tnt__state_view_decode(void **buf, size_t len, tnt__state_view *v, co
 {
     uint8_t *b = *buf;
     if (len >= 3 && b[0] == MAGIC0 && b[1] == MAGIC1) {
-        if (b[2] != LAYOUT && b[2] != LAYOUT1)
+        if (b[2] != LAYOUT && b[2] != LAYOUT2 && b[2] != LAYOUT1)
             return tnt__error(TNT_E_CORRUPT, "the state of %s has an unknown layout (%u)", what, b[2]);
         return view_flat(b, len, v) == TNT_OK
                    ? TNT_OK

@@ -2006,6 +2006,25 @@ static void test_disaggregate_all(void **state)
     "\"parentID\":\"urn:epc:id:sscc:9506000." parent "\",\"childEPCs\":[\"urn:epc:id:sgtin:9506000.013435." unit     \
     "\"],\"action\":\"" action "\"}"
 
+#define LOT_AT(unit, hour, lot)                                                                                        \
+    "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-02-01T" hour ":00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","      \
+    "\"action\":\"ADD\",\"bizStep\":\"commissioning\",\"epcList\":[\"urn:epc:id:sgtin:9506000.013435." unit "\"],"      \
+    "\"ilmd\":{\"cbvmda:lotNumber\":\"" lot "\"}}"
+
+/* The lot the state of a unit holds. */
+static const char *lot_of(tnt_engine *e, const char *unit, char *buf, size_t cap)
+{
+    char epc[96];
+    snprintf(epc, sizeof epc, "urn:epc:id:sgtin:9506000.013435.%s", unit);
+    tnt_track *t;
+    assert_int_equal(tnt_engine_track(&t, e, epc), TNT_OK);
+    static tnt_v1_ProductState st;
+    assert_int_equal(tnt__state_get(e, tnt_track_get(t, TNT_TRACK_ID), &st), TNT_OK);
+    tnt_track_free(t);
+    snprintf(buf, cap, "%s", st.lot);
+    return buf;
+}
+
 static void test_same_time_any_order(void **state)
 {
     (void)state;
@@ -2037,6 +2056,22 @@ static void test_same_time_any_order(void **state)
     ingest_str(e, EV_DOC_HEAD PACK_NOON("ST6", "0000000013", "ADD") "]}}", 1, 0, 0);
     assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.ST5", a, sizeof a), "");
     assert_string_equal(parent_of(e, "urn:epc:id:sgtin:9506000.013435.ST6", b, sizeof b), "");
+    /* two lots at once, in either order: the same lot */
+    ingest_str(e, EV_DOC_HEAD LOT_AT("ST7", "12", "LA") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD LOT_AT("ST7", "12", "LB") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD LOT_AT("ST8", "12", "LB") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD LOT_AT("ST8", "12", "LA") "]}}", 1, 0, 0);
+    assert_string_equal(lot_of(e, "ST7", a, sizeof a), "LA");
+    assert_string_equal(lot_of(e, "ST8", b, sizeof b), "LA");
+    /* first seen without a lot: the earliest event that names one, whenever it arrives */
+    ingest_str(e, EV_DOC_HEAD AT_NOON("ST9", "00002") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD LOT_AT("ST9", "14", "LC") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD LOT_AT("ST9", "13", "LD") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD AT_NOON("ST10", "00002") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD LOT_AT("ST10", "13", "LD") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD LOT_AT("ST10", "14", "LC") "]}}", 1, 0, 0);
+    assert_string_equal(lot_of(e, "ST9", a, sizeof a), "LD");
+    assert_string_equal(lot_of(e, "ST10", b, sizeof b), "LD");
     tnt_engine_close(e);
 }
 

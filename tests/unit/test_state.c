@@ -52,6 +52,8 @@ static void full_state(tnt_v1_ProductState *s)
     memset(s->seal.bytes, 0xA5, 32);
     strcpy(s->lot, "L2401");
     strcpy(s->expiry, "2026-12-20");
+    s->lot_time_ms = 1600000000000;
+    s->expiry_time_ms = 1600000000001;
 }
 
 static void assert_same(const tnt_v1_ProductState *a, const tnt_v1_ProductState *b)
@@ -72,6 +74,7 @@ static void assert_same(const tnt_v1_ProductState *a, const tnt_v1_ProductState 
     assert_true(a->parent_since_ms == b->parent_since_ms && a->location_time_ms == b->location_time_ms);
     assert_true(a->first_time_ms == b->first_time_ms && a->step_time_ms == b->step_time_ms);
     assert_true(a->disposition_time_ms == b->disposition_time_ms && a->party_time_ms == b->party_time_ms);
+    assert_true(a->lot_time_ms == b->lot_time_ms && a->expiry_time_ms == b->expiry_time_ms);
     assert_int_equal(a->chain.size, b->chain.size);
     assert_memory_equal(a->chain.bytes, b->chain.bytes, a->chain.size);
     assert_int_equal(a->seal.size, b->seal.size);
@@ -139,15 +142,30 @@ static void test_round_trip(void **state)
     tnt__free(rec);
 }
 
-/* The same record in layout 1, which earlier versions wrote: no NUL after
- * each string. Built from a layout-2 record by dropping them. */
+#define NUMS (10 * 8) /* the numbers of a layout-3 record */
+
+/* The same record in layout 2, which earlier versions wrote: the first 8
+ * numbers only (no times of lot and expiry). */
+static uint8_t *to_layout2(const uint8_t *rec, size_t len, size_t *out_len)
+{
+    uint8_t *o = malloc(len);
+    assert_int_equal(rec[2], 0x03);
+    memcpy(o, rec, 3 + 64);
+    o[2] = 0x02;
+    memcpy(o + 3 + 64, rec + 3 + NUMS, len - 3 - NUMS);
+    *out_len = len - 16;
+    return o;
+}
+
+/* The same record in layout 1, which earlier versions wrote: layout 2
+ * without the NUL after each string. Built from a layout-3 record. */
 static uint8_t *to_layout1(const uint8_t *rec, size_t len, size_t *out_len)
 {
     uint8_t *o = malloc(len), *q = o;
     const uint8_t *p = rec;
-    assert_int_equal(p[2], 0x02);
+    assert_int_equal(p[2], 0x03);
     *q++ = *p++, *q++ = *p++, *q++ = 0x01, p++;
-    memcpy(q, p, 64), q += 64, p += 64;
+    memcpy(q, p, 64), q += 64, p += NUMS;
     for (int k = 0; k < 2; k++) { /* chain, seal */
         size_t n = *p;
         memcpy(q, p, 1 + n), q += 1 + n, p += 1 + n;
@@ -187,12 +205,26 @@ static void test_earlier_layout(void **state)
     size_t len, len1;
     uint8_t *rec = tnt__state_encode(NULL, &s, &len);
     uint8_t *rec1 = to_layout1(rec, len, &len1);
-    assert_int_equal(len - len1, 12 + 2 * s.readings_count + s.persistent_count);
+    assert_int_equal(len - len1, 16 + 12 + 2 * s.readings_count + s.persistent_count);
     assert_int_equal(tnt__state_decode(rec1, len1, &back, "U1"), TNT_OK);
+    assert_true(back.lot_time_ms == 0 && back.expiry_time_ms == 0); /* not in that layout */
+    back.lot_time_ms = s.lot_time_ms;
+    back.expiry_time_ms = s.expiry_time_ms;
     assert_same(&s, &back);
     for (size_t n = 3; n < len1; n++)
         assert_int_equal(tnt__state_decode(rec1, n, &back, "cut"), TNT_E_CORRUPT);
     free(rec1);
+    /* layout 2 */
+    size_t len2;
+    uint8_t *rec2 = to_layout2(rec, len, &len2);
+    assert_int_equal(tnt__state_decode(rec2, len2, &back, "U1"), TNT_OK);
+    assert_true(back.lot_time_ms == 0 && back.expiry_time_ms == 0);
+    back.lot_time_ms = s.lot_time_ms;
+    back.expiry_time_ms = s.expiry_time_ms;
+    assert_same(&s, &back);
+    for (size_t n = 3; n < len2; n++)
+        assert_int_equal(tnt__state_decode(rec2, n, &back, "cut"), TNT_E_CORRUPT);
+    free(rec2);
     tnt__free(rec);
     /* a tnt.v1.ProductState protobuf */
     uint8_t buf[16384];
@@ -241,19 +273,19 @@ static void test_damaged(void **state)
     free(longer);
     /* an unknown layout version */
     uint8_t layout = rec[2];
-    assert_int_equal(layout, 0x02);
+    assert_int_equal(layout, 0x03);
     rec[2] = 0x7F;
     assert_int_equal(tnt__state_decode(rec, len, &back, "v127"), TNT_E_CORRUPT);
     assert_non_null(strstr(tnt_error_last(), "unknown layout"));
     rec[2] = layout;
     /* a string's closing NUL is missing */
-    size_t nul_at = 3 + 64 + 1 + 32 + 1 + 32 + 2 + strlen(s.id);
+    size_t nul_at = 3 + NUMS + 1 + 32 + 1 + 32 + 2 + strlen(s.id);
     assert_int_equal(rec[nul_at], 0x00);
     rec[nul_at] = 'x';
     assert_int_equal(tnt__state_decode(rec, len, &back, "nul"), TNT_E_CORRUPT);
     rec[nul_at] = 0x00;
     /* the id's length (just after the numbers, chain and seal) claims more than its field holds */
-    size_t id_at = 3 + 64 + 1 + 32 + 1 + 32;
+    size_t id_at = 3 + NUMS + 1 + 32 + 1 + 32;
     uint8_t keep[2] = {rec[id_at], rec[id_at + 1]};
     rec[id_at] = 0xFF;
     rec[id_at + 1] = 0x01; /* 511: the field's capacity is 511 characters plus the NUL; the record is shorter */
@@ -264,9 +296,9 @@ static void test_damaged(void **state)
     rec[id_at] = keep[0];
     rec[id_at + 1] = keep[1];
     /* a chain longer than 32 bytes */
-    rec[3 + 64] = 33;
+    rec[3 + NUMS] = 33;
     assert_int_equal(tnt__state_decode(rec, len, &back, "chain"), TNT_E_CORRUPT);
-    rec[3 + 64] = 32;
+    rec[3 + NUMS] = 32;
     assert_int_equal(tnt__state_decode(rec, len, &back, "restored"), TNT_OK);
     assert_same(&s, &back);
     /* random damage never crashes */
@@ -374,7 +406,7 @@ static void test_view(void **state)
     assert_view(&big, &v);
     tnt_free(buf);
     /* one character more than the id's field holds, all of it in the record: corrupt to both */
-    size_t id_at = 3 + 64 + 1 + 1; /* numbers, then an empty chain and seal */
+    size_t id_at = 3 + NUMS + 1 + 1; /* numbers, then an empty chain and seal */
     assert_int_equal(rec[id_at] | rec[id_at + 1] << 8, sizeof big.id - 1);
     uint8_t *longer = tnt__malloc(len + 1);
     memcpy(longer, rec, id_at);
@@ -398,6 +430,16 @@ static void test_view(void **state)
     tnt_free(buf);
     both_readers_damaged(rec1, len1, 5000);
     free(rec1);
+    /* layout 2: the strings are where they are, as in layout 3 */
+    size_t len2;
+    uint8_t *rec2 = to_layout2(rec, len, &len2);
+    buf = tnt__malloc(len2);
+    memcpy(buf, rec2, len2);
+    assert_int_equal(tnt__state_view_decode(&buf, len2, &v, "U1"), TNT_OK);
+    assert_view(&s, &v);
+    tnt_free(buf);
+    both_readers_damaged(rec2, len2, 5000);
+    free(rec2);
     tnt__free(rec);
 
     /* an earlier version's protobuf: its strings are copied out */
