@@ -4,7 +4,10 @@
  * the first record newer than the policy — into one archive segment:
  *     log/<partition>/<first offset>-<end offset>-<newest time>.zst
  * a run of independent zstd frames, each holding records framed as
- * [u32 length][i64 offset][record]. The state store keeps every history
+ * [u32 length][i64 offset][record]. A segment closes past
+ * engine.archive_segment compressed bytes (64 MiB) and the next one goes on
+ * from there, so a run holds one segment in memory at a time, and replay
+ * and expiry read one at a time. The state store keeps every history
  * entry, pointing at its frame; the event bodies leave the store; the log
  * drops the archived records. History and replay read the segments
  * transparently. Past the retention, segments and their entries are
@@ -340,6 +343,7 @@ typedef struct seg {
         uint32_t frame_len, item;
     } *places;
     size_t nplaces, capplaces, frame_first, frame_items;
+    bool full;                /* closed at its size: more records to archive */
     tnt_status st;
 } seg;
 
@@ -397,8 +401,12 @@ static int collect(void *ud, int partition, int64_t offset, int64_t time_ms, con
     tnt__buf_append(&s->frame, value, value_len);
     if (s->frame.oom)
         s->st = tnt__error(TNT_E_NOMEM, "out of memory");
-    if (s->frame.len >= FRAME_BYTES)
+    if (s->frame.len >= FRAME_BYTES || s->frame.len >= s->e->segment_bytes)
         close_frame(s);
+    if (s->st == TNT_OK && s->out.len >= s->e->segment_bytes) {
+        s->full = true; /* this record is the segment's last */
+        return 1;
+    }
     return s->st != TNT_OK;
 }
 
@@ -507,9 +515,10 @@ static tnt_status repoint_frame(void *ud, uint64_t off, const uint8_t *z, size_t
     return each_record(plain, plen, repoint_record, ud);
 }
 
-static tnt_status archive_partition(tnt_engine *e, int p, int64_t cutoff, size_t *archived)
+static tnt_status archive_partition(tnt_engine *e, int p, int64_t cutoff, size_t *archived, bool *more)
 {
-    seg s = {e, p, cutoff, -1, -1, INT64_MIN, {0}, {0}, NULL, NULL, 0, 0, 0, 0, TNT_OK};
+    seg s = {e, p, cutoff, -1, -1, INT64_MIN, {0}, {0}, NULL, NULL, 0, 0, 0, 0, false, TNT_OK};
+    *more = false;
     /* zstd's allocator hooks are in its static-only API; with the shared
      * libzstd it allocates with the C library's malloc. */
     s.z = ZSTD_createCCtx();
@@ -559,8 +568,10 @@ static tnt_status archive_partition(tnt_engine *e, int p, int64_t cutoff, size_t
         }
         if (st == TNT_OK)
             st = e->log->methods->truncate_before(e->log, p, s.end);
-        if (st == TNT_OK)
+        if (st == TNT_OK) {
             *archived += r_events;
+            *more = s.full;
+        }
     }
     ZSTD_freeCCtx(s.z);
     tnt__buf_free(&s.frame);
@@ -962,8 +973,11 @@ tnt_status tnt_engine_archive(tnt_engine *e, int64_t now_ms, size_t *archived_ou
         return st;
     pthread_rwlock_wrlock(&e->replay_lock);
     st = e->log->methods->flush(e->log, -1);
-    for (int p = 0; st == TNT_OK && p < e->partitions; p++)
-        st = archive_partition(e, p, now - e->archive_after_ms, &archived);
+    for (int p = 0; st == TNT_OK && p < e->partitions; p++) {
+        bool more = true;
+        while (st == TNT_OK && more) /* a segment at a time */
+            st = archive_partition(e, p, now - e->archive_after_ms, &archived, &more);
+    }
     if (st == TNT_OK && e->retention_ms > 0)
         st = expire_segments(e, now - e->retention_ms, &expired);
     pthread_rwlock_unlock(&e->replay_lock);

@@ -8,6 +8,7 @@
  *     partitions: 4
  *     archive_after: 90d
  *     retention: 2y
+ *     archive_segment: 64MiB                  # an archive segment's size, at most
  *     service_key: /var/lib/tnt/service.key   # signs authenticity answers
  *   settings:                  # passed to the backends, by namespace
  *     kafka.bootstrap.servers: localhost:9092
@@ -47,6 +48,25 @@ static bool duration(const char *s, int64_t *ms)
             return true;
         }
     return false;
+}
+
+/* "64MiB", "512KiB", "1GiB" or plain bytes: 1 KiB to 4 GiB. */
+static bool size_of(const char *s, uint64_t *bytes)
+{
+    size_t digits = strspn(s, "0123456789");
+    if (!digits || digits > 10)
+        return false;
+    uint64_t v = strtoull(s, NULL, 10);
+    const char *unit = s + digits;
+    uint64_t mul = !*unit || strcmp(unit, "B") == 0 ? 1
+                   : strcmp(unit, "KiB") == 0        ? (uint64_t)1 << 10
+                   : strcmp(unit, "MiB") == 0        ? (uint64_t)1 << 20
+                   : strcmp(unit, "GiB") == 0        ? (uint64_t)1 << 30
+                                                     : 0;
+    if (!mul || v > ((uint64_t)4 << 30) / mul || v * mul < 1024)
+        return false;
+    *bytes = v * mul;
+    return true;
 }
 
 typedef struct walker {
@@ -109,6 +129,9 @@ static tnt_status section_engine(walker *w, yaml_node_t *map)
         } else if (strcmp(key, "retention") == 0) {
             if (!duration(val, &w->c->retention_ms))
                 return bad(w, v, "engine.retention: '%s' is not a duration (e.g. 2y, 365d)", val);
+        } else if (strcmp(key, "archive_segment") == 0) {
+            if (!size_of(val, &w->c->segment_bytes))
+                return bad(w, v, "engine.archive_segment: '%s' is not a size from 1KiB to 4GiB (e.g. 64MiB)", val);
         } else if (strcmp(key, "service_key") == 0) {
             if (!*val)
                 return bad(w, v, "%s", "engine.service_key must be a file path");
@@ -116,7 +139,7 @@ static tnt_status section_engine(walker *w, yaml_node_t *map)
             if (!(w->c->service_key = dup(val)))
                 return TNT_E_NOMEM;
         } else {
-            return bad(w, k, "unknown key engine.%s (expected partitions, archive_after, retention, service_key)",
+            return bad(w, k, "unknown key engine.%s (expected partitions, archive_after, retention, archive_segment, service_key)",
                        key);
         }
     }

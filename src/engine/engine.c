@@ -152,6 +152,7 @@ tnt_status tnt_engine_open(tnt_engine **out, const tnt_engine_options *opts)
     snprintf(part_setting, sizeof part_setting, "partitions=%d", partitions);
     e->archive_after_ms = o.archive_after_ms ? o.archive_after_ms : c.archive_after_ms ? c.archive_after_ms : 90 * DAY_MS;
     e->retention_ms = o.retention_ms ? o.retention_ms : c.retention_ms;
+    e->segment_bytes = c.segment_bytes ? c.segment_bytes : (uint64_t)64 << 20;
     if (o.reader)
         e->reader = *o.reader;
     else

@@ -34,6 +34,7 @@ struct tnt_engine {
     tnt_archive *archive;
     int partitions;
     int64_t archive_after_ms, retention_ms;
+    uint64_t segment_bytes;         /* an archive segment closes past this (compressed) */
     tnt_reader_options reader;      /* validation options of ingests */
     char *uris[3];                  /* log, store, archive (for stats and messages) */
     pthread_mutex_t apply_mu;       /* one writer of the state at a time; guards water */
@@ -301,6 +302,7 @@ typedef struct tnt__config {
     char *service_key;    /* path of the service key file */
     int partitions;
     int64_t archive_after_ms, retention_ms;
+    uint64_t segment_bytes;  /* engine.archive_segment; 0: 64 MiB */
     char **settings;      /* "key=value", NULL-terminated */
     size_t nsettings;
 } tnt__config;

@@ -1,6 +1,9 @@
 /* The engine on the embedded backends: ingest, duplicates, track through
  * containers, history pages, master data and excursions, replay equality,
  * archive and retention, concurrency, configuration errors. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <ftw.h>
+#include <sys/stat.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -996,6 +999,90 @@ static void test_archive(void **state)
     tnt_engine_close(e);
 }
 
+/* Archive segments close at engine.archive_segment: a run writes several,
+ * history and replay read across them, and expiry removes them all. */
+static int g_zst;
+
+static int count_zst(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)ftw;
+    size_t n = strlen(path);
+    g_zst += flag == FTW_F && n > 4 && strcmp(path + n - 4, ".zst") == 0;
+    return 0;
+}
+
+static int segments_in(const char *sub)
+{
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/%s", g_dir, sub);
+    g_zst = 0;
+    assert_int_equal(nftw(dir, count_zst, 16, FTW_PHYS), 0);
+    return g_zst;
+}
+
+static tnt_engine *open_segments(void)
+{
+    char dir[400], path[420];
+    snprintf(dir, sizeof dir, "%s/segments", g_dir);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/config.yml", dir);
+    FILE *f = fopen(path, "w");
+    fputs("engine:\n  archive_after: 30d\n  retention: 400d\n  archive_segment: 1KiB\n", f);
+    fclose(f);
+    tnt_engine_options o;
+    tnt_engine_options_init(&o, TNT_ENGINE_OPTIONS_VERSION);
+    o.data_dir = dir;
+    o.config_path = path;
+    tnt_engine *e = NULL;
+    if (tnt_engine_open(&e, &o) != TNT_OK)
+        fail_msg("open: %s", tnt_error_last());
+    return e;
+}
+
+static void test_archive_segments(void **state)
+{
+    (void)state;
+    const int64_t day = 86400000;
+    tnt_engine *e = open_segments();
+    ingest_world(e);
+    tnt_history *h;
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
+    char *before = NULL;
+    tnt_history_json(&before, NULL, h);
+    tnt_history_free(h);
+    size_t archived = 0, expired = 0;
+    int64_t later = 1714521600000; /* 2024-05-01: everything is older than 30 days */
+    assert_int_equal(tnt_engine_archive(e, later, &archived, &expired), TNT_OK);
+    assert_int_equal(archived, 54);
+    int segments = segments_in("segments");
+    assert_true(segments > 4); /* one would hold them all */
+    assert_int_equal(tnt_engine_history(&h, e, UNIT, NULL, 0), TNT_OK);
+    char *after = NULL;
+    tnt_history_json(&after, NULL, h);
+    assert_string_equal(before, after);
+    tnt_history_free(h);
+    tnt_free(before);
+    tnt_free(after);
+    tnt_engine_close(e);
+    snap s1 = snapshot("segments");
+    /* a replay reads them all and rebuilds the same state */
+    e = open_segments();
+    size_t n = 0;
+    assert_int_equal(tnt_engine_replay(e, 0, &n), TNT_OK);
+    assert_int_equal(n, 54);
+    tnt_engine_close(e);
+    snap_equal(s1, snapshot("segments"));
+    /* the next run finds nothing more; past the retention every segment goes */
+    e = open_segments();
+    assert_int_equal(tnt_engine_archive(e, later, &archived, &expired), TNT_OK);
+    assert_int_equal(archived, 0);
+    assert_int_equal(segments_in("segments"), segments);
+    assert_int_equal(tnt_engine_archive(e, later + 500 * day, &archived, &expired), TNT_OK);
+    assert_int_equal(expired, 54);
+    assert_int_equal(segments_in("segments"), 0);
+    tnt_engine_close(e);
+}
+
 /* ---- one batch naming many identifiers ---- */
 
 /* 300 events of 150 units in one document (one batch): each unit's state is
@@ -1740,7 +1827,10 @@ static void test_config_errors(void **state)
     static const char *const wrong[][2] = {{"engine:\n  archive_after: nan\n", "archive_after"},
                                           {"engine:\n  retention: 1e30y\n", "retention"},
                                           {"engine:\n  archive_after: 0\n", "archive_after"},
-                                          {"settings:\n  segment_bytes: 64M\n", "segment_bytes"}};
+                                          {"settings:\n  segment_bytes: 64M\n", "segment_bytes"},
+                                          {"engine:\n  archive_segment: 64M\n", "archive_segment"},
+                                          {"engine:\n  archive_segment: 5GiB\n", "archive_segment"},
+                                          {"engine:\n  archive_segment: 512\n", "archive_segment"}};
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
         f = fopen(path, "w");
         fputs(wrong[i][0], f);
@@ -2088,6 +2178,7 @@ int main(void)
         cmocka_unit_test(test_event_ids_replayed),
         cmocka_unit_test(test_ingest_stream),
         cmocka_unit_test(test_archive),
+        cmocka_unit_test(test_archive_segments),
         cmocka_unit_test(test_archive_tampered),
         cmocka_unit_test(test_history_entries),
         cmocka_unit_test(test_history_inline),
