@@ -664,12 +664,9 @@ static tnt_status flush_states(batch *b)
 
 /* The watermark of a partition once the record at offset is applied:
  * the lowest offset not yet applied. Not committed until the write worked. */
-static int64_t next_mark(const tnt__water *w, int64_t offset)
+/* mark, moved past the offsets from it on that were applied out of order */
+static int64_t past_done(const tnt__water *w, int64_t mark)
 {
-    int64_t mark = w->mark;
-    if (offset != mark)
-        return mark;
-    mark++;
     for (bool moved = true; moved;) {
         moved = false;
         for (size_t i = 0; i < w->n; i++)
@@ -679,6 +676,11 @@ static int64_t next_mark(const tnt__water *w, int64_t offset)
             }
     }
     return mark;
+}
+
+static int64_t next_mark(const tnt__water *w, int64_t offset)
+{
+    return offset != w->mark ? w->mark : past_done(w, w->mark + 1);
 }
 
 static void commit_mark(tnt__water *w, int64_t offset, int64_t mark)
@@ -723,14 +725,7 @@ tnt_status tnt__water_raise(tnt_engine *e, int p, int64_t mark)
     tnt__water *w = p >= 0 && p < e->partitions ? &e->water[p] : NULL;
     if (!w || w->mark >= mark)
         return TNT_OK;
-    for (bool moved = true; moved;) { /* and past what was applied beyond it */
-        moved = false;
-        for (size_t i = 0; i < w->n; i++)
-            if (w->done[i] == mark) {
-                mark++;
-                moved = true;
-            }
-    }
+    mark = past_done(w, mark); /* and past what was applied beyond it */
     tnt__arena a;
     tnt__arena_init(&a, 0);
     batch b = {.e = e, .a = &a, .err = TNT_OK};
