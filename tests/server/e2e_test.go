@@ -237,12 +237,15 @@ func TestConsumerPage(t *testing.T) {
 	}
 }
 
-// SIGTERM drains the requests in flight (a report still arriving is stored
-// and answered), then the engine closes cleanly and the store reopens.
+// SIGTERM turns /readyz 503 while requests are still served for the drain
+// delay, then closes the listener and drains the requests in flight (a
+// report still arriving is stored and answered); the engine closes cleanly
+// and the store reopens.
 func TestGracefulShutdown(t *testing.T) {
+	const delay = time.Second
 	addr := freePort(t)
 	d := loadDemo(t, addr)
-	s := startServer(t, d, addr)
+	s := startServer(t, d, addr, "TNT_DRAIN_DELAY=1s")
 	body := fmt.Sprintf(`[{"product_id":"(01)09506000134352(21)DRAIN1","event_type":"commission","location":"9506000000015","timestamp":%q}]`,
 		time.Now().Add(-time.Minute).UTC().Format(time.RFC3339))
 	conn, err := net.Dial("tcp", addr)
@@ -256,17 +259,49 @@ func TestGracefulShutdown(t *testing.T) {
 	conn.Write([]byte(body[:half]))
 	time.Sleep(300 * time.Millisecond)
 	s.cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(500 * time.Millisecond)
-	if res, err := http.Get("http://" + addr + "/healthz"); err == nil {
+	signalled := time.Now()
+	time.Sleep(100 * time.Millisecond)
+	res, err := http.Get("http://" + addr + "/readyz")
+	if err != nil {
+		t.Fatalf("readyz during the drain delay: %v", err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 503 || res.Header.Get("Content-Type") != "application/problem+json" || !bytes.Contains(b, []byte("shutting down")) {
+		t.Fatalf("readyz during the drain delay: %d %s", res.StatusCode, b)
+	}
+	other := strings.Replace(body, "DRAIN1", "DRAIN2", 1)
+	req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/report", strings.NewReader(other))
+	req.Header.Set("X-API-Key", d.keys["BRAND_KEY"])
+	req.Header.Set("Content-Type", "application/json")
+	if res, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatalf("a report during the drain delay: %v", err)
+	}
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || time.Since(signalled) >= delay {
+		t.Fatalf("a report during the drain delay: %d %s after %v", res.StatusCode, b, time.Since(signalled))
+	}
+	for {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			break
+		}
 		res.Body.Close()
-		t.Fatalf("new connections are still accepted while draining")
+		if time.Since(signalled) > 5*time.Second {
+			t.Fatal("new connections are still accepted after the drain delay")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if since := time.Since(signalled); since < delay {
+		t.Fatalf("the listener closed %v after SIGTERM, before the drain delay", since)
 	}
 	conn.Write([]byte(body[half:]))
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	res, err = http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatalf("the request in flight was dropped: %v\n%s", err, s.stderr)
 	}
-	b, _ := io.ReadAll(res.Body)
+	b, _ = io.ReadAll(res.Body)
 	if res.StatusCode != 200 || !bytes.Contains(b, []byte(`"accepted":1`)) {
 		t.Fatalf("in flight: %d %s", res.StatusCode, b)
 	}
@@ -282,8 +317,40 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	if _, err := eng.Track(context.Background(), "(01)09506000134352(21)DRAIN1"); err != nil {
-		t.Fatalf("the drained report is not stored: %v", err)
+	for _, serial := range []string{"DRAIN1", "DRAIN2"} {
+		if _, err := eng.Track(context.Background(), "(01)09506000134352(21)"+serial); err != nil {
+			t.Fatalf("the report of %s is not stored: %v", serial, err)
+		}
+	}
+}
+
+// A second SIGTERM ends the process at once, in the drain delay too.
+func TestSecondSignal(t *testing.T) {
+	addr := freePort(t)
+	d := loadDemo(t, addr)
+	s := startServer(t, d, addr, "TNT_DRAIN_DELAY=1m")
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	for i := 0; ; i++ {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			t.Fatalf("readyz during the drain delay: %v", err)
+		}
+		res.Body.Close()
+		if res.StatusCode == 503 {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("readyz stays %d after SIGTERM", res.StatusCode)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	exited := make(chan error, 1)
+	go func() { exited <- s.cmd.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(3 * time.Second):
+		t.Fatalf("still running 3 s after a second SIGTERM:\n%s", s.stderr)
 	}
 }
 

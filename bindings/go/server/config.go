@@ -32,6 +32,10 @@ type Config struct {
 	// to <data dir>/capture-jobs. Empty: in memory only.
 	JobsDir string `yaml:"capture_jobs_dir"`
 
+	// DrainDelay is how long /readyz answers 503 at shutdown before the
+	// listener closes, for load balancers to stop sending; default 5s, 0: none.
+	DrainDelay *Duration `yaml:"drain_delay"`
+
 	Timeouts struct {
 		ReadHeader Duration `yaml:"read_header"` // default 5s
 		Read       Duration `yaml:"read"`        // the whole request, body included; default 30s
@@ -90,6 +94,13 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// UnmarshalText reads a flag's or a variable's value as UnmarshalYAML does.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := parseDuration(string(b))
+	*d = Duration(v)
+	return err
 }
 
 func parseDuration(s string) (time.Duration, error) {
@@ -209,6 +220,12 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	if v := getenv("TNT_LOG_LEVEL"); v != "" {
 		c.LogLevel = v
 	}
+	if v := getenv("TNT_DRAIN_DELAY"); v != "" {
+		c.DrainDelay = new(Duration)
+		if err := c.DrainDelay.UnmarshalText([]byte(v)); err != nil {
+			return fmt.Errorf("TNT_DRAIN_DELAY: %w", err)
+		}
+	}
 	if v := getenv("TNT_ACCESS_LOG"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -267,6 +284,12 @@ func (c *Config) finish() error {
 	}
 	if c.LogLevel == "" {
 		c.LogLevel = "info"
+	}
+	if c.DrainDelay == nil {
+		d := Duration(5 * time.Second)
+		c.DrainDelay = &d
+	} else if *c.DrainDelay < 0 {
+		return fmt.Errorf("server.drain_delay: %s is negative", time.Duration(*c.DrainDelay))
 	}
 	if c.CaptureMax == 0 {
 		c.CaptureMax = 10000

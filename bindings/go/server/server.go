@@ -35,6 +35,7 @@ type Server struct {
 	handled  handledCache
 	jobs     *captureJobs
 	ready    atomic.Bool
+	draining atomic.Bool
 	metrics  *metrics
 	registry *prometheus.Registry
 	mux      *http.ServeMux
@@ -66,9 +67,32 @@ func New(cfg *Config, eng *tnt.Engine, log *slog.Logger) (*Server, error) {
 	return s, nil
 }
 
-// SetReady says whether /readyz answers 200 (false while starting and
-// once shutting down).
+// SetReady says whether /readyz answers 200 (false while starting).
 func (s *Server) SetReady(v bool) { s.ready.Store(v) }
+
+// Shutdown takes the server out of service. /readyz answers 503 at once and
+// responses close their connections; after drain_delay, time for load
+// balancers to see it while requests are still served, hs stops accepting
+// connections and waits for the requests in flight, up to
+// timeouts.shutdown. ctx ends the delay and the wait early.
+func (s *Server) Shutdown(ctx context.Context, hs *http.Server) error {
+	s.draining.Store(true)
+	hs.SetKeepAlivesEnabled(false)
+	if d := time.Duration(*s.cfg.DrainDelay); d > 0 {
+		s.log.Info("shutting down: not ready, serving until the drain delay ends", "delay", d.String())
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	timeout := time.Duration(s.cfg.Timeouts.Shutdown)
+	s.log.Info("shutting down: draining requests in flight", "timeout", timeout.String())
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return hs.Shutdown(ctx)
+}
 
 // Handler is the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -115,8 +139,12 @@ func (s *Server) routes() {
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if !s.ready.Load() {
-		writeProblem(w, r, problem("unavailable", http.StatusServiceUnavailable, "not ready"))
+	switch {
+	case s.draining.Load():
+		writeProblem(w, r, problem("unavailable", http.StatusServiceUnavailable, "shutting down"))
+		return
+	case !s.ready.Load():
+		writeProblem(w, r, problem("unavailable", http.StatusServiceUnavailable, "starting"))
 		return
 	}
 	if _, err := s.eng.Stats(r.Context()); err != nil {

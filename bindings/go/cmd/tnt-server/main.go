@@ -1,11 +1,13 @@
 // Command tnt-server is libtnt's reference REST API server.
 //
-//	tnt-server [serve] [-config config.yml] [-data DIR] [-listen ADDR] [-public-url URL]
+//	tnt-server [serve] [-config config.yml] [-data DIR] [-listen ADDR] [-public-url URL] [-drain-delay D]
 //	tnt-server migrate [-config config.yml] [-data DIR]
 //	tnt-server version
 //
 // serve (the default) answers on the configured address until SIGINT or
-// SIGTERM, then drains the requests in flight and closes the engine.
+// SIGTERM; then /readyz answers 503 for the drain delay while requests are
+// still served, the listener closes, the requests in flight finish and the
+// engine is closed. A second signal ends the process at once.
 // migrate creates what the configured backends need (for the embedded
 // store: its directories) and exits. The configuration is config.yml's
 // server: section (docs/server.md), the TNT_* environment variables, and
@@ -26,7 +28,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	tnt "github.com/libtnt/libtnt/bindings/go"
 	"github.com/libtnt/libtnt/bindings/go/server"
@@ -43,12 +44,13 @@ func main() {
 	dataDir := fs.String("data", "", "embedded data directory (default $TNT_DATA or ./tnt-data)")
 	listen := fs.String("listen", "", "address to listen on (default 127.0.0.1:8080; $TNT_LISTEN)")
 	publicURL := fs.String("public-url", "", "URL clients reach the server at, for Digital Links ($TNT_PUBLIC_URL)")
+	drainDelay := fs.String("drain-delay", "", "how long /readyz answers 503 at shutdown before the listener closes (default 5s; $TNT_DRAIN_DELAY)")
 	fs.Parse(args)
 
 	var err error
 	switch cmd {
 	case "serve":
-		err = serve(*configPath, *dataDir, *listen, *publicURL)
+		err = serve(*configPath, *dataDir, *listen, *publicURL, *drainDelay)
 	case "migrate":
 		err = migrate(*configPath, *dataDir)
 	case "version":
@@ -62,10 +64,16 @@ func main() {
 	}
 }
 
-func loadConfig(path, listen, publicURL string) (*server.Config, error) {
+func loadConfig(path, listen, publicURL, drainDelay string) (*server.Config, error) {
 	cfg, err := server.LoadConfig(path)
 	if err != nil {
 		return nil, err
+	}
+	if drainDelay != "" {
+		cfg.DrainDelay = new(server.Duration)
+		if err := cfg.DrainDelay.UnmarshalText([]byte(drainDelay)); err != nil {
+			return nil, fmt.Errorf("-drain-delay: %w", err)
+		}
 	}
 	if listen != "" {
 		cfg.SetListen(listen)
@@ -84,8 +92,8 @@ func logger(level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
 }
 
-func serve(configPath, dataDir, listen, publicURL string) error {
-	cfg, err := loadConfig(configPath, listen, publicURL)
+func serve(configPath, dataDir, listen, publicURL, drainDelay string) error {
+	cfg, err := loadConfig(configPath, listen, publicURL, drainDelay)
 	if err != nil {
 		return err
 	}
@@ -130,12 +138,8 @@ func serve(configPath, dataDir, listen, publicURL string) error {
 		return err
 	case <-ctx.Done():
 	}
-	stop()
-	srv.SetReady(false)
-	log.Info("shutting down: draining requests in flight", "timeout", time.Duration(cfg.Timeouts.Shutdown).String())
-	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Timeouts.Shutdown))
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
+	stop() // a second signal ends the process at once
+	if err := srv.Shutdown(context.Background(), hs); err != nil {
 		log.Warn("requests still running at the shutdown deadline", "error", err.Error())
 	}
 	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -147,7 +151,7 @@ func serve(configPath, dataDir, listen, publicURL string) error {
 // migrate opens the engine, which creates what each backend needs, and
 // reports where the data lives.
 func migrate(configPath, dataDir string) error {
-	if _, err := loadConfig(configPath, "", ""); err != nil {
+	if _, err := loadConfig(configPath, "", "", ""); err != nil {
 		return err
 	}
 	eng, err := tnt.Open(tnt.Config{DataDir: dataDir, ConfigPath: configPath})
