@@ -206,16 +206,41 @@ func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour 
 		pr.Errors = invalid
 		return nil, pr
 	}
+	before := s.writeErr.Load()
 	rep, err := s.eng.Ingest(ctx, body)
+	s.wrote(before, err)
 	if rep != nil {
 		s.metrics.events.WithLabelValues("accepted").Add(float64(rep.Accepted))
 		s.metrics.events.WithLabelValues("duplicate").Add(float64(rep.Duplicates))
 		s.metrics.events.WithLabelValues("rejected").Add(float64(rep.Rejected))
 	}
 	if err != nil {
-		return nil, errorProblem(err)
+		return nil, partlyStored(errorProblem(err), rep, n)
 	}
 	return &captured{report: rep, firstID: firstID}, nil
+}
+
+// partlyStored adds to the problem of a failed ingest of n events what the
+// engine stored before it failed, if anything: its errors list each event
+// that was not stored (those the engine did not reach as NOT_STORED), so
+// that the client sends those again.
+func partlyStored(pr *Problem, rep *tnt.IngestReport, n int) *Problem {
+	if pr.Status < 500 || rep == nil || rep.Accepted+rep.Duplicates == 0 {
+		return pr
+	}
+	pr.Detail = fmt.Sprintf("%d of %d events were stored when the engine failed; errors lists those that were not "+
+		"(sending them, or the whole request, again is safe): %s", rep.Accepted+rep.Duplicates, n, pr.Detail)
+	for _, res := range rep.Results {
+		if res.Status == tnt.Rejected {
+			for _, e := range res.Errors {
+				pr.Errors = append(pr.Errors, EventProblem{Index: res.Index, Code: e.Code, Path: e.Path, Message: e.Message})
+			}
+		}
+	}
+	for i := len(rep.Results); i < n; i++ {
+		pr.Errors = append(pr.Errors, EventProblem{Index: i, Code: "NOT_STORED", Message: "not reached: the engine failed before it"})
+	}
+	return pr
 }
 
 // mayReport: the partner may report an event that happened at its

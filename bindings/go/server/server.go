@@ -36,6 +36,9 @@ type Server struct {
 	jobs     *captureJobs
 	ready    atomic.Bool
 	draining atomic.Bool
+	// writeErr is the latest engine failure a write met, until a write
+	// (or the readiness probe) succeeds after it.
+	writeErr atomic.Pointer[error]
 	metrics  *metrics
 	registry *prometheus.Registry
 	mux      *http.ServeMux
@@ -138,6 +141,9 @@ func (s *Server) routes() {
 	s.publicRoutes()
 }
 
+// readyz: ready when the server is neither starting nor shutting down, the
+// engine answers, and it takes writes (after a write failed, until one
+// succeeds: writable).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case s.draining.Load():
@@ -151,7 +157,43 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, errorProblem(err))
 		return
 	}
+	if err := s.writable(r.Context()); err != nil {
+		pr := errorProblem(err)
+		p := problem("unavailable", http.StatusServiceUnavailable, "the engine takes no writes: "+pr.Detail)
+		p.Code = pr.Code
+		writeProblem(w, r, p)
+		return
+	}
 	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+// wrote notes the outcome of a write that started when writeErr was
+// before: a failure of the engine is remembered, a success forgets the
+// failures met before it started (not one a concurrent write met since).
+func (s *Server) wrote(before *error, err error) {
+	if err == nil {
+		if before != nil && s.writeErr.CompareAndSwap(before, nil) {
+			s.log.Info("the engine takes writes again")
+		}
+		return
+	}
+	if pr := errorProblem(err); pr.Status >= 500 && pr.Code != "" {
+		s.writeErr.Store(&err)
+	}
+}
+
+// writable is nil unless a write met an engine failure that no write since
+// has cleared. Then it asks the engine: an ingest of no events is what a
+// write does first (a stopped engine tries to heal, and refuses until it
+// has), and stores nothing.
+func (s *Server) writable(ctx context.Context) error {
+	before := s.writeErr.Load()
+	if before == nil {
+		return nil
+	}
+	_, err := s.eng.Ingest(ctx, []byte("[]"))
+	s.wrote(before, err)
+	return err
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -192,6 +234,7 @@ type recorder struct {
 	status  int
 	bytes   int64
 	swallow bool
+	failure []byte // the problem document of a 5xx answer
 }
 
 func (w *recorder) WriteHeader(code int) {
@@ -226,6 +269,9 @@ func (w *recorder) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	if w.status >= 500 && w.failure == nil && w.Header().Get("Content-Type") == "application/problem+json" {
+		w.failure = b // writeProblem writes it whole, once
+	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
@@ -257,10 +303,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				if rec.status == 0 {
 					writeProblem(rec, r, problem("internal", 500, "internal error"))
 				}
+				rec.failure = nil // logged
 			}
 			route := r.Pattern
 			if route == "" {
 				route = "unmatched"
+			}
+			if rec.failure != nil && route != "GET /readyz" {
+				s.logFailure(r, route, rec, info)
 			}
 			d := time.Since(start)
 			s.metrics.requests.WithLabelValues(route, methodLabel(r.Method), strconv.Itoa(rec.status)).Inc()
@@ -275,6 +325,23 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// logFailure logs a 5xx answer at error level when a failure caused it:
+// the library's (the problem names its code: storage, corruption, memory,
+// stopped writes) or the server's own (500). A 503 that names no code (a
+// cancelled request, shutting down) is no failure; /readyz's answers say
+// what the failed request already logged.
+func (s *Server) logFailure(r *http.Request, route string, rec *recorder, info *reqInfo) {
+	var p struct{ Code, Detail string }
+	json.Unmarshal(rec.failure, &p)
+	if p.Code == "" && rec.status != http.StatusInternalServerError {
+		return
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
+		slog.Int("status", rec.status), slog.String("code", p.Code), slog.String("error", p.Detail),
+		slog.String("client", s.clientAddr(r)), slog.String("partner", info.partner))
 }
 
 // methodLabel is a request's method as a metrics label: a client may send
