@@ -123,8 +123,7 @@ func errorBehaviour(r *http.Request) (string, *Problem) {
 
 // captured is the outcome of storing a request's events.
 type captured struct {
-	report  *tnt.IngestReport
-	firstID string // the eventID of the first event, as read before storing
+	report *tnt.IngestReport
 }
 
 // ingest reads a document, checks that the partner may report every event
@@ -132,10 +131,14 @@ type captured struct {
 // then stores it.
 // Nothing is stored when it returns a problem. The events are checked as
 // they are read and not kept: the check needs the document's bytes only.
-// tooMany is the answer to more than maxEvents events (nil: 413).
-func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour string, maxEvents int, tooMany *Problem) (*captured, *Problem) {
+// tooMany is the answer to more than maxEvents events (nil: 413); check,
+// if set, is asked about the first event just before the store (a problem
+// refuses the request).
+func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour string, maxEvents int, tooMany *Problem,
+	check func(first *tnt.Event) *Problem) (*captured, *Problem) {
 	var denied, invalid []EventProblem
-	n, bad, firstID := 0, map[int]bool{}, ""
+	var first *tnt.Event
+	n, bad := 0, map[int]bool{}
 	errTooMany := errors.New("too many events")
 	err := tnt.ReadEach(ctx, bytes.NewReader(body), &tnt.ReaderOptions{Flags: tnt.ReadValidate | tnt.ReadNormalize},
 		func(ev *tnt.Event) error {
@@ -143,7 +146,7 @@ func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour 
 				return errTooMany
 			}
 			if n == 1 {
-				firstID = ev.ID()
+				first = ev
 			}
 			if !ev.Valid {
 				bad[ev.Index] = true
@@ -206,6 +209,11 @@ func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour 
 		pr.Errors = invalid
 		return nil, pr
 	}
+	if check != nil {
+		if pr := check(first); pr != nil {
+			return nil, pr
+		}
+	}
 	before := s.writeErr.Load()
 	rep, err := s.eng.Ingest(ctx, body)
 	s.wrote(before, err)
@@ -217,7 +225,7 @@ func (s *Server) ingest(ctx context.Context, p *Partner, body []byte, behaviour 
 	if err != nil {
 		return nil, partlyStored(errorProblem(err), rep, n)
 	}
-	return &captured{report: rep, firstID: firstID}, nil
+	return &captured{report: rep}, nil
 }
 
 // partlyStored adds to the problem of a failed ingest of n events what the
@@ -527,7 +535,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, p *Partner) {
 	}
 	var c *captured
 	if pr == nil {
-		c, pr = s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax, nil)
+		c, pr = s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax, nil, nil)
 	}
 	if pr != nil {
 		writeProblem(w, r, pr)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -188,7 +187,7 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request, p *Partner) {
 		return
 	}
 	job := &captureJob{CaptureID: newID(), CreatedAt: time.Now().UTC(), CaptureErrorBehaviour: behaviour, Errors: []*Problem{}, partner: p.ID}
-	c, pr := s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax, nil)
+	c, pr := s.ingest(r.Context(), p, body, behaviour, s.cfg.CaptureMax, nil, nil)
 	if pr != nil {
 		writeProblem(w, r, pr)
 		return
@@ -254,8 +253,10 @@ func (s *Server) captureList(w http.ResponseWriter, r *http.Request, p *Partner)
 }
 
 // captureEvent takes one event: 201 with its Location, or 409 when an
-// event with the same hash is stored already. The engine checks the event
-// again under its own limits: one it rejects is 413 when too big, else 400.
+// event with the same hash, or another with its eventID, is stored already.
+// The server reads the event once, to check it (validity, the partner's
+// entitlement, its eventID), and the engine once more to store it, under
+// its own limits: an event it rejects is 413 when too big, else 400.
 func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner) {
 	s.captureHeaders(w)
 	f, pr := bodyFormat(r, formatJSON)
@@ -272,22 +273,11 @@ func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner
 		writeProblem(w, r, pr)
 		return
 	}
-	// An eventID names one event (EPCIS 2.0): another event sent with an
-	// eventID already taken is a conflict, as a second copy of one is.
-	var given, hash string
-	_ = tnt.ReadEach(r.Context(), bytes.NewReader(body), &tnt.ReaderOptions{Flags: tnt.ReadDefault},
-		func(ev *tnt.Event) error { given, hash = ev.EventID, ev.HashID; return tnt.ErrStop })
-	if given != "" && hash != "" {
-		if other, err := s.eng.Event(r.Context(), given); err == nil && other.HashID != hash {
-			pr := problem("duplicate", http.StatusConflict, "another event was stored with the eventID "+strconv.Quote(given))
-			if ok, err := s.canSeeEvent(r.Context(), p, other); err == nil && ok {
-				w.Header().Set("Location", "/events/"+url.PathEscape(other.HashID))
-			}
-			writeProblem(w, r, pr)
-			return
-		}
-	}
-	c, pr := s.ingest(r.Context(), p, body, "rollback", 1, oneEvent)
+	var given string
+	c, pr := s.ingest(r.Context(), p, body, "rollback", 1, oneEvent, func(ev *tnt.Event) *Problem {
+		given = ev.EventID
+		return s.eventIDTaken(w, r, p, given)
+	})
 	if pr != nil {
 		writeProblem(w, r, pr)
 		return
@@ -315,7 +305,33 @@ func (s *Server) captureEvent(w http.ResponseWriter, r *http.Request, p *Partner
 		writeProblem(w, r, pr)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]string{"eventID": c.firstID, "hash": res.Hash, "location": loc})
+	id := given
+	if id == "" {
+		id = res.Hash // its identity, as the engine computed it
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"eventID": id, "hash": res.Hash, "location": loc})
+}
+
+// eventIDTaken: an eventID names one event (EPCIS 2.0), so an event sent
+// with an eventID that a stored event has is a conflict (the same event
+// sent again too); Location names that event if the partner may see it.
+func (s *Server) eventIDTaken(w http.ResponseWriter, r *http.Request, p *Partner, eventID string) *Problem {
+	if eventID == "" {
+		return nil
+	}
+	other, err := s.eng.Event(r.Context(), eventID)
+	if errors.Is(err, tnt.ErrNotFound) || errors.Is(err, tnt.ErrInvalid) {
+		return nil
+	}
+	if err != nil {
+		return errorProblem(err)
+	}
+	if ok, err := s.canSeeEvent(r.Context(), p, other); err != nil {
+		return errorProblem(err)
+	} else if ok {
+		w.Header().Set("Location", "/events/"+url.PathEscape(other.HashID))
+	}
+	return problem("duplicate", http.StatusConflict, "an event with the eventID "+strconv.Quote(eventID)+" is stored already")
 }
 
 // event returns one event by its hash ID, or by the eventID its sender gave

@@ -1,0 +1,81 @@
+package server
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// epcisEvent is an ObjectEvent of the brand's unit serial at its factory;
+// eventID "" sends none.
+func epcisEvent(serial, step, eventID string) string {
+	id := ""
+	if eventID != "" {
+		id = fmt.Sprintf(`"eventID":%q,`, eventID)
+	}
+	return fmt.Sprintf(`{"type":"ObjectEvent",%s"eventTime":%q,"eventTimeZoneOffset":"+00:00","epcList":["https://id.gs1.org/01/09506000134352/21/%s"],"action":"OBSERVE","bizStep":%q,"readPoint":{"id":"https://id.gs1.org/414/%s"}}`,
+		id, t0.UTC().Format(time.RFC3339), serial, step, factory)
+}
+
+func epcisDocument(events ...string) []byte {
+	return []byte(`{"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2024-01-01T00:00:00Z","epcisBody":{"eventList":[` +
+		strings.Join(events, ",") + `]}}`)
+}
+
+// queriedEventID is the eventID of the one event of an EPCISQueryDocument.
+func queriedEventID(t *testing.T, r resp) string {
+	t.Helper()
+	var qd struct {
+		EPCISBody struct {
+			QueryResults struct {
+				ResultsBody struct{ EventList []struct{ EventID string } }
+			}
+		}
+	}
+	r.json(t, &qd)
+	if list := qd.EPCISBody.QueryResults.ResultsBody.EventList; r.status == 200 && len(list) == 1 {
+		return list[0].EventID
+	}
+	t.Fatalf("not one event: %d %s", r.status, r.body)
+	return ""
+}
+
+// POST /events answers with the event's identity: the eventID it was sent
+// with, else its hash ID as the engine computed it; Location is the event.
+func TestCaptureEventAnswer(t *testing.T) {
+	f := newFixture(t, nil)
+	var created struct{ EventID, Hash, Location string }
+	r := f.do("POST", "/events", brandKey, "application/json", []byte(epcisEvent("A1", "commissioning", "")))
+	r.json(t, &created)
+	if r.status != 201 || !strings.HasPrefix(created.Hash, "ni:///sha-256;") || created.EventID != created.Hash ||
+		created.Location != "/events/"+url.PathEscape(created.Hash) || r.header.Get("Location") != created.Location {
+		t.Fatalf("an event without eventID: %d %v %s", r.status, r.header, r.body)
+	}
+	if id := queriedEventID(t, f.do("GET", r.header.Get("Location"), brandKey, "", nil)); id != created.Hash {
+		t.Fatalf("Location is event %s, want %s", id, created.Hash)
+	}
+
+	const given = "urn:uuid:6c1b7a52-0f7e-4d55-9d43-1c2b3a4d5e6f"
+	one := []byte(epcisEvent("A2", "commissioning", given))
+	r = f.do("POST", "/events", brandKey, "application/json", one)
+	r.json(t, &created)
+	if r.status != 201 || created.EventID != given || !strings.HasPrefix(created.Hash, "ni:///sha-256;") ||
+		r.header.Get("Location") != "/events/"+url.PathEscape(created.Hash) {
+		t.Fatalf("an event with an eventID: %d %v %s", r.status, r.header, r.body)
+	}
+	loc := r.header.Get("Location")
+	if id := queriedEventID(t, f.do("GET", "/events/"+url.PathEscape(given), brandKey, "", nil)); id != given {
+		t.Fatalf("GET by the eventID: %s", id)
+	}
+	if r := f.do("POST", "/events", brandKey, "application/json", one); r.status != 409 || r.header.Get("Location") != loc {
+		t.Fatalf("the same event again: %d %v %s", r.status, r.header, r.body)
+	}
+	// The eventID is looked up only for an event the partner may report:
+	// another partner learns nothing of which eventIDs are taken.
+	r = f.do("POST", "/events", "bearer:"+shopKey, "application/json", []byte(epcisEvent("A3", "inspecting", given)))
+	if r.status != 403 || r.header.Get("Location") != "" {
+		t.Fatalf("another partner's event with a taken eventID: %d %v %s", r.status, r.header, r.body)
+	}
+}
