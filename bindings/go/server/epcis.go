@@ -197,7 +197,7 @@ func (s *Server) capture(w http.ResponseWriter, r *http.Request, p *Partner) {
 	job.Success = c.report.Rejected == 0
 	for _, res := range c.report.Results {
 		if res.Status == tnt.Rejected {
-			ep := problem("invalid-events", http.StatusBadRequest, fmt.Sprintf("event %d was rejected", res.Index))
+			ep := epcisException(problem("invalid-events", http.StatusBadRequest, fmt.Sprintf("event %d was rejected", res.Index)), http.MethodPost)
 			for _, e := range res.Errors {
 				ep.Errors = append(ep.Errors, EventProblem{Index: res.Index, Code: e.Code, Path: e.Path, Message: e.Message})
 			}
@@ -366,6 +366,17 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request, p *Partner) {
 	}
 	gs1Headers(w)
 	writeJSON(w, http.StatusOK, queryDocument([]json.RawMessage{eventWithoutContext(ev.JSON)}))
+}
+
+// isEPCISPath: the EPCIS 2.0 endpoints, whose problems are typed as the
+// EPCIS 2.0 REST binding's exceptions (epcisException).
+func isEPCISPath(path string) bool {
+	for _, root := range []string{"/capture", "/events"} {
+		if path == root || strings.HasPrefix(path, root+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // acceptsJSON: the request's Accept allows JSON (no Accept does too).

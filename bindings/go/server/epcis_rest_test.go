@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"strings"
@@ -77,5 +78,60 @@ func TestCaptureEventAnswer(t *testing.T) {
 	r = f.do("POST", "/events", "bearer:"+shopKey, "application/json", []byte(epcisEvent("A3", "inspecting", given)))
 	if r.status != 403 || r.header.Get("Location") != "" {
 		t.Fatalf("another partner's event with a taken eventID: %d %v %s", r.status, r.header, r.body)
+	}
+}
+
+// The problems of the EPCIS endpoints are typed as the EPCIS 2.0 REST
+// binding's exceptions; those of /api/v1 keep this server's types.
+func TestEPCISProblemTypes(t *testing.T) {
+	f := newFixture(t, testConfig(t, "  capture_max: 2\n"))
+	doc := epcisDocument(epcisEvent("P1", "commissioning", ""))
+	cases := []struct {
+		method, path, key, ctype string
+		body                     []byte
+		status                   int
+		typ                      string
+		hdr                      []string
+	}{
+		{"POST", "/capture", brandKey, "application/json", []byte(`{"type":"EPCISDocument",`), 400, "epcisException:ValidationException", nil},
+		{"POST", "/capture", brandKey, "application/json", []byte(epcisEvent("P2", "commissioning", "")), 400, "epcisException:ValidationException", nil},
+		{"POST", "/events", brandKey, "application/json", []byte(`{"type":"ObjectEvent","action":"OBSERVE"}`), 400, "epcisException:ValidationException", nil},
+		{"GET", "/events?foo=1", brandKey, "", nil, 400, "epcisException:QueryParameterException", nil},
+		{"GET", "/capture?perPage=0", brandKey, "", nil, 400, "epcisException:QueryParameterException", nil},
+		{"POST", "/capture", "", "application/json", doc, 401, "epcisException:SecurityException", nil},
+		{"GET", "/events", "wrong-key-0123456789", "", nil, 401, "epcisException:SecurityException", nil},
+		{"POST", "/capture", dcKey, "application/json", doc, 403, "epcisException:SecurityException", nil},
+		{"GET", "/events/nothing", brandKey, "", nil, 404, "epcisException:NoSuchNameException", nil},
+		{"GET", "/capture/nothing", brandKey, "", nil, 404, "epcisException:NoSuchNameException", nil},
+		{"GET", "/events/a/b", brandKey, "", nil, 404, "epcisException:NoSuchNameException", nil},
+		{"POST", "/capture", brandKey, "application/json", epcisDocument(epcisEvent("P3", "commissioning", ""), epcisEvent("P4", "commissioning", ""), epcisEvent("P5", "commissioning", "")),
+			413, "epcisException:CaptureLimitExceededException", nil},
+		{"POST", "/events", brandKey, "application/json", bytes.Repeat([]byte(" "), 65*1024), 413, "epcisException:CaptureLimitExceededException", nil},
+		{"GET", "/events", brandKey, "", nil, 406, "epcisException:ImplementationException", []string{"Accept", "application/xml"}},
+		{"POST", "/events", brandKey, "text/plain", doc, 415, "epcisException:ImplementationException", nil},
+		{"DELETE", "/events", brandKey, "", nil, 405, problemBase + "method", nil},
+		// this server's own endpoints
+		{"POST", "/api/v1/report", brandKey, "application/json", []byte(`[{"product_id": "x",`), 400, problemBase + "malformed", nil},
+		{"GET", "/api/v1/track/x", "", "", nil, 401, problemBase + "unauthorized", nil},
+		{"POST", "/api/v1/report", brandKey, "text/plain", doc, 415, problemBase + "unsupported-media", nil},
+	}
+	for _, c := range cases {
+		r := f.do(c.method, c.path, c.key, c.ctype, c.body, c.hdr...)
+		if r.status != c.status {
+			t.Errorf("%s %s: %d %s", c.method, c.path, r.status, r.body)
+			continue
+		}
+		if p := r.problem(t); p.Type != c.typ || p.Instance == "" || p.Detail == "" {
+			t.Errorf("%s %s: %+v, want type %s", c.method, c.path, p, c.typ)
+		}
+	}
+	// a capture job's errors too
+	r := f.do("POST", "/capture", brandKey, "application/json",
+		epcisDocument(epcisEvent("P6", "commissioning", ""), strings.Replace(epcisEvent("P7", "commissioning", ""), "OBSERVE", "SIDEWAYS", 1)),
+		"GS1-Capture-Error-Behaviour", "proceed")
+	var job captureJob
+	f.do("GET", r.header.Get("Location"), brandKey, "", nil).json(t, &job)
+	if r.status != 202 || job.Success || len(job.Errors) != 1 || job.Errors[0].Type != "epcisException:ValidationException" || job.Errors[0].Status != 400 {
+		t.Fatalf("job errors: %d %s %+v", r.status, r.body, job)
 	}
 }

@@ -57,9 +57,59 @@ func problem(kind string, status int, detail string) *Problem {
 	return &Problem{Type: problemBase + kind, Title: problemTitles[kind], Status: status, Detail: detail}
 }
 
+// The EPCIS 2.0 REST binding's problem types (its OpenAPI's responses) and
+// their titles.
+const (
+	epcisValidation     = "epcisException:ValidationException"
+	epcisQueryParameter = "epcisException:QueryParameterException"
+	epcisSecurity       = "epcisException:SecurityException"
+	epcisNoSuchName     = "epcisException:NoSuchNameException"
+	epcisCaptureLimit   = "epcisException:CaptureLimitExceededException"
+	epcisImplementation = "epcisException:ImplementationException"
+)
+
+var epcisTitles = map[string]string{
+	epcisValidation:     "Invalid request",
+	epcisQueryParameter: "Invalid query parameter",
+	epcisSecurity:       "Access denied",
+	epcisNoSuchName:     "Resource not found",
+	epcisCaptureLimit:   "Capture limit exceeded",
+	epcisImplementation: "Request cannot be served",
+}
+
+// epcisException types a problem of an EPCIS endpoint as the EPCIS 2.0
+// REST binding does, by its status (a 400 of a GET is about the query);
+// statuses the binding names no exception for (405, 408, 409, 429) keep
+// this server's types.
+func epcisException(p *Problem, method string) *Problem {
+	var t string
+	switch p.Status {
+	case http.StatusBadRequest:
+		t = epcisValidation
+		if method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions {
+			t = epcisQueryParameter
+		}
+	case http.StatusUnauthorized, http.StatusForbidden:
+		t = epcisSecurity
+	case http.StatusNotFound:
+		t = epcisNoSuchName
+	case http.StatusRequestEntityTooLarge:
+		t = epcisCaptureLimit
+	case http.StatusNotAcceptable, http.StatusUnsupportedMediaType, http.StatusInternalServerError, http.StatusServiceUnavailable:
+		t = epcisImplementation
+	default:
+		return p
+	}
+	p.Type, p.Title = t, epcisTitles[t]
+	return p
+}
+
 func writeProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	if p.Instance == "" && r != nil {
 		p.Instance = r.URL.RequestURI()
+	}
+	if r != nil && isEPCISPath(r.URL.Path) {
+		epcisException(p, r.Method)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
