@@ -342,30 +342,82 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request, p *Partner) {
 		notAcceptable(w, r)
 		return
 	}
+	ev, pr := s.findEvent(r, p)
+	if pr != nil {
+		writeProblem(w, r, pr)
+		return
+	}
+	writeJSON(w, http.StatusOK, queryDocument([]json.RawMessage{eventWithoutContext(ev.JSON)}))
+}
+
+// findEvent is the event at /events/{id}, if the partner may see it.
+func (s *Server) findEvent(r *http.Request, p *Partner) (*tnt.Event, *Problem) {
 	id := r.PathValue("id")
 	if strings.IndexByte(id, 0) >= 0 { // the library refuses it; it is no unknown id
-		writeProblem(w, r, problem("invalid-id", http.StatusBadRequest, "the event id holds a NUL byte"))
-		return
+		return nil, problem("invalid-id", http.StatusBadRequest, "the event id holds a NUL byte")
 	}
 	ev, err := s.eng.Event(r.Context(), id)
 	if errors.Is(err, tnt.ErrInvalid) || errors.Is(err, tnt.ErrNotFound) {
-		writeProblem(w, r, problem("not-found", http.StatusNotFound,
-			"no event "+strconv.Quote(id)+" is known to you (events are found by their hash ID, ni:///sha-256;…?ver=CBV2.0, or by the eventID they were sent with)"))
-		return
+		return nil, problem("not-found", http.StatusNotFound,
+			"no event "+strconv.Quote(id)+" is known to you (events are found by their hash ID, ni:///sha-256;…?ver=CBV2.0, or by the eventID they were sent with)")
 	}
 	if err != nil {
-		writeProblem(w, r, errorProblem(err))
-		return
+		return nil, errorProblem(err)
 	}
 	if ok, err := s.canSeeEvent(r.Context(), p, ev); err != nil {
-		writeProblem(w, r, errorProblem(err))
-		return
+		return nil, errorProblem(err)
 	} else if !ok {
-		writeProblem(w, r, problem("not-found", http.StatusNotFound, "no event "+strconv.Quote(id)+" is known to you"))
-		return
+		return nil, problem("not-found", http.StatusNotFound, "no event "+strconv.Quote(id)+" is known to you")
 	}
+	return ev, nil
+}
+
+// ---- discovery ----
+
+// epcisSetup adds the EPCIS 2.0 discovery (OPTIONS) of the endpoints this
+// server serves.
+func (s *Server) epcisSetup() {
+	m := s.mux
+	m.HandleFunc("OPTIONS /{$}", s.publicOnly(func(w http.ResponseWriter, r *http.Request) {
+		discovered(w, "OPTIONS, GET, HEAD")
+	}))
+	m.HandleFunc("OPTIONS /capture", s.partnerOnly(func(w http.ResponseWriter, r *http.Request, p *Partner) {
+		s.captureHeaders(w)
+		w.Header().Set("GS1-Capture-Error-Behaviour", "rollback") // unless the request says proceed
+		discovered(w, "OPTIONS, GET, HEAD, POST")
+	}))
+	m.HandleFunc("OPTIONS /capture/{id}", s.partnerOnly(func(w http.ResponseWriter, r *http.Request, p *Partner) {
+		if s.jobs.get(r.PathValue("id"), p.ID) == nil {
+			writeProblem(w, r, problem("not-found", http.StatusNotFound, "no capture job "+strconv.Quote(r.PathValue("id"))))
+			return
+		}
+		discovered(w, "OPTIONS, GET, HEAD")
+	}))
+	m.HandleFunc("OPTIONS /events", s.partnerOnly(func(w http.ResponseWriter, r *http.Request, p *Partner) {
+		discovered(w, "OPTIONS, GET, HEAD, POST")
+	}))
+	m.HandleFunc("OPTIONS /events/{id}", s.partnerOnly(func(w http.ResponseWriter, r *http.Request, p *Partner) {
+		if _, pr := s.findEvent(r, p); pr != nil {
+			writeProblem(w, r, pr)
+			return
+		}
+		discovered(w, "OPTIONS, GET, HEAD")
+	}))
+}
+
+// discovered answers an OPTIONS (204): the methods the resource takes, and
+// the versions and formats of this server. It names no GS1-Extensions (it
+// defines none) and no GS1-CBV-XML-Format (it answers JSON only).
+func discovered(w http.ResponseWriter, allow string) {
 	gs1Headers(w)
-	writeJSON(w, http.StatusOK, queryDocument([]json.RawMessage{eventWithoutContext(ev.JSON)}))
+	h := w.Header()
+	h.Set("Allow", allow)
+	h.Set("GS1-EPCIS-Min", "2.0.0")
+	h.Set("GS1-EPCIS-Max", "2.0.0")
+	h.Set("GS1-CBV-Min", "2.0.0")
+	h.Set("GS1-CBV-Max", "2.0.0")
+	h.Set("GS1-Vendor-Version", "libtnt/"+tnt.LibraryVersion())
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // isEPCISPath: the EPCIS 2.0 endpoints, whose problems are typed as the

@@ -81,6 +81,70 @@ func TestCaptureEventAnswer(t *testing.T) {
 	}
 }
 
+// OPTIONS is the EPCIS 2.0 discovery of each endpoint, for whoever may use
+// it: 204 with Allow and the GS1 headers.
+func TestEPCISDiscovery(t *testing.T) {
+	f := newFixture(t, nil)
+	r := f.do("POST", "/capture", brandKey, "application/json", epcisDocument(epcisEvent("D1", "commissioning", "")))
+	job := r.header.Get("Location")
+	r = f.do("POST", "/events", brandKey, "application/json", []byte(epcisEvent("D2", "commissioning", "")))
+	event := r.header.Get("Location")
+	if job == "" || event == "" {
+		t.Fatalf("setup: %d %s", r.status, r.body)
+	}
+	cases := []struct {
+		path, key, allow string
+		capture          bool
+	}{
+		{"/", "", "OPTIONS, GET, HEAD", false},
+		{"/capture", brandKey, "OPTIONS, GET, HEAD, POST", true},
+		{job, brandKey, "OPTIONS, GET, HEAD", false},
+		{"/events", brandKey, "OPTIONS, GET, HEAD, POST", false},
+		{"/events", "bearer:" + shopKey, "OPTIONS, GET, HEAD, POST", false},
+		{event, brandKey, "OPTIONS, GET, HEAD", false},
+	}
+	for _, c := range cases {
+		r := f.do("OPTIONS", c.path, c.key, "", nil)
+		h := r.header
+		if r.status != 204 || h.Get("Allow") != c.allow || len(r.body) != 0 {
+			t.Fatalf("OPTIONS %s: %d %v %s", c.path, r.status, h, r.body)
+		}
+		for name, want := range map[string]string{"GS1-EPCIS-Version": "2.0.0", "GS1-EPCIS-Min": "2.0.0", "GS1-EPCIS-Max": "2.0.0",
+			"GS1-CBV-Version": "2.0.0", "GS1-CBV-Min": "2.0.0", "GS1-CBV-Max": "2.0.0", "GS1-EPC-Format": "Always_GS1_Digital_Link"} {
+			if h.Get(name) != want {
+				t.Errorf("OPTIONS %s: %s %q, want %q", c.path, name, h.Get(name), want)
+			}
+		}
+		if !strings.HasPrefix(h.Get("GS1-Vendor-Version"), "libtnt/") {
+			t.Errorf("OPTIONS %s: GS1-Vendor-Version %q", c.path, h.Get("GS1-Vendor-Version"))
+		}
+		limits := h.Get("GS1-EPCIS-Capture-Limit") + "," + h.Get("GS1-EPCIS-Capture-File-Size-Limit") + "," + h.Get("GS1-Capture-Error-Behaviour")
+		if c.capture && limits != "10000,65536,rollback" || !c.capture && limits != ",," {
+			t.Errorf("OPTIONS %s: capture limits %s", c.path, limits)
+		}
+	}
+	// No more than the endpoint's GET or POST asks: a partner's credential,
+	// and a resource the partner may see.
+	for _, c := range []struct {
+		path, key string
+		status    int
+	}{
+		{"/events", "", 401},
+		{"/capture", "wrong-key-0123456789", 401},
+		{job, dcKey, 404},
+		{"/capture/nothing", brandKey, 404},
+		{event, "bearer:" + shopKey, 404},
+		{"/events/nothing", brandKey, 404},
+	} {
+		if r := f.do("OPTIONS", c.path, c.key, "", nil); r.status != c.status || r.header.Get("Allow") != "" {
+			t.Errorf("OPTIONS %s as %q: %d %v", c.path, c.key, r.status, r.header)
+		}
+	}
+	if r := f.do("DELETE", "/events", brandKey, "", nil); r.status != 405 || !strings.Contains(r.header.Get("Allow"), "OPTIONS") {
+		t.Fatalf("DELETE /events: %d %v", r.status, r.header)
+	}
+}
+
 // The problems of the EPCIS endpoints are typed as the EPCIS 2.0 REST
 // binding's exceptions; those of /api/v1 keep this server's types.
 func TestEPCISProblemTypes(t *testing.T) {
