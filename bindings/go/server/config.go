@@ -28,6 +28,9 @@ type Config struct {
 	LogLevel    string `yaml:"log_level"`    // debug, info, warn, error; default info
 	CaptureMax  int    `yaml:"capture_max"`  // events per capture request (GS1-EPCIS-Capture-Limit); default 10000
 	CaptureJobs int    `yaml:"capture_jobs"` // capture jobs remembered for GET /capture/{id}; default 10000
+	// CaptureJobsBytes bounds the JSON of the jobs remembered (their reports
+	// list every event); the oldest are forgotten first; default 64M.
+	CaptureJobsBytes Size `yaml:"capture_jobs_bytes"`
 	// JobsDir keeps the capture jobs across restarts; tnt-server defaults it
 	// to <data dir>/capture-jobs. Empty: in memory only.
 	JobsDir string `yaml:"capture_jobs_dir"`
@@ -296,6 +299,9 @@ func (c *Config) finish() error {
 	}
 	if c.CaptureJobs == 0 {
 		c.CaptureJobs = 10000
+	}
+	if c.CaptureJobsBytes == 0 {
+		c.CaptureJobsBytes = defaultJobsBytes
 	}
 	def(&c.Timeouts.ReadHeader, 5*time.Second)
 	def(&c.Timeouts.Read, 30*time.Second)

@@ -49,17 +49,23 @@ type captureJob struct {
 	Errors                []*Problem        `json:"errors"`
 	Report                *tnt.IngestReport `json:"report"` // per event: accepted, duplicate or rejected
 	partner               string
+	size                  int64 // bytes of its JSON (its file)
 }
 
-// captureJobs remembers the latest jobs: in memory, and one JSON file per
-// job in dir (when set), so that a restart does not forget them.
+// captureJobs remembers the latest jobs, at most max of them and budget
+// bytes of their JSON (the newest one whatever its size): in memory, and
+// one JSON file per job in dir (when set), so that a restart does not
+// forget them. Every job is finished (capture is synchronous), so the
+// oldest are forgotten first.
 type captureJobs struct {
-	mu    sync.Mutex
-	byID  map[string]*captureJob
-	order []string
-	max   int
-	dir   string
-	log   *slog.Logger
+	mu     sync.Mutex
+	byID   map[string]*captureJob
+	order  []string // oldest first
+	total  int64    // bytes of the jobs in order
+	max    int
+	budget int64
+	dir    string
+	log    *slog.Logger
 }
 
 // storedJob is a job's file.
@@ -68,55 +74,100 @@ type storedJob struct {
 	Job     *captureJob `json:"job"`
 }
 
+// defaultJobsBytes is the default of capture_jobs_bytes.
+const defaultJobsBytes = 64 << 20
+
+// newCaptureJobs prepares dir; load reads the jobs kept in it.
 func newCaptureJobs(max int, dir string, log *slog.Logger) (*captureJobs, error) {
-	c := &captureJobs{byID: map[string]*captureJob{}, max: max, dir: dir, log: log}
+	c := &captureJobs{byID: map[string]*captureJob{}, max: max, budget: defaultJobsBytes, dir: dir, log: log}
 	if dir == "" {
 		return c, nil
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("capture jobs: %w", err)
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
-	if err != nil {
-		return nil, fmt.Errorf("capture jobs: %w", err)
+	return c, nil
+}
+
+// load sets the byte budget and reads the jobs of earlier runs, newest
+// first (by their files' modification times), as many as max and budget
+// keep; the files of older jobs are removed unread, so a start reads at
+// most budget bytes (and one job).
+func (c *captureJobs) load(budget int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.budget = budget
+	if c.dir == "" {
+		return
 	}
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		c.log.Warn("capture jobs: cannot list the jobs of earlier runs", "dir", c.dir, "error", err)
+		return
+	}
+	type file struct {
+		path string
+		size int64
+		mod  time.Time
+	}
+	var files []file
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		files = append(files, file{filepath.Join(c.dir, e.Name()), info.Size(), info.ModTime()})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].mod.After(files[j].mod) })
 	var jobs []*captureJob
-	for _, f := range files {
-		b, err := os.ReadFile(f)
+	var total int64
+	for i, f := range files {
+		if len(jobs) >= c.max || len(jobs) > 0 && total+f.size > budget {
+			for _, old := range files[i:] {
+				os.Remove(old.path)
+			}
+			break
+		}
+		b, err := os.ReadFile(f.path)
 		var sj storedJob
 		if err == nil {
 			err = json.Unmarshal(b, &sj)
 		}
-		if err != nil || sj.Job == nil || sj.Job.CaptureID+".json" != filepath.Base(f) {
-			log.Warn("capture jobs: skipping an unreadable job file", "file", f, "error", err)
+		if err != nil || sj.Job == nil || sj.Job.CaptureID+".json" != filepath.Base(f.path) {
+			c.log.Warn("capture jobs: skipping an unreadable job file", "file", f.path, "error", err)
 			continue
 		}
-		sj.Job.partner = sj.Partner
+		sj.Job.partner, sj.Job.size = sj.Partner, int64(len(b))
 		jobs = append(jobs, sj.Job)
+		total += sj.Job.size
 	}
 	sort.Slice(jobs, func(i, j int) bool { return jobs[i].CreatedAt.Before(jobs[j].CreatedAt) })
 	for _, j := range jobs {
 		c.remember(j)
 	}
-	return c, nil
 }
 
-// remember keeps j, forgetting the oldest job beyond max; the caller holds
-// mu or is the constructor.
+// remember keeps j, forgetting the oldest jobs beyond max and budget; the
+// caller holds mu.
 func (c *captureJobs) remember(j *captureJob) {
-	if len(c.order) >= c.max {
-		old := c.order[0]
-		delete(c.byID, old)
-		c.order = c.order[1:]
-		if c.dir != "" {
-			os.Remove(filepath.Join(c.dir, old+".json"))
-		}
-	}
 	c.byID[j.CaptureID] = j
 	c.order = append(c.order, j.CaptureID)
+	c.total += j.size
+	for len(c.order) > 1 && (len(c.order) > c.max || c.total > c.budget) {
+		old := c.byID[c.order[0]]
+		delete(c.byID, old.CaptureID)
+		c.order = c.order[1:]
+		c.total -= old.size
+		if c.dir != "" {
+			os.Remove(filepath.Join(c.dir, old.CaptureID+".json"))
+		}
+	}
 }
 
 func (c *captureJobs) add(j *captureJob) {
+	// its size is its file's, whether or not it is written
+	b, err := json.Marshal(storedJob{Partner: j.partner, Job: j})
+	j.size = int64(len(b))
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.remember(j)
@@ -124,7 +175,6 @@ func (c *captureJobs) add(j *captureJob) {
 		return
 	}
 	// written whole, then renamed: a crash leaves the old file or the new one
-	b, err := json.Marshal(storedJob{Partner: j.partner, Job: j})
 	path := filepath.Join(c.dir, j.CaptureID+".json")
 	if err == nil {
 		err = os.WriteFile(path+".tmp", b, 0o640)
@@ -375,7 +425,7 @@ func (s *Server) findEvent(r *http.Request, p *Partner) (*tnt.Event, *Problem) {
 // ---- discovery ----
 
 // epcisSetup adds the EPCIS 2.0 discovery (OPTIONS) of the endpoints this
-// server serves.
+// server serves, and loads the capture jobs of earlier runs.
 func (s *Server) epcisSetup() {
 	m := s.mux
 	m.HandleFunc("OPTIONS /{$}", s.publicOnly(func(w http.ResponseWriter, r *http.Request) {
@@ -403,6 +453,7 @@ func (s *Server) epcisSetup() {
 		}
 		discovered(w, "OPTIONS, GET, HEAD")
 	}))
+	s.jobs.load(int64(s.cfg.CaptureJobsBytes))
 }
 
 // discovered answers an OPTIONS (204): the methods the resource takes, and

@@ -2,8 +2,15 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -197,5 +204,100 @@ func TestEPCISProblemTypes(t *testing.T) {
 	f.do("GET", r.header.Get("Location"), brandKey, "", nil).json(t, &job)
 	if r.status != 202 || job.Success || len(job.Errors) != 1 || job.Errors[0].Type != "epcisException:ValidationException" || job.Errors[0].Status != 400 {
 		t.Fatalf("job errors: %d %s %+v", r.status, r.body, job)
+	}
+}
+
+// Capture jobs are bounded by capture_jobs_bytes too: the oldest are
+// forgotten first (the newest is kept whatever its size), and a start reads
+// no more than the budget of the newest files, removing the older ones.
+func TestCaptureJobsBytes(t *testing.T) {
+	cfg := testConfig(t, "  capture_jobs_bytes: 6K\n")
+	cfg.JobsDir = filepath.Join(t.TempDir(), "jobs")
+	f := newFixture(t, cfg)
+	capture := func(serial string, events int) string {
+		t.Helper()
+		var evs []string
+		for i := 0; i < events; i++ {
+			evs = append(evs, epcisEvent(fmt.Sprintf("%s-%d", serial, i), "commissioning", ""))
+		}
+		r := f.do("POST", "/capture", brandKey, "application/json", epcisDocument(evs...))
+		if r.status != 202 {
+			t.Fatalf("capture: %d %s", r.status, r.body)
+		}
+		return r.header.Get("Location")
+	}
+	files := func() (n int, total int64) {
+		paths, _ := filepath.Glob(filepath.Join(cfg.JobsDir, "*.json"))
+		for _, p := range paths {
+			if fi, err := os.Stat(p); err == nil {
+				n, total = n+1, total+fi.Size()
+			}
+		}
+		return n, total
+	}
+	var locs []string
+	for i := 0; i < 12; i++ {
+		locs = append(locs, capture(fmt.Sprintf("S%d", i), 3))
+	}
+	n, total := files()
+	if n < 2 || n >= 12 || total > 6<<10 {
+		t.Fatalf("%d job files of %d bytes, want at most 6K", n, total)
+	}
+	var jobs []captureJob
+	f.do("GET", "/capture", brandKey, "", nil).json(t, &jobs)
+	if len(jobs) != n || "/capture/"+jobs[0].CaptureID != locs[11] {
+		t.Fatalf("%d jobs listed, %d files", len(jobs), n)
+	}
+	if r := f.do("GET", locs[0], brandKey, "", nil); r.status != 404 {
+		t.Fatalf("the oldest job: %d", r.status)
+	}
+	if r := f.do("GET", locs[11-n+1], brandKey, "", nil); r.status != 200 {
+		t.Fatalf("the oldest job kept: %d", r.status)
+	}
+	// One job over the whole budget is kept, alone.
+	big := capture("B", 60)
+	if n, total := files(); n != 1 || total <= 6<<10 {
+		t.Fatalf("after a job over the budget: %d files, %d bytes", n, total)
+	}
+	if r := f.do("GET", big, brandKey, "", nil); r.status != 200 {
+		t.Fatalf("the job over the budget: %d", r.status)
+	}
+	for i := 0; i < 3; i++ {
+		locs = append(locs, capture(fmt.Sprintf("T%d", i), 3))
+	}
+
+	// A start reads the newest files within the budget; older files, even
+	// ones it could not read, are removed unread.
+	old := time.Now().Add(-time.Hour)
+	for i := 0; i < 20; i++ {
+		p := filepath.Join(cfg.JobsDir, fmt.Sprintf("old%02d.json", i))
+		os.WriteFile(p, bytes.Repeat([]byte("x"), 4<<10), 0o640)
+		os.Chtimes(p, old, old)
+	}
+	var logs bytes.Buffer
+	srv, err := New(cfg, f.eng, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetReady(true)
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	if strings.Contains(logs.String(), "unreadable") {
+		t.Fatalf("old files were read: %s", logs.String())
+	}
+	if n, total := files(); n != 3 || total > 6<<10 {
+		t.Fatalf("after a start: %d files, %d bytes", n, total)
+	}
+	req, _ := http.NewRequest("GET", ts.URL+locs[len(locs)-1], nil)
+	req.Header.Set("X-API-Key", brandKey)
+	res, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var j captureJob
+	if res.StatusCode != 200 || json.Unmarshal(b, &j) != nil || j.Report == nil || j.Report.Accepted != 3 {
+		t.Fatalf("the newest job after a start: %d %s", res.StatusCode, b)
 	}
 }
