@@ -50,7 +50,6 @@ func (s *Server) publicRoutes() {
 		s.authenticate(w, r, code)
 	}))
 	s.mux.HandleFunc("GET /{$}", s.publicOnly(s.home))
-	s.epcisSetup() // epcis.go: EPCIS discovery (OPTIONS, the root's too), the capture jobs of earlier runs
 }
 
 // ---- GS1 Digital Link resolution: the links of a pack ----

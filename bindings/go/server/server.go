@@ -138,6 +138,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /events", s.partnerOnly(s.captureEvent))
 	m.HandleFunc("GET /events", s.partnerOnly(s.queryEvents))
 	m.HandleFunc("GET /events/{id}", s.partnerOnly(s.event))
+	s.epcisSetup() // the EPCIS discovery (OPTIONS, the root's too); the capture jobs of earlier runs
 	s.publicRoutes()
 }
 
