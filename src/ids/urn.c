@@ -305,13 +305,18 @@ static bool key_numeric(build *b, const scheme *sc, const span *c, size_t g, boo
         b_add_key(b, sc->ai);
         return b->ok;
     }
+    /* Without its serial the key names a class, which has no EPC URN. */
+    if (!c[2].n) {
+        tnt__id_fail(b->p, TNT__ID_ERR_LENGTH, "%s URN: empty serial", sc->name);
+        return false;
+    }
     return b_unescape(b, c[2], "serial") && b_add(b, sc->ai, TNT__ROLE_KEY) != NULL;
 }
 
 /* Company prefix and a free reference: GIAI, GINC and the CPI part. */
 static bool key_free(build *b, const scheme *sc, const span *c, size_t g)
 {
-    if (!c[1].n && sc->lay == LAY_FREE) {
+    if (!c[1].n) {
         tnt__id_fail(b->p, TNT__ID_ERR_LENGTH, "%s URN: empty reference after the company prefix", sc->name);
         return false;
     }

@@ -1001,6 +1001,41 @@ static void test_canonical_fast(void **state)
     assert_string_equal(ok, dl);
 }
 
+/* Rules of GS1's standards that the vectors above do not reach; each
+ * case names where it comes from. */
+static void test_gs1_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        const char *err;
+    } cases[] = {
+        /* TDS: an EPC names one object, so the serial of a GRAI, GDTI or
+         * SGCN URN and the part reference of a CPI URN are 1* characters
+         * (a GRAI without serial is an asset type, not an EPC). */
+        {"urn:epc:id:grai:0614141.12345.", "ID_LENGTH"},
+        {"urn:epc:id:gdti:0614141.12345.", "ID_LENGTH"},
+        {"urn:epc:id:sgcn:4012345.67890.", "ID_LENGTH"},
+        {"urn:epc:id:cpi:0614141..123", "ID_LENGTH"},
+        {"urn:epc:id:grai:0614141.12345.400", NULL},
+        {"urn:epc:id:gdti:0614141.12345.006847", NULL},
+        {"urn:epc:id:sgcn:4012345.67890.04711", NULL},
+        {"urn:epc:id:cpi:0614141.123ABC.123456789", NULL},
+        {"urn:epc:idpat:grai:0614141.12345.*", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tnt_status st = parse_opts(cases[i].in, 0, 0);
+        if (!cases[i].err) {
+            if (st != TNT_OK)
+                fail_msg("%s: %s", cases[i].in, tnt_error_last());
+            continue;
+        }
+        if (st != TNT_E_INVALID || strcmp(first_error(), cases[i].err) != 0)
+            fail_msg("%s: expected %s, got %s (%s)", cases[i].in, cases[i].err, first_error(),
+                     st == TNT_OK ? tnt_id_canonical(g_id) : tnt_error_last());
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1016,6 +1051,7 @@ int main(void)
         cmocka_unit_test(test_internal),
         cmocka_unit_test(test_hash_vectors),
         cmocka_unit_test(test_canonical_fast),
+        cmocka_unit_test(test_gs1_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
