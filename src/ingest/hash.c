@@ -392,27 +392,48 @@ static bool has_cbv_urn(str s)
     return false;
 }
 
+/* CBV URNs to Web URIs, in one pass: a value may hold thousands of them.
+ * The reference replaces each vocabulary's prefix in turn; no Web URI
+ * holds a 'u', so no replacement makes or breaks another match, and one
+ * pass gives the same text. */
+static str cbv_urns_to_web(H *h, str s)
+{
+    static const char urn[] = "urn:epcglobal:cbv:";
+    static const struct {
+        const char *tail, *web;
+        size_t tn, wn;
+    } voc[] = {{"bizstep:", "https://ref.gs1.org/cbv/BizStep-", 8, 32},
+               {"disp:", "https://ref.gs1.org/cbv/Disp-", 5, 29},
+               {"btt:", "https://ref.gs1.org/cbv/BTT-", 4, 28},
+               {"sdt:", "https://ref.gs1.org/cbv/SDT-", 4, 28},
+               {"er:", "https://ref.gs1.org/cbv/ER-", 3, 27}};
+    const size_t un = sizeof urn - 1;
+    char *out = room(h, s.n + (s.n / (un + 3) + 1) * 6), *p = out; /* each match grows by 6 bytes */
+    if (!out)
+        return NONE;
+    const char *c = s.s, *end = s.s + s.n;
+    while (c < end) {
+        size_t i = sizeof voc / sizeof voc[0];
+        if ((size_t)(end - c) > un && memcmp(c, urn, un) == 0)
+            for (i = 0; i < sizeof voc / sizeof voc[0]; i++)
+                if ((size_t)(end - c - un) >= voc[i].tn && memcmp(c + un, voc[i].tail, voc[i].tn) == 0)
+                    break;
+        if (i < sizeof voc / sizeof voc[0]) {
+            p = (char *)memcpy(p, voc[i].web, voc[i].wn) + voc[i].wn;
+            c += un + voc[i].tn;
+        } else {
+            *p++ = *c++;
+        }
+    }
+    *p = '\0';
+    return (str){out, (size_t)(p - out)};
+}
+
 /* canon(): CBV URNs to Web URIs, numbers, GS1 identifiers. */
 static str canon(H *h, str s)
 {
-    static const char *const urns[][2] = {{"urn:epcglobal:cbv:bizstep:", "https://ref.gs1.org/cbv/BizStep-"},
-                                          {"urn:epcglobal:cbv:disp:", "https://ref.gs1.org/cbv/Disp-"},
-                                          {"urn:epcglobal:cbv:btt:", "https://ref.gs1.org/cbv/BTT-"},
-                                          {"urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"},
-                                          {"urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"}};
-    if (has_cbv_urn(s)) {
-        for (size_t i = 0; i < sizeof urns / sizeof urns[0]; i++) {
-            const char *at;
-            size_t un = strlen(urns[i][0]);
-            while (s.s && (at = strstr(s.s, urns[i][0]))) {
-                const char *rest = at + un;
-                s = cat3(h, (str){s.s, (size_t)(at - s.s)}, cstr(urns[i][1]),
-                         (str){rest, (size_t)(s.s + s.n - rest)});
-            }
-        }
-        if (!s.s)
-            return NONE;
-    }
+    if (has_cbv_urn(s) && !(s = cbv_urns_to_web(h, s)).s)
+        return NONE;
     char num[NUM_CAP];
     size_t n = number_text(num, sizeof num, s);
     if (n)
