@@ -266,12 +266,10 @@ static bool wins(int64_t t, const char *v, int64_t ft, const char *fv)
 }
 
 /* Does an event at time t naming v set a field that holds fv, set at *ft?
- * The earliest wins, then the smaller value. A state written before the
- * field had its time (fv set, *ft 0) had it from its first event. */
-static bool earliest(int64_t t, const char *v, const char *fv, int64_t *ft, int64_t first_before)
+ * The earliest wins, then the smaller value. */
+static bool earliest(int64_t t, const char *v, const char *fv, int64_t *ft)
 {
-    int64_t at = !fv[0] ? 0 : *ft ? *ft : first_before;
-    if (fv[0] && (t > at || (t == at && strcmp(v, fv) >= 0)))
+    if (fv[0] && (t > *ft || (t == *ft && strcmp(v, fv) >= 0)))
         return false;
     *ft = t;
     return true;
@@ -463,7 +461,6 @@ static void update_state(batch *b, slot *s, const tnt__effect *fx)
     char id[TNT__HASH_ID_MAX];
     tnt__hash_id(id, fx->hash);
     bool first = st->event_count == 0;
-    int64_t first_before = st->first_time_ms;
     st->event_count++;
     if (first || cmp_time_hash(fx->time_ms, fx->hash, st->first_time_ms, st->first_event) < 0) {
         st->first_time_ms = fx->time_ms;
@@ -507,9 +504,9 @@ static void update_state(batch *b, slot *s, const tnt__effect *fx)
     }
     /* lot and expiry: the earliest event that names one (at the same time,
      * the smaller value), so that any order of arrival gives the same */
-    if (fx->lot && earliest(fx->time_ms, fx->lot, st->lot, &st->lot_time_ms, first_before))
+    if (fx->lot && earliest(fx->time_ms, fx->lot, st->lot, &st->lot_time_ms))
         set(st->lot, sizeof st->lot, fx->lot);
-    if (fx->expiry && earliest(fx->time_ms, fx->expiry, st->expiry, &st->expiry_time_ms, first_before))
+    if (fx->expiry && earliest(fx->time_ms, fx->expiry, st->expiry, &st->expiry_time_ms))
         set(st->expiry, sizeof st->expiry, fx->expiry);
     /* A recall stays until it is lifted (persistentDisposition unset of
      * "recalled"), not until the next event: a receipt or a stocktake after

@@ -255,21 +255,36 @@ static tnt_status read_flat(const uint8_t *b, size_t len, tnt_v1_ProductState *s
     return TNT_OK;
 }
 
+/* A state of an earlier layout has no times for its lot and expiry: they
+ * came from its first event (the rule then), so that is their time, fixed
+ * here once and not moved when an earlier event arrives. */
+static void lot_times(tnt_v1_ProductState *st)
+{
+    if (st->lot[0] && !st->lot_time_ms)
+        st->lot_time_ms = st->first_time_ms;
+    if (st->expiry[0] && !st->expiry_time_ms)
+        st->expiry_time_ms = st->first_time_ms;
+}
+
 tnt_status tnt__state_decode(const void *buf, size_t len, tnt_v1_ProductState *st, const char *what)
 {
     const uint8_t *b = buf;
     if (len >= 3 && b[0] == MAGIC0 && b[1] == MAGIC1) {
         if (b[2] != LAYOUT && b[2] != LAYOUT2 && b[2] != LAYOUT1)
             return tnt__error(TNT_E_CORRUPT, "the state of %s has an unknown layout (%u)", what, b[2]);
-        return read_flat(b, len, st) == TNT_OK
-                   ? TNT_OK
-                   : tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: a field overruns the record", what);
+        if (read_flat(b, len, st) != TNT_OK)
+            return tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: a field overruns the record", what);
+        if (b[2] != LAYOUT)
+            lot_times(st);
+        return TNT_OK;
     }
     /* a record of an earlier version: a tnt.v1.ProductState protobuf */
     *st = (tnt_v1_ProductState)tnt_v1_ProductState_init_zero;
     pb_istream_t is = pb_istream_from_buffer(b, len);
-    bool ok = pb_decode_ex(&is, tnt_v1_ProductState_fields, st, PB_DECODE_NOINIT); /* zeroed above */
-    return ok ? TNT_OK : tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: %s", what, PB_GET_ERROR(&is));
+    if (!pb_decode_ex(&is, tnt_v1_ProductState_fields, st, PB_DECODE_NOINIT)) /* zeroed above */
+        return tnt__error(TNT_E_CORRUPT, "the state of %s is corrupt: %s", what, PB_GET_ERROR(&is));
+    lot_times(st);
+    return TNT_OK;
 }
 
 /* ---- the state as a view ---- */

@@ -2115,6 +2115,33 @@ static const char *lot_of(tnt_engine *e, const char *unit, char *buf, size_t cap
     return buf;
 }
 
+#define OBSERVE_AT(unit, hour)                                                                                         \
+    "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-02-01T" hour ":00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","      \
+    "\"action\":\"OBSERVE\",\"epcList\":[\"urn:epc:id:sgtin:9506000.013435." unit "\"]}"
+
+/* Rewrite a unit's state record in layout 2, as an earlier version wrote
+ * it: the same without the two times after the first 8 numbers. */
+static void as_layout2(tnt_engine *e, const char *unit)
+{
+    char epc[96];
+    snprintf(epc, sizeof epc, "urn:epc:id:sgtin:9506000.013435.%s", unit);
+    tnt_track *t;
+    assert_int_equal(tnt_engine_track(&t, e, epc), TNT_OK);
+    tnt__key k;
+    tnt__key_state(&k, tnt_track_get(t, TNT_TRACK_ID));
+    tnt_track_free(t);
+    void *v = NULL;
+    size_t len = 0;
+    assert_int_equal(tnt__store_get(e, &k, &v, &len), TNT_OK);
+    uint8_t *r = v;
+    assert_true(len > 3 + 80 && r[2] == 0x03);
+    r[2] = 0x02;
+    memmove(r + 3 + 64, r + 3 + 80, len - 3 - 80);
+    tnt_store_item it = {k.pk, k.pk_len, k.sk, k.sk_len, r, len - 16, TNT_STORE_ANY};
+    assert_int_equal(tnt__store_write(e, &it, 1), TNT_OK);
+    tnt_free(v);
+}
+
 static void test_same_time_any_order(void **state)
 {
     (void)state;
@@ -2162,6 +2189,13 @@ static void test_same_time_any_order(void **state)
     ingest_str(e, EV_DOC_HEAD LOT_AT("ST10", "14", "LC") "]}}", 1, 0, 0);
     assert_string_equal(lot_of(e, "ST9", a, sizeof a), "LD");
     assert_string_equal(lot_of(e, "ST10", b, sizeof b), "LD");
+    /* a state written in layout 2 (no time for its lot: its first event's),
+     * then an earlier event without a lot, then one between with a lot */
+    ingest_str(e, EV_DOC_HEAD LOT_AT("ST11", "12", "LA") "]}}", 1, 0, 0);
+    as_layout2(e, "ST11");
+    ingest_str(e, EV_DOC_HEAD OBSERVE_AT("ST11", "10") "]}}", 1, 0, 0);
+    ingest_str(e, EV_DOC_HEAD LOT_AT("ST11", "11", "LB") "]}}", 1, 0, 0);
+    assert_string_equal(lot_of(e, "ST11", a, sizeof a), "LB");
     tnt_engine_close(e);
 }
 
