@@ -113,12 +113,27 @@ func (c *captureJobs) load(budget int64) {
 	var files []file
 	for _, e := range entries {
 		info, err := e.Info()
-		if err != nil || !info.Mode().IsRegular() || !strings.HasSuffix(e.Name(), ".json") {
+		if err != nil || !info.Mode().IsRegular() {
 			continue
 		}
-		files = append(files, file{filepath.Join(c.dir, e.Name()), info.Size(), info.ModTime()})
+		// only the server's own files: <capture id>.json, and the .tmp of
+		// one a crash interrupted (removed); others are left alone
+		if id, ok := strings.CutSuffix(e.Name(), ".json.tmp"); ok && isCaptureID(id) {
+			os.Remove(filepath.Join(c.dir, e.Name()))
+			continue
+		}
+		if id, ok := strings.CutSuffix(e.Name(), ".json"); ok && isCaptureID(id) {
+			files = append(files, file{filepath.Join(c.dir, e.Name()), info.Size(), info.ModTime()})
+		}
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].mod.After(files[j].mod) })
+	// newest first: a job file's time is its job's createdAt (set when
+	// written), as the file system's own would tie for jobs close together
+	sort.Slice(files, func(i, j int) bool {
+		if !files[i].mod.Equal(files[j].mod) {
+			return files[i].mod.After(files[j].mod)
+		}
+		return files[i].path > files[j].path
+	})
 	var jobs []*captureJob
 	var total int64
 	for i, f := range files {
@@ -179,12 +194,28 @@ func (c *captureJobs) add(j *captureJob) {
 	if err == nil {
 		err = os.WriteFile(path+".tmp", b, 0o640)
 	}
+	if err == nil && !j.CreatedAt.IsZero() {
+		err = os.Chtimes(path+".tmp", j.CreatedAt, j.CreatedAt) // the order of the jobs at the next start
+	}
 	if err == nil {
 		err = os.Rename(path+".tmp", path)
 	}
 	if err != nil {
 		c.log.Warn("capture jobs: a job is kept in memory only", "capture", j.CaptureID, "error", err)
 	}
+}
+
+// isCaptureID: the form newID makes (32 lower-case hex digits).
+func isCaptureID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *captureJobs) get(id, partner string) *captureJob {

@@ -270,7 +270,7 @@ func TestCaptureJobsBytes(t *testing.T) {
 	// ones it could not read, are removed unread.
 	old := time.Now().Add(-time.Hour)
 	for i := 0; i < 20; i++ {
-		p := filepath.Join(cfg.JobsDir, fmt.Sprintf("old%02d.json", i))
+		p := filepath.Join(cfg.JobsDir, fmt.Sprintf("%032x.json", i))
 		os.WriteFile(p, bytes.Repeat([]byte("x"), 4<<10), 0o640)
 		os.Chtimes(p, old, old)
 	}
@@ -299,5 +299,54 @@ func TestCaptureJobsBytes(t *testing.T) {
 	var j captureJob
 	if res.StatusCode != 200 || json.Unmarshal(b, &j) != nil || j.Report == nil || j.Report.Accepted != 3 {
 		t.Fatalf("the newest job after a start: %d %s", res.StatusCode, b)
+	}
+}
+
+// A start keeps the newest jobs, however close together they were made,
+// and touches no file that is not a job's.
+func TestCaptureJobsRestart(t *testing.T) {
+	cfg := testConfig(t, "")
+	cfg.JobsDir = filepath.Join(t.TempDir(), "jobs")
+	f := newFixture(t, cfg)
+	var locs []string
+	for i := 0; i < 20; i++ {
+		r := f.do("POST", "/capture", brandKey, "application/json",
+			epcisDocument(epcisEvent(fmt.Sprintf("R%d", i), "commissioning", "")))
+		if r.status != 202 {
+			t.Fatalf("capture: %d %s", r.status, r.body)
+		}
+		locs = append(locs, r.header.Get("Location"))
+	}
+	old := time.Now().Add(-time.Hour)
+	foreign := filepath.Join(cfg.JobsDir, "partners.json")
+	os.WriteFile(foreign, []byte("{}"), 0o640)
+	os.Chtimes(foreign, old, old)
+	tmp := filepath.Join(cfg.JobsDir, fmt.Sprintf("%032x.json.tmp", 7))
+	os.WriteFile(tmp, []byte("{"), 0o640)
+	cfg.CaptureJobs = 5
+	srv, err := New(cfg, f.eng, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetReady(true)
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	for i, loc := range locs {
+		req, _ := http.NewRequest("GET", ts.URL+loc, nil)
+		req.Header.Set("X-API-Key", brandKey)
+		res, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if want := map[bool]int{true: 200, false: 404}[i >= 15]; res.StatusCode != want {
+			t.Errorf("job %d of 20 after a start keeping 5: %d, want %d", i+1, res.StatusCode, want)
+		}
+	}
+	if _, err := os.Stat(foreign); err != nil {
+		t.Errorf("a file that is no job's: %v", err)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("a job's leftover .tmp: %v", err)
 	}
 }
