@@ -554,7 +554,8 @@ typedef struct scans {
     prior_scan *v;
     size_t n;
     tnt_status st;
-    bool more;         /* MAX_SCANS read, and there were more */
+    size_t seen;       /* records met, readable or not */
+    bool more;         /* more than MAX_SCANS records */
     prior_scan first;  /* the first scan ever, when more */
 } scans;
 
@@ -562,7 +563,7 @@ static int take_scan(void *ud, const tnt_store_item *it)
 {
     scans *l = ud;
     tnt__scan_head s;
-    if (l->n == MAX_SCANS) {
+    if (++l->seen > MAX_SCANS) {
         l->more = true;
         return 0;
     }
@@ -976,7 +977,7 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
                  sold ? "sold" : "on a shop's shelf", place(&anchor->loc, where, sizeof where), d + c->acc_km);
     }
     if (prior->more)
-        tnt__verdict_reason(v, "SCANNED_N_TIMES", 0, "This code was verified more than %zu times before.", prior->n);
+        tnt__verdict_reason(v, "SCANNED_N_TIMES", 0, "This code was verified more than %zu times before.", (size_t)MAX_SCANS);
     else if (prior->n)
         tnt__verdict_reason(v, "SCANNED_N_TIMES", 0, "This code was verified %zu time%s before.", prior->n,
                             prior->n == 1 ? "" : "s");
@@ -1267,7 +1268,7 @@ static tnt_status authenticate(ctx *c, const char *code)
     v->state_expiry = known && ps->expiry[0] ? tnt__arena_strdup(&v->a, ps->expiry) : NULL;
     v->scans = prior.n;
     for (size_t i = 0; i <= prior.n; i++) {
-        const prior_scan *sc = i < prior.n ? &prior.v[i] : prior.more ? &prior.first : NULL;
+        const prior_scan *sc = i < prior.n ? &prior.v[i] : prior.more && prior.first.time_ms ? &prior.first : NULL;
         if (sc && (!v->first_scan_ms || sc->time_ms < v->first_scan_ms)) {
             v->first_scan_ms = sc->time_ms;
             v->first_scan_loc = (tnt__loc){0};
