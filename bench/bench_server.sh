@@ -45,7 +45,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 "$work/tnt-demo" -data "$work/data" -public-url "http://127.0.0.1:$port" >/dev/null
 . "$work/data/demo/partners.env"
 # The limits are for the internet; the load comes from one address here.
-TNT_RATE_PUBLIC=off TNT_RATE_PARTNER=off TNT_ACCESS_LOG=false TNT_LOG_LEVEL=warn \
+TNT_RATE_PUBLIC=off TNT_RATE_PARTNER=off TNT_ACCESS_LOG=false TNT_LOG_LEVEL=warn TNT_DRAIN_DELAY=0 \
   "$work/tnt-server" -config "$work/data/demo/config.yml" -data "$work/data" -listen "127.0.0.1:$port" 2>"$work/server.log" &
 server=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
