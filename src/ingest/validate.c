@@ -116,18 +116,44 @@ static int by_text(const void *a, const void *b)
     return c ? c : (x > y) - (x < y);
 }
 
-static bool *repeats(val *v, const tnt__strs *l)
+/* The items of l by text (then position); NULL when out of memory. */
+static uint32_t *sorted(val *v, const tnt__strs *l)
 {
-    if (l->n < 2)
-        return NULL;
-    uint32_t *ix = tnt__arena_alloc(v->ev->arena, l->n * sizeof *ix);
-    bool *dup = tnt__arena_zalloc(v->ev->arena, l->n);
-    if (!ix || !dup)
+    uint32_t *ix = tnt__arena_alloc(v->ev->arena, (l->n ? l->n : 1) * sizeof *ix);
+    if (!ix)
         return NULL;
     for (uint32_t i = 0; i < l->n; i++)
         ix[i] = i;
     sort_base = l->v;
     qsort(ix, l->n, sizeof *ix, by_text);
+    return ix;
+}
+
+/* Whether s is an item of l, sorted by ix. */
+static bool in_sorted(const tnt__strs *l, const uint32_t *ix, const char *s)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(l->v[ix[mid]], s);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static bool *repeats(val *v, const tnt__strs *l)
+{
+    if (l->n < 2)
+        return NULL;
+    uint32_t *ix = sorted(v, l);
+    bool *dup = tnt__arena_zalloc(v->ev->arena, l->n);
+    if (!ix || !dup)
+        return NULL;
     bool any = false;
     for (uint32_t i = 1; i < l->n; i++)
         if (strcmp(l->v[ix[i]], l->v[ix[i - 1]]) == 0)
@@ -243,13 +269,14 @@ static void persistent_disposition(val *v, const tnt_event *ev)
         err(v, "REQUIRED", pp, "persistentDisposition needs a set or an unset list");
     pd_list(v, &ev->pd_set, "set");
     pd_list(v, &ev->pd_unset, "unset");
-    /* A disposition cannot become both true and false in one event. */
-    for (uint32_t i = 0; i < ev->pd_unset.n; i++)
-        for (uint32_t j = 0; j < ev->pd_set.n; j++)
-            if (strcmp(ev->pd_unset.v[i], ev->pd_set.v[j]) == 0) {
-                err(v, "DUPLICATE", IDX(KEY(pp, "unset"), i), "'%.60s' is both set and unset", ev->pd_unset.v[i]);
-                break;
-            }
+    /* A disposition cannot become both true and false in one event (each
+     * list may hold 100,000 items: a search, not a comparison of all pairs). */
+    uint32_t *set = ev->pd_set.n && ev->pd_unset.n ? sorted(v, &ev->pd_set) : NULL;
+    if (ev->pd_set.n && ev->pd_unset.n && !set)
+        v->oom = true;
+    for (uint32_t i = 0; set && i < ev->pd_unset.n; i++)
+        if (in_sorted(&ev->pd_set, set, ev->pd_unset.v[i]))
+            err(v, "DUPLICATE", IDX(KEY(pp, "unset"), i), "'%.60s' is both set and unset", ev->pd_unset.v[i]);
 }
 
 static void sreport(val *v, const tnt__sreport *r, const tnt__path *rp)
@@ -446,17 +473,34 @@ static void when(val *v, const tnt_event *ev)
     }
 }
 
-static bool node_equal(const tnt__node *a, const tnt__node *b)
+/* A total order of JSON trees: kind, size, text, then the members in turn. */
+static int node_cmp(const tnt__node *a, const tnt__node *b)
 {
-    if (a->kind != b->kind || a->count != b->count || (a->str && (!b->str || strcmp(a->str, b->str) != 0)))
-        return false;
-    for (a = a->child, b = b->child; a && b; a = a->next, b = b->next)
-        if ((a->key && (!b->key || strcmp(a->key, b->key) != 0)) || !node_equal(a, b))
-            return false;
-    return true;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    if (a->count != b->count)
+        return a->count < b->count ? -1 : 1;
+    int c = strcmp(a->str ? a->str : "", b->str ? b->str : "");
+    for (a = a->child, b = b->child; !c && a && b; a = a->next, b = b->next)
+        if (!(c = strcmp(a->key ? a->key : "", b->key ? b->key : "")))
+            c = node_cmp(a, b);
+    return c;
 }
 
-/* An event's own @context: a URL, a prefix object, or a list of distinct ones. */
+typedef struct item {
+    const tnt__node *n;
+    uint32_t i;
+} item;
+
+static int by_node(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    int c = node_cmp(x->n, y->n);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* An event's own @context: a URL, a prefix object, or a list of distinct
+ * ones (found by sorting: the list may hold 100,000 items). */
 static void context(val *v, const tnt__node *c)
 {
     const tnt__path *cp = KEY(NULL, "@context");
@@ -464,14 +508,24 @@ static void context(val *v, const tnt__node *c)
         return;
     if (c->kind == TNT__N_STRING && !tnt__is_uri(c->str))
         err(v, "CONTEXT", cp, "'%.100s' is not a context URL", c->str);
-    if (c->kind != TNT__N_ARRAY)
+    if (c->kind != TNT__N_ARRAY || !c->count)
         return;
+    item *it = tnt__arena_alloc(v->ev->arena, c->count * sizeof *it);
+    bool *dup = tnt__arena_zalloc(v->ev->arena, c->count);
+    if (!it || !dup) {
+        v->oom = true;
+        return;
+    }
+    uint32_t n = 0;
+    for (const tnt__node *k = c->child; k && n < c->count; k = k->next, n++)
+        it[n] = (item){k, n};
+    qsort(it, n, sizeof *it, by_node);
+    for (uint32_t i = 1; i < n; i++)
+        if (node_cmp(it[i - 1].n, it[i].n) == 0)
+            dup[it[i].i] = true;
     size_t i = 0;
-    for (const tnt__node *k = c->child; k; k = k->next, i++) {
-        bool dup = false;
-        for (const tnt__node *j = c->child; j != k && !dup; j = j->next)
-            dup = node_equal(j, k);
-        if (dup)
+    for (const tnt__node *k = c->child; k && i < n; k = k->next, i++) {
+        if (dup[i])
             err(v, "CONTEXT", IDX(cp, i), "the @context lists the same context twice");
         else if (k->kind == TNT__N_STRING ? !tnt__is_uri(k->str) : k->kind != TNT__N_OBJECT)
             err(v, "CONTEXT", IDX(cp, i), "an @context list holds context URLs and prefix objects only");

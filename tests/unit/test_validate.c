@@ -11,7 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "ingest/cbv.h"
@@ -378,6 +380,48 @@ static void test_sensor_report_required(void **state)
     expect_errors(SENSOR("{\"value\":1}"), "REQUIRED $.sensorElementList[0].sensorReport[0].type\n");
 }
 
+/* ---- cost ---- */
+
+static double cpu_seconds(void) { return (double)clock() / CLOCKS_PER_SEC; }
+
+/* Lists that must hold distinct values are checked in O(n log n): a 1 MB
+ * event of 90,000 items is no minute of work. */
+static void test_long_lists_checked_quickly(void **state)
+{
+    (void)state;
+    /* x:0 .. x:89999, then x:7 again (in a document: a lone event is a document header,
+     * which has a smaller limit) */
+    char *json = malloc(90000 * 16 + 1024), *p = json;
+    p += sprintf(p, "{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":[{\"type\":\"ObjectEvent\","
+                    "\"action\":\"OBSERVE\"," HEAD ",\"epcList\":[" EPC "],\"@context\":[");
+    for (size_t i = 0; i < 90000; i++)
+        p += sprintf(p, "\"x:%zu\",", i);
+    strcpy(p, "\"x:7\"]}]}}");
+    double t0 = cpu_seconds();
+    expect_errors(json, "CONTEXT $.epcisBody.eventList[0].@context[90000]\n");
+    double t = cpu_seconds() - t0;
+    free(json);
+    if (t > 5)
+        fail_msg("an @context of 90,000 URLs took %.1f s", t);
+
+    /* set x:0 .. x:44999; unset y:0 .. y:44999, then x:44999 */
+    char *big = malloc(45000 * 2 * 16 + 1024), *q = big;
+    q += sprintf(q, "{\"type\":\"EPCISDocument\",\"epcisBody\":{\"eventList\":[{\"type\":\"ObjectEvent\","
+                    "\"action\":\"OBSERVE\"," HEAD ",\"epcList\":[" EPC "],\"persistentDisposition\":{\"set\":[");
+    for (size_t i = 0; i < 45000; i++)
+        q += sprintf(q, "%s\"x:%zu\"", i ? "," : "", i);
+    q += sprintf(q, "],\"unset\":[");
+    for (size_t i = 0; i < 45000; i++)
+        q += sprintf(q, "\"y:%zu\",", i);
+    strcpy(q, "\"x:44999\"]}}]}}");
+    t0 = cpu_seconds();
+    expect_errors(big, "DUPLICATE $.epcisBody.eventList[0].persistentDisposition.unset[45000]\n");
+    t = cpu_seconds() - t0;
+    free(big);
+    if (t > 5)
+        fail_msg("persistentDisposition lists of 45,000 took %.1f s", t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_vocabulary_tables),
         cmocka_unit_test(test_sensor_ranges),
         cmocka_unit_test(test_sensor_report_required),
+        cmocka_unit_test(test_long_lists_checked_quickly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
