@@ -600,12 +600,15 @@ static str gen_value(H *h, str name, const tnt__node *v)
 
 /* ---- containers with extensions (readPoint, sensorReport, ...) ---- */
 
+/* An empty array is no node at all: the reference's tree has nothing for it. */
+static bool no_node(const tnt__node *m) { return m->kind == TNT__N_ARRAY && !m->count; }
+
 /* Nodes an extension object adds to its parent (array items count one each). */
 static size_t ext_nodes(H *h, const tnt__node *ext)
 {
     size_t n = 0;
     for (const tnt__node *m = ext ? ext->child : NULL; m; m = m->next) {
-        if (dropped_key(m->key))
+        if (dropped_key(m->key) || no_node(m))
             continue;
         str name = key_name(h, m->key);
         n += m->kind == TNT__N_ARRAY && !(name.s && ends_with_list(name)) ? m->count : 1;
@@ -623,7 +626,7 @@ static void split_ext(H *h, const tnt__node *ext, size_t fields, strs *inline_ou
         return;
     bool extract = fields + ext_nodes(h, ext) >= 2;
     for (const tnt__node *m = ext->child; m && extract; m = m->next) {
-        str name = key_name(h, m->key);
+        str name = no_node(m) ? NONE : key_name(h, m->key);
         if (name.s && (strstr(name.s, "eventTime") || strstr(name.s, "action")))
             extract = false;
     }

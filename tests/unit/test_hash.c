@@ -113,6 +113,34 @@ static void test_cbv_urns_in_values(void **state)
         fail_msg("hashing a 500 KB event asked for %zu MB", asked >> 20);
 }
 
+/* An empty array is no member at all in the reference's tree: it neither
+ * counts as a child of a readPoint or sensor report nor, named like
+ * eventTime or action, keeps the other extensions out of it. IDs from the
+ * reference (epcis-event-hash-generator). */
+static void test_empty_extension_arrays(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *event, *id;
+    } cases[] = {
+        {EVENT(",\"readPoint\":{\"id\":\"urn:epc:id:sgln:0614141.07346.1234\",\"example:x\":\"1\"}"),
+         "ni:///sha-256;2aa66fa00c1b0a18af7ddc860496036b502c3c05490e6d70ff4616d82dd666e2?ver=CBV2.0"},
+        {EVENT(",\"readPoint\":{\"id\":\"urn:epc:id:sgln:0614141.07346.1234\",\"example:x\":\"1\",\"example:actionY\":[]}"),
+         "ni:///sha-256;2aa66fa00c1b0a18af7ddc860496036b502c3c05490e6d70ff4616d82dd666e2?ver=CBV2.0"},
+        {EVENT(",\"sensorElementList\":[{\"sensorReport\":[{\"type\":\"Temperature\",\"value\":1,\"uom\":\"CEL\","
+               "\"example:x\":\"1\",\"example:eventTimeY\":[]}]}]"),
+         "ni:///sha-256;a613041bf314bd262439155e3c713cbf8f9e448503df8144edab0f847b81a7a5?ver=CBV2.0"},
+    };
+    char doc[1024], id[128];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(doc, sizeof doc, DOC_HEAD "%s" DOC_TAIL, cases[i].event);
+        char *pre = hash_of(doc, id);
+        if (strcmp(id, cases[i].id) != 0)
+            fail_msg("%s\n%s\n%s", cases[i].event, id, pre);
+        tnt_free(pre);
+    }
+}
+
 int main(void)
 {
     tnt_allocator counting = {count_malloc, count_realloc, count_calloc, count_free, NULL};
@@ -120,6 +148,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cbv_urns_in_values),
+        cmocka_unit_test(test_empty_extension_arrays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
