@@ -28,6 +28,7 @@ enum {
     LINT_WINDING = 1u << 12,  /* 0, 1 or 9 */
     LINT_HYPHEN = 1u << 13,   /* the character - */
     LINT_PCENC = 1u << 14,    /* well-formed percent-encoding */
+    LINT_YYYYMMDD = 1u << 16, /* date with a four-digit year */
 };
 
 /* Component shorthands: fixed length n, or variable 1..n; Opt = optional. */
@@ -55,6 +56,7 @@ static const tnt__ai g_ais[] = {
     R1("00", P | K, "SSCC", N(18, CK)),
     R1("01", P | K, "GTIN", N(14, CK)),
     R1("02", P, "CONTENT", N(14, CK)),
+    R1("03", P, "MTO GTIN", N(14, CK)),
     R1("10", 0, "BATCH/LOT", Xv(20, 0)),
     R1("11", P, "PROD DATE", N(6, LINT_YYMMD0)),
     R1("12", P, "DUE DATE", N(6, LINT_YYMMD0)),
@@ -204,16 +206,28 @@ static const tnt__ai g_ais[] = {
     R1("7023", 0, "GIAI - ASSEMBLY", Xv(30, LINT_KEY)),
     RR("7030", "7039", 0, "PROCESSOR # s", N(3, 0), Xv(27, 0)),
     R1("7040", 0, "UIC+EXT", N(1, 0), X(1, 0), X(1, 0), X(1, 0)),
+    R1("7041", 0, "UFRGT UNIT TYPE", Xv(4, 0)),
     R1("710", 0, "NHRN PZN", Xv(20, 0)),
     R1("711", 0, "NHRN CIP", Xv(20, 0)),
     R1("712", 0, "NHRN CN", Xv(20, 0)),
     R1("713", 0, "NHRN DRN", Xv(20, 0)),
     R1("714", 0, "NHRN AIM", Xv(20, 0)),
     R1("715", 0, "NHRN NDC", Xv(20, 0)),
+    R1("716", 0, "NHRN AIC", Xv(20, 0)),
     RR("7230", "7239", 0, "CERT # s", X(2, 0), Xv(28, 0)),
     R1("7240", 0, "PROTOCOL", Xv(20, 0)),
     R1("7241", 0, "AIDC MEDIA TYPE", N(2, 0)),
     R1("7242", 0, "VCN", Xv(25, 0)),
+    R1("7250", 0, "DOB", N(8, LINT_YYYYMMDD)),
+    R1("7251", 0, "DOB TIME", N(8, LINT_YYYYMMDD), N(4, LINT_HHMM)),
+    R1("7252", 0, "BIO SEX", N(1, 0)),
+    R1("7253", 0, "FAMILY NAME", Xv(40, LINT_PCENC)),
+    R1("7254", 0, "GIVEN NAME", Xv(40, LINT_PCENC)),
+    R1("7255", 0, "SUFFIX", Xv(10, 0)),
+    R1("7256", 0, "FULL NAME", Xv(90, LINT_PCENC)),
+    R1("7257", 0, "PERSON ADDR", Xv(70, LINT_PCENC)),
+    R1("7258", 0, "BIRTH SEQUENCE", X(3, 0)),
+    R1("7259", 0, "BABY", Xv(40, LINT_PCENC)),
     R1("8001", 0, "DIMENSIONS", N(4, LINT_NONZERO), N(5, LINT_NONZERO), N(3, LINT_NONZERO),
        N(1, LINT_WINDING), N(1, 0)),
     R1("8002", 0, "CMT No.", Xv(20, 0)),
@@ -228,6 +242,7 @@ static const tnt__ai g_ais[] = {
     R1("8011", 0, "CPID SERIAL", Nv(12, LINT_NOZERO0)),
     R1("8012", 0, "VERSION", Xv(20, 0)),
     R1("8013", K, "GMN", Xv(25, LINT_KEY)),
+    R1("8014", 0, "MUDI", Xv(25, LINT_KEY)),
     R1("8017", K, "GSRN - PROVIDER", N(18, CK)),
     R1("8018", K, "GSRN - RECIPIENT", N(18, CK)),
     R1("8019", 0, "SRIN", Nv(10, 0)),
@@ -248,16 +263,16 @@ static const tnt__ai g_ais[] = {
  * digits of an AI fix its length, and most prefixes have a single row.
  * Derived from g_ais; test_ids checks that every row is found through it. */
 static const uint8_t g_groups[100][2] = {
-    {0, 1}, {1, 1}, {2, 1}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
-    {3, 1}, {4, 1}, {5, 1}, {6, 1}, {0, 0}, {7, 1}, {8, 1}, {9, 1}, {0, 0}, {0, 0},
-    {10, 1}, {11, 1}, {12, 1}, {13, 1}, {14, 4}, {18, 5}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
-    {23, 1}, {24, 7}, {31, 10}, {41, 8}, {49, 10}, {59, 8}, {67, 10}, {77, 1}, {0, 0}, {78, 6},
-    {84, 4}, {88, 8}, {96, 8}, {104, 31}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {0, 1}, {1, 1}, {2, 1}, {3, 1}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {4, 1}, {5, 1}, {6, 1}, {7, 1}, {0, 0}, {8, 1}, {9, 1}, {10, 1}, {0, 0}, {0, 0},
+    {11, 1}, {12, 1}, {13, 1}, {14, 1}, {15, 4}, {19, 5}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {24, 1}, {25, 7}, {32, 10}, {42, 8}, {50, 10}, {60, 8}, {68, 10}, {78, 1}, {0, 0}, {79, 6},
+    {85, 4}, {89, 8}, {97, 8}, {105, 31}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
     {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
     {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
-    {135, 17}, {152, 6}, {158, 4}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
-    {162, 19}, {181, 3}, {184, 1}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
-    {185, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1}, {186, 1},
+    {136, 18}, {154, 7}, {161, 14}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {175, 20}, {195, 3}, {198, 1}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
+    {199, 1}, {200, 1}, {200, 1}, {200, 1}, {200, 1}, {200, 1}, {200, 1}, {200, 1}, {200, 1}, {200, 1},
 };
 
 /* A code as a number that sorts like the 4-byte, NUL-padded string (the
@@ -433,6 +448,19 @@ static bool check_date(const char *s, bool day0, tnt__ai_fault *f)
     return true;
 }
 
+static bool check_date4(const char *s, tnt__ai_fault *f)
+{
+    int y = num2(s) * 100 + num2(s + 2);
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (s[4] == '0' && s[5] == '2' && num2(s + 6) == 29 && !leap)
+        return fault(f, TNT__ID_ERR_DATE, 6, "29 February in a year that is not a leap year");
+    if (!check_date(s + 2, false, f)) {
+        f->pos += 2;
+        return false;
+    }
+    return true;
+}
+
 static bool check_time(const char *s, size_t n, bool hours, tnt__ai_fault *f)
 {
     if (hours && num2(s) > 23)
@@ -460,6 +488,8 @@ static bool lint(unsigned l, const char *s, size_t n, tnt__ai_fault *f)
                 return fault(f, TNT__ID_ERR_CHARSET, i, "must start with a company prefix (digits)");
     }
     if ((l & (LINT_YYMMD0 | LINT_YYMMDD)) && !check_date(s, (l & LINT_YYMMD0) != 0, f))
+        return false;
+    if ((l & LINT_YYYYMMDD) && !check_date4(s, f))
         return false;
     if ((l & LINT_YYMMDDHH) && (!check_date(s, false, f) || !check_time(s + 6, 2, true, f)))
         return false;

@@ -83,7 +83,7 @@ enum { TNT__CS_N = 1, TNT__CS_X, TNT__CS_Y, TNT__CS_Z }; /* numeric, CSET 82, 39
 typedef struct tnt__ai_comp {
     uint8_t cset;
     uint8_t min, max;  /* length; min 0 marks an optional final component */
-    uint16_t lint;     /* TNT__LINT_* checks beyond the character set */
+    uint32_t lint;     /* TNT__LINT_* checks beyond the character set */
 } tnt__ai_comp;
 
 #define TNT__AI_PREDEF 0x1u /* predefined length: no FNC1 separator after it */

@@ -1022,6 +1022,17 @@ static void test_gs1_rules(void **state)
         {"urn:epc:id:sgcn:4012345.67890.04711", NULL},
         {"urn:epc:id:cpi:0614141.123ABC.123456789", NULL},
         {"urn:epc:idpat:grai:0614141.12345.*", NULL},
+        /* GS1 General Specifications 24: AIs of the current table, as a
+         * scanned pack carries them (AIC of Italian medicines, a patient's
+         * wristband, a freight unit, a medical device's MUDI). */
+        {"(01)09506000134352(21)ABC(716)012345678", NULL},
+        {"(00)106141412345678908(03)09506000134352", NULL},
+        {"(8018)950600013435200008(7250)19991231(7252)1(7253)DOE(7258)1/2(7259)B", NULL},
+        {"(8018)950600013435200008(7251)200002291230", NULL},
+        {"(8018)950600013435200008(7250)19000229", "ID_DATE"},
+        {"(8018)950600013435200008(7251)200002291260", "ID_DATE"},
+        {"(00)106141412345678908(7041)PX", NULL},
+        {"(01)09506000134352(8014)95060001AB", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tnt_status st = parse_opts(cases[i].in, 0, 0);
