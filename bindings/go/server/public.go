@@ -289,6 +289,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, code strin
 			}
 		}
 	} else if q := r.URL.Query(); q.Get("intent") != "" || q.Get("location") != "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tnt", charset="UTF-8"`) // a 401 names its challenge (RFC 9110)
 		fail(problem("unauthorized", http.StatusUnauthorized, "intent and location are for partners: authenticate first"))
 		return
 	} else {
