@@ -70,7 +70,7 @@ static bool gs1_form(const char *s)
 
 /* Remember what s parsed to, for the hash and normalisation: its
  * canonical form, or NULL when the parse failed. */
-static void remember(val *v, const char *s, bool ok)
+static const char *remember(val *v, const char *s, bool ok)
 {
     const char *canon = ok ? tnt_id_canonical(v->id) : NULL;
     if (canon && strcmp(canon, s) == 0)
@@ -79,29 +79,43 @@ static void remember(val *v, const char *s, bool ok)
         v->oom = true;
     if (!tnt__idmemo_put(v->p->ids_seen, v->ev->arena, s, canon))
         v->oom = true;
+    return canon;
 }
 
-/* A URI that is a GS1 identifier must be a valid one, at the expected level. */
-static void identifier(val *v, const char *s, const tnt__path *path, bool want_class)
+/* A URI that is a GS1 identifier must be a valid one, at the expected level.
+ * Returns its canonical form, or NULL when it is no valid identifier. */
+static const char *identifier(val *v, const char *s, const tnt__path *path, bool want_class)
 {
     if (!uri(v, s, path) || !gs1_form(s) || !v->id)
-        return;
+        return NULL;
     tnt_status st = tnt_id_parse(v->id, s, strlen(s), v->p->ids);
-    remember(v, s, st == TNT_OK);
+    const char *canon = remember(v, s, st == TNT_OK);
     if (st != TNT_OK) {
         const char *code = "", *msg = tnt_error_last();
         tnt_id_error_at(&code, &msg, v->id, 0);
         /* Web URIs that carry no GS1 key are ordinary URIs, not identifiers. */
         if (strncmp(s, "urn:epc:", 8) != 0 && code && strcmp(code, "ID_NO_PRIMARY_KEY") == 0)
-            return;
+            return NULL;
         err(v, "IDENTIFIER", path, "'%.100s': %s", s, msg ? msg : "invalid identifier");
-        return;
+        return NULL;
     }
     tnt_id_level lvl = tnt_id_get_level(v->id);
     if (want_class && lvl == TNT_ID_LEVEL_INSTANCE && tnt_id_get_type(v->id) != TNT_ID_GTIN)
         err(v, "IDENTIFIER", path, "'%.100s' names one instance; an epcClass must be a class", s);
     else if (!want_class && lvl != TNT_ID_LEVEL_INSTANCE && tnt_id_get_form(v->id) != TNT_ID_FORM_DIGITAL_LINK)
         err(v, "IDENTIFIER", path, "'%.100s' is a class or pattern; an instance identifier is expected here", s);
+    return canon;
+}
+
+/* Room for n strings in the event's arena (a list of keys). */
+static tnt__strs keys_for(val *v, uint32_t n)
+{
+    tnt__strs k = {n ? tnt__arena_alloc(v->ev->arena, n * sizeof *k.v) : NULL, n};
+    if (n && !k.v) {
+        v->oom = true;
+        k.n = 0;
+    }
+    return k;
 }
 
 /* Which items repeat an earlier one: sorted by (text, position), in
@@ -161,14 +175,20 @@ static bool *repeats(val *v, const tnt__strs *l)
     return any ? dup : NULL;
 }
 
+/* An object is listed once, however it is written: the items compare by
+ * canonical form (normalisation would store one written twice twice). */
 static void epcs(val *v, const tnt__strs *l, const char *name)
 {
-    bool *dup = repeats(v, l);
+    tnt__strs keys = keys_for(v, l->n);
     for (uint32_t i = 0; i < l->n; i++) {
-        identifier(v, l->v[i], IDX(KEY(NULL, name), i), false);
-        if (dup && dup[i])
-            err(v, "DUPLICATE", IDX(KEY(NULL, name), i), "'%.100s' appears twice in %s", l->v[i], name);
+        const char *canon = identifier(v, l->v[i], IDX(KEY(NULL, name), i), false);
+        if (i < keys.n)
+            keys.v[i] = canon ? canon : l->v[i];
     }
+    bool *dup = repeats(v, &keys);
+    for (uint32_t i = 0; dup && i < l->n; i++)
+        if (dup[i])
+            err(v, "DUPLICATE", IDX(KEY(NULL, name), i), "'%.100s' appears twice in %s", l->v[i], name);
 }
 
 /* Extension members are named by a URI or a prefixed name (which has the
@@ -236,18 +256,24 @@ static void refs(val *v, const tnt__refs *l, const char *name, const char *value
 }
 
 /* decode allocates the value array of every list it reads, so a list that
- * was present but empty has v set and n == 0. */
-static void pd_list(val *v, const tnt__strs *l, const char *name)
+ * was present but empty has v set and n == 0. Returns the dispositions as
+ * they compare: a standard one by its bare name, however it is written. */
+static tnt__strs pd_list(val *v, const tnt__strs *l, const char *name)
 {
     const tnt__path *lp = KEY(KEY(NULL, "persistentDisposition"), name);
     if (l->v && !l->n)
         err(v, "EMPTY", lp, "persistentDisposition.%s needs at least one disposition", name);
-    bool *dup = repeats(v, l);
+    tnt__strs keys = keys_for(v, l->n);
     for (uint32_t i = 0; i < l->n; i++) {
-        vocab(v, TNT__V_DISP, l->v[i], IDX(lp, i));
-        if (dup && dup[i])
-            err(v, "DUPLICATE", IDX(lp, i), "'%.60s' appears twice", l->v[i]);
+        const char *bare = vocab(v, TNT__V_DISP, l->v[i], IDX(lp, i));
+        if (i < keys.n)
+            keys.v[i] = bare ? bare : l->v[i];
     }
+    bool *dup = repeats(v, &keys);
+    for (uint32_t i = 0; dup && i < l->n; i++)
+        if (dup[i])
+            err(v, "DUPLICATE", IDX(lp, i), "'%.60s' appears twice", l->v[i]);
+    return keys;
 }
 
 static bool hex_binary(const char *s)
@@ -267,15 +293,14 @@ static void persistent_disposition(val *v, const tnt_event *ev)
         return;
     if (!ev->pd_set.v && !ev->pd_unset.v && !has_diag(v, KEY(pp, "set")) && !has_diag(v, KEY(pp, "unset")))
         err(v, "REQUIRED", pp, "persistentDisposition needs a set or an unset list");
-    pd_list(v, &ev->pd_set, "set");
-    pd_list(v, &ev->pd_unset, "unset");
+    tnt__strs set = pd_list(v, &ev->pd_set, "set"), unset = pd_list(v, &ev->pd_unset, "unset");
     /* A disposition cannot become both true and false in one event (each
      * list may hold 100,000 items: a search, not a comparison of all pairs). */
-    uint32_t *set = ev->pd_set.n && ev->pd_unset.n ? sorted(v, &ev->pd_set) : NULL;
-    if (ev->pd_set.n && ev->pd_unset.n && !set)
+    uint32_t *ix = set.n && unset.n ? sorted(v, &set) : NULL;
+    if (set.n && unset.n && !ix)
         v->oom = true;
-    for (uint32_t i = 0; set && i < ev->pd_unset.n; i++)
-        if (in_sorted(&ev->pd_set, set, ev->pd_unset.v[i]))
+    for (uint32_t i = 0; ix && i < unset.n; i++)
+        if (in_sorted(&set, ix, unset.v[i]))
             err(v, "DUPLICATE", IDX(KEY(pp, "unset"), i), "'%.60s' is both set and unset", ev->pd_unset.v[i]);
 }
 

@@ -249,6 +249,25 @@ static void test_duplicate_epcs(void **state)
                   "DUPLICATE $.childEPCs[1]\n");
 }
 
+/* One object or disposition twice in other spellings is a duplicate too:
+ * normalisation would store it twice in one list. */
+static void test_duplicates_in_other_spellings(void **state)
+{
+    (void)state;
+    expect_errors("{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\"," HEAD ",\"epcList\":[" EPC
+                  ",\"https://example.com/01/10614141073464/21/2017\"]}",
+                  "DUPLICATE $.epcList[1]\n");
+    expect_errors("{\"type\":\"AggregationEvent\",\"action\":\"ADD\"," HEAD ",\"parentID\":\"urn:epc:id:sscc:0614141.1234567890\","
+                  "\"childEPCs\":[\"https://id.gs1.org/01/10614141073464/21/2017?17=201231\"," EPC "]}",
+                  "DUPLICATE $.childEPCs[1]\n");
+    expect_valid("{\"type\":\"ObjectEvent\",\"action\":\"OBSERVE\"," HEAD ",\"epcList\":[" EPC
+                 ",\"https://id.gs1.org/01/10614141073464/21/2018\"]}");
+    expect_errors(OBJ(",\"persistentDisposition\":{\"set\":[\"active\",\"cbv:Disp-active\"]}"),
+                  "DUPLICATE $.persistentDisposition.set[1]\n");
+    expect_errors(OBJ(",\"persistentDisposition\":{\"set\":[\"recalled\"],\"unset\":[\"https://ref.gs1.org/cbv/Disp-recalled\"]}"),
+                  "DUPLICATE $.persistentDisposition.unset[0]\n");
+}
+
 /* ---- rules of the event types ---- */
 
 static void test_action_and_ilmd_by_type(void **state)
@@ -435,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_event_context),
         cmocka_unit_test(test_quantity_element),
         cmocka_unit_test(test_duplicate_epcs),
+        cmocka_unit_test(test_duplicates_in_other_spellings),
         cmocka_unit_test(test_action_and_ilmd_by_type),
         cmocka_unit_test(test_parent_id),
         cmocka_unit_test(test_transaction_list),
