@@ -1033,6 +1033,14 @@ static void test_gs1_rules(void **state)
         {"(8018)950600013435200008(7251)200002291260", "ID_DATE"},
         {"(00)106141412345678908(7041)PX", NULL},
         {"(01)09506000134352(8014)95060001AB", NULL},
+        /* (423) and (425) list up to five ISO 3166 country codes of
+         * three digits each: N3 [N3] [N3] [N3] [N3]. */
+        {"(01)09506000134352(423)276528", NULL},
+        {"(01)09506000134352(425)276528380250756", NULL},
+        {"(01)09506000134352(423)27", "ID_LENGTH"},
+        {"(01)09506000134352(425)2765", "ID_LENGTH"},
+        {"0109506000134352423276528\x1d" "425123", NULL},
+        {"0109506000134352423276528" "5", "ID_LENGTH"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tnt_status st = parse_opts(cases[i].in, 0, 0);
