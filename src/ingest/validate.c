@@ -16,6 +16,8 @@ typedef struct val {
     tnt_event *ev;
     const tnt__pipeline *p;
     tnt_id *id;
+    uint32_t ndecoded;     /* errors the decoder recorded */
+    const char **decoded;  /* their paths, sorted on first use */
     bool oom;
 } val;
 
@@ -35,19 +37,33 @@ static void err(val *v, const char *code, const tnt__path *path, const char *fmt
         v->oom = true;
 }
 
-/* True when an error is already recorded at path (by decoding or here):
- * a value that was present but invalid is not also reported missing. */
+static int by_path(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* True when the decoder recorded an error at path: a value that was present
+ * but invalid is not also reported missing. (The paths asked about are
+ * checked before validation reports anything there.) Sorted once, searched
+ * per question: an event may hold 100,000 sensor reports to ask about. */
 static bool has_diag(val *v, const tnt__path *path)
 {
+    if (!v->ndecoded)
+        return false;
+    if (!v->decoded) {
+        const char **d = tnt__arena_alloc(v->ev->arena, v->ndecoded * sizeof *d);
+        if (!d) {
+            v->oom = true;
+            return false;
+        }
+        for (uint32_t i = 0; i < v->ndecoded; i++)
+            d[i] = v->ev->diags[i].path;
+        qsort(d, v->ndecoded, sizeof *d, by_path);
+        v->decoded = d;
+    }
     const char *ps = tnt__path_str(v->ev->arena, v->ev->source_path ? v->ev->source_path : "$", path);
     if (!ps) {
         v->oom = true;
         return false;
     }
-    for (uint32_t i = 0; i < v->ev->n_diags; i++)
-        if (strcmp(v->ev->diags[i].path, ps) == 0)
-            return true;
-    return false;
+    return bsearch(&ps, v->decoded, v->ndecoded, sizeof *v->decoded, by_path) != NULL;
 }
 
 /* ---- values ---- */
@@ -567,7 +583,7 @@ static void place(val *v, const char *id, const tnt__node *ext, bool present, co
 
 bool tnt__validate(tnt_event *ev, const tnt__pipeline *p)
 {
-    val v = {ev, p, p->idp, false};
+    val v = {ev, p, p->idp, ev->n_diags, NULL, false};
     if (ev->type != TNT_EVENT_UNKNOWN) {
         fields_of_type(&v, ev);
         what(&v, ev);
