@@ -111,7 +111,7 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, code string) bo
 	}
 	id, err := tnt.NormalizeID(code)
 	if err != nil {
-		writeProblem(w, r, errorProblem(err))
+		writeProblem(w, r, idProblem(err))
 		return true
 	}
 	order, links := s.links(code, id)
@@ -132,6 +132,17 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request, code string) bo
 		return true
 	}
 	return false
+}
+
+// idProblem is the answer to an identifier of the URL that NormalizeID
+// refused: 400 invalid-id, whatever the library's reason (one too long is
+// no request too large: 413 is for bodies).
+func idProblem(err error) *Problem {
+	pr := errorProblem(err)
+	if pr.Status < 500 {
+		pr.Status, pr.Type, pr.Title = http.StatusBadRequest, problemBase+"invalid-id", problemTitles["invalid-id"]
+	}
+	return pr
 }
 
 // wantsHTML: the client prefers text/html to JSON (a browser), or asked
@@ -266,7 +277,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, code strin
 			}
 			c, err := tnt.NormalizeID(text)
 			if err != nil {
-				fail(errorProblem(err))
+				fail(idProblem(err))
 				return
 			}
 			if !p.OwnsLocation(c) {
