@@ -479,6 +479,8 @@ func FuzzPublic(f *testing.F) {
 		{true, "09506000134352//21/FZ1", "", "", 4},
 		{true, "09506000134352/21/FZ1%00", "", "text/html", 4},
 		{true, "09506000134352/21/" + strings.Repeat("Z", 5000), "", "", 4},
+		{true, "00000" + strings.Repeat("%AC", 4000) + "%220000", "linkType=0", "", 0}, // too long to resolve: 400, not 413
+		{false, esc(unitID("FZ1")), "dry_run=true&location=" + strings.Repeat("4", 5000), "", 1},
 		{true, "09506000134352/21/FZ1", "", "", 5},
 		{false, esc(unitID("FZ1")), "", "", 4},
 		{false, esc(unitID("FZ1")), "format=html", "application/json", 4},
