@@ -5,9 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -275,30 +272,17 @@ func TestCaptureJobsBytes(t *testing.T) {
 		os.Chtimes(p, old, old)
 	}
 	var logs bytes.Buffer
-	srv, err := New(cfg, f.eng, slog.New(slog.NewTextHandler(&logs, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetReady(true)
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	get := f.restart(t, cfg, &logs)
 	if strings.Contains(logs.String(), "unreadable") {
 		t.Fatalf("old files were read: %s", logs.String())
 	}
 	if n, total := files(); n != 3 || total > 6<<10 {
 		t.Fatalf("after a start: %d files, %d bytes", n, total)
 	}
-	req, _ := http.NewRequest("GET", ts.URL+locs[len(locs)-1], nil)
-	req.Header.Set("X-API-Key", brandKey)
-	res, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
+	status, b := get(locs[len(locs)-1], brandKey)
 	var j captureJob
-	if res.StatusCode != 200 || json.Unmarshal(b, &j) != nil || j.Report == nil || j.Report.Accepted != 3 {
-		t.Fatalf("the newest job after a start: %d %s", res.StatusCode, b)
+	if status != 200 || json.Unmarshal(b, &j) != nil || j.Report == nil || j.Report.Accepted != 3 {
+		t.Fatalf("the newest job after a start: %d %s", status, b)
 	}
 }
 
@@ -324,23 +308,10 @@ func TestCaptureJobsRestart(t *testing.T) {
 	tmp := filepath.Join(cfg.JobsDir, fmt.Sprintf("%032x.json.tmp", 7))
 	os.WriteFile(tmp, []byte("{"), 0o640)
 	cfg.CaptureJobs = 5
-	srv, err := New(cfg, f.eng, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetReady(true)
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
+	get := f.restart(t, cfg, io.Discard)
 	for i, loc := range locs {
-		req, _ := http.NewRequest("GET", ts.URL+loc, nil)
-		req.Header.Set("X-API-Key", brandKey)
-		res, err := ts.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if want := map[bool]int{true: 200, false: 404}[i >= 15]; res.StatusCode != want {
-			t.Errorf("job %d of 20 after a start keeping 5: %d, want %d", i+1, res.StatusCode, want)
+		if status, _ := get(loc, brandKey); status != map[bool]int{true: 200, false: 404}[i >= 15] {
+			t.Errorf("job %d of 20 after a start keeping 5: %d", i+1, status)
 		}
 	}
 	if _, err := os.Stat(foreign); err != nil {

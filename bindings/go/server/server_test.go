@@ -73,6 +73,32 @@ server:
 	return cfg
 }
 
+// restart starts a second server with cfg on the fixture's engine (a
+// restart of the process on the same store), logging to log; it returns a
+// GET of that server with a partner's key: the status and the body.
+func (f *fixture) restart(t *testing.T, cfg *Config, log io.Writer) func(path, key string) (int, []byte) {
+	t.Helper()
+	srv, err := New(cfg, f.eng, slog.New(slog.NewTextHandler(log, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetReady(true)
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return func(path, key string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		req.Header.Set("X-API-Key", key)
+		res, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
+	}
+}
+
 func newFixture(t testing.TB, cfg *Config) *fixture {
 	t.Helper()
 	return newFixtureEngine(t, cfg, tnt.Config{})
@@ -873,24 +899,7 @@ func TestCaptureJobsPersist(t *testing.T) {
 	}
 
 	// a new server on the same directory (the engine is the same store)
-	srv, err := New(cfg, f.eng, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.SetReady(true)
-	ts := httptest.NewServer(srv.Handler())
-	defer ts.Close()
-	get := func(path, key string) (int, []byte) {
-		req, _ := http.NewRequest("GET", ts.URL+path, nil)
-		req.Header.Set("X-API-Key", key)
-		res, err := ts.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, b
-	}
+	get := f.restart(t, cfg, io.Discard)
 	if st, b := get(locs[1], brandKey); st != 200 || !bytes.Equal(b, first) {
 		t.Fatalf("job after restart: %d %s, want %s", st, b, first)
 	}
