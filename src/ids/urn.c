@@ -456,6 +456,10 @@ static tnt_status urn_possible(const tnt__idp *p, const scheme *sc, bool pattern
         return tnt__error(TNT_E_UNSUPPORTED, "no EPC URN for this identifier");
     if (p->type == TNT_ID_ITIP && pattern && tnt__id_qualifier(p, "10"))
         return tnt__error(TNT_E_UNSUPPORTED, "ID_VALUE: an ITIP with a batch/lot and no serial has no EPC URN");
+    /* the URN has no place for the SRIN: written without it, each service
+     * encounter would be the relation itself */
+    if ((p->type == TNT_ID_GSRN || p->type == TNT_ID_GSRNP) && tnt__id_qualifier(p, "8019"))
+        return tnt__error(TNT_E_UNSUPPORTED, "ID_VALUE: a GSRN with a service relation instance number (8019) has no EPC URN");
     if (pattern && !sc->pattern)
         return tnt__error(TNT_E_UNSUPPORTED, "no EPC pattern URN for %s", sc->name);
     if (p->gcp_len == 0)

@@ -356,6 +356,16 @@ static void test_conversions(void **state)
     assert_int_equal(parse_opts("(8006)040123451234560102(10)LOT", 7, 0), TNT_OK);
     assert_int_equal(tnt_id_epc_urn(&out, g_id), TNT_E_UNSUPPORTED);
 
+    /* A GSRN with a service instance (8019) neither: the URN has no place
+     * for it (TDS), and without it each encounter would be the relation. */
+    assert_int_equal(parse_opts("(8018)950600000000000019(8019)123", 7, 0), TNT_OK);
+    assert_int_equal(tnt_id_epc_urn(&out, g_id), TNT_E_UNSUPPORTED);
+    assert_null(out);
+    assert_int_equal(parse_opts("(8018)950600000000000019", 7, 0), TNT_OK);
+    assert_int_equal(tnt_id_epc_urn(&out, g_id), TNT_OK);
+    assert_string_equal(out, "urn:epc:id:gsrn:9506000.0000000001");
+    tnt_free(out);
+
     /* Serials that need escaping in URNs. */
     assert_int_equal(parse_opts("(01)09506000134352(21)a/b?c\"d%e&f<g>h", 7, 0), TNT_OK);
     assert_int_equal(tnt_id_epc_urn(&out, g_id), TNT_OK);
