@@ -94,11 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *urn = NULL;
     tnt_status st = tnt_id_epc_urn(&urn, g_id);
     if (st == TNT_OK) {
-        const char *key;
-        tnt_id_ai_at(&key, NULL, g_id, 0);
-        /* An SRIN (8019) has no place in GSRN URNs. */
-        if (!tnt_id_get_ai(g_id, "8019") || strcmp(key, "8017") * strcmp(key, "8018") != 0)
-            same_canonical(urn, &plain, c);
+        same_canonical(urn, &plain, c); /* every URN names what the code names (a GSRN with an SRIN has none) */
         tnt_free(urn);
     } else if (st != TNT_E_GCP && st != TNT_E_UNSUPPORTED) {
         abort();
