@@ -52,7 +52,8 @@ struct tnt_reader {
     tnt__arena pb_arena;        /* the current protobuf event */
     tnt__arena scratch;         /* the pipeline's working memory */
     tnt__idmemo ids_seen;       /* the current event's identifiers */
-    const char *ignore[32];     /* the document's ignoreFields */
+    const char *ignore[64];     /* the document's ignoreFields */
+    bool ignore_over;           /* it lists more: refused, not hashed half-ignored */
     size_t header_members;      /* header size when ignore was read */
 
     size_t index;               /* events handed out */
@@ -140,6 +141,7 @@ void tnt_reader_reset(tnt_reader *r)
     r->ctx_done = false;
     r->pipe.ignore = NULL;
     r->pipe.nignore = 0;
+    r->ignore_over = false;
     r->header_members = 0;
     tnt__buf_reset(&r->pb);
     r->frame = (pbframe){0, 0, false, false};
@@ -331,9 +333,19 @@ static void add_ignore(tnt_reader *r, const tnt__node *obj)
         if (m->kind != TNT__N_ARRAY || n < 12 || strcmp(m->key + n - 12, "ignoreFields") != 0 ||
             (n > 12 && m->key[n - 13] != ':'))
             continue;
-        for (const tnt__node *f = m->child; f; f = f->next)
-            if (f->kind == TNT__N_STRING && r->pipe.nignore < sizeof r->ignore / sizeof r->ignore[0])
+        for (const tnt__node *f = m->child; f; f = f->next) {
+            if (f->kind != TNT__N_STRING)
+                continue;
+            bool seen = false;
+            for (size_t i = 0; i < r->pipe.nignore && !seen; i++)
+                seen = strcmp(r->ignore[i], f->str) == 0;
+            if (seen)
+                continue;
+            if (r->pipe.nignore == sizeof r->ignore / sizeof r->ignore[0])
+                r->ignore_over = true;
+            else
                 r->ignore[r->pipe.nignore++] = f->str;
+        }
     }
 }
 
@@ -345,6 +357,7 @@ static void read_ignore_fields(tnt_reader *r)
     r->header_members = h->count;
     r->pipe.nignore = 0;
     r->pipe.ignore = r->ignore;
+    r->ignore_over = false;
     add_ignore(r, h);
     add_ignore(r, tnt__node_get(tnt__node_get(h, "epcisBody"), "queryResults"));
 }
@@ -391,6 +404,8 @@ static tnt_status make_event(tnt_reader *r, tnt__jitem *it, tnt_event **ev_out)
     ev->index = it->index;
     ev->source_path = it->path;
     read_ignore_fields(r);
+    if (r->ignore_over) /* its events could not be hashed as the document says */
+        return fail(r, TNT_E_TOOBIG, "ignoreFields lists more than 64 distinct fields");
     bool ok = true;
     if (it->skip != TNT__SKIP_NONE) {
         char msg[96];

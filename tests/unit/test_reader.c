@@ -1461,10 +1461,48 @@ static void test_hash_expected_equal(void **state)
     free(all);
 }
 
+/* ignoreFields: up to 64 distinct fields (repeats count once), each
+ * honoured; a document that lists more is refused rather than hashed with
+ * some of them in. */
+#define IGN_EVENT(step)                                                                                                \
+    "{\"type\":\"ObjectEvent\",\"eventTime\":\"2024-01-01T00:00:00Z\",\"eventTimeZoneOffset\":\"+00:00\","           \
+    "\"action\":\"OBSERVE\"," step "\"epcList\":[\"urn:epc:id:sgtin:9506000.013435.X\"]}"
+#define IGN_HEAD                                                                                                       \
+    "{\"@context\":[\"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld\",{\"ex\":\"https://ex.example/\"}]," \
+    "\"type\":\"EPCISDocument\",\"schemaVersion\":\"2.0\",\"creationDate\":\"2024-01-01T00:00:00Z\","
+
+static void test_ignore_fields_bound(void **state)
+{
+    (void)state;
+    char h0[128], h1[128];
+    result base = read_str(IGN_HEAD "\"epcisBody\":{\"eventList\":[" IGN_EVENT("") "]}}", TNT_READ_DEFAULT);
+    assert_int_equal(base.n, 1);
+    for (int extra = 0; extra < 2; extra++) {
+        char doc[8192];
+        int k = snprintf(doc, sizeof doc, IGN_HEAD "\"ignoreFields\":[");
+        for (int i = 0; i < 63 + extra; i++) /* and ex:tag: 64, then 65 */
+            k += snprintf(doc + k, sizeof doc - (size_t)k, "\"ex:f%d\",\"ex:f%d\",", i, i);
+        snprintf(doc + k, sizeof doc - (size_t)k,
+                 "\"ex:tag\"],\"epcisBody\":{\"eventList\":[" IGN_EVENT("\"ex:tag\":\"v\",") "]}}");
+        result r = read_str(doc, TNT_READ_DEFAULT);
+        if (extra) {
+            assert_int_equal(r.end, TNT_E_TOOBIG);
+            assert_non_null(strstr(r.errmsg, "ignoreFields"));
+            assert_int_equal(r.n, 0);
+        } else {
+            assert_int_equal(r.n, 1);
+            assert_string_equal(hash_of(&r, 0, h1), hash_of(&base, 0, h0)); /* the 64th is honoured */
+        }
+        result_free(&r);
+    }
+    result_free(&base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options),
+        cmocka_unit_test(test_ignore_fields_bound),
         cmocka_unit_test(test_every_chunk_size),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_detection),
