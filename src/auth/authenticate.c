@@ -554,19 +554,16 @@ typedef struct scans {
     prior_scan *v;
     size_t n;
     tnt_status st;
-    size_t seen;       /* records met, readable or not */
-    bool more;         /* more than MAX_SCANS records */
-    prior_scan first;  /* the first scan ever, when more */
+    size_t seen;       /* records met, readable or not: past MAX_SCANS, there are more */
+    prior_scan first;  /* the first scan ever, when there are more */
 } scans;
 
 static int take_scan(void *ud, const tnt_store_item *it)
 {
     scans *l = ud;
     tnt__scan_head s;
-    if (++l->seen > MAX_SCANS) {
-        l->more = true;
+    if (++l->seen > MAX_SCANS)
         return 0;
-    }
     if (!tnt__scan_head_read(it->value, it->value_len, &s))
         return 0; /* an unreadable scan is left out: scans are evidence, not custody */
     prior_scan *p = &l->v[l->n++];
@@ -607,7 +604,7 @@ static tnt_status read_scans(tnt_engine *e, const char *id, scans *l)
     tnt__key_scans(&k, id, INT64_MIN);
     tnt_status st = e->store->methods->query(e->store, k.pk, k.pk_len, k.sk, k.sk_len, "v;", 2, MAX_SCANS + 1, 1,
                                              take_scan, l);
-    if (st == TNT_OK && l->more)
+    if (st == TNT_OK && l->seen > MAX_SCANS)
         st = e->store->methods->query(e->store, k.pk, k.pk_len, k.sk, k.sk_len, "v;", 2, 1, 0, take_first, l);
     return st != TNT_OK ? st : l->st;
 }
@@ -976,7 +973,7 @@ static void check_clones(ctx *c, const tnt__view *view, const scans *prior)
             soft(c, "RETURN_FAR_FROM_SALE", -7.0, "This code was %s in %s, %.0f km from where it is returned.",
                  sold ? "sold" : "on a shop's shelf", place(&anchor->loc, where, sizeof where), d + c->acc_km);
     }
-    if (prior->more)
+    if (prior->seen > MAX_SCANS)
         tnt__verdict_reason(v, "SCANNED_N_TIMES", 0, "This code was verified more than %zu times before.", (size_t)MAX_SCANS);
     else if (prior->n)
         tnt__verdict_reason(v, "SCANNED_N_TIMES", 0, "This code was verified %zu time%s before.", prior->n,
@@ -1267,8 +1264,9 @@ static tnt_status authenticate(ctx *c, const char *code)
     v->state_lot = known && ps->lot[0] ? tnt__arena_strdup(&v->a, ps->lot) : NULL;
     v->state_expiry = known && ps->expiry[0] ? tnt__arena_strdup(&v->a, ps->expiry) : NULL;
     v->scans = prior.n;
+    const prior_scan *first = prior.seen > MAX_SCANS && prior.first.time_ms ? &prior.first : NULL; /* read apart */
     for (size_t i = 0; i <= prior.n; i++) {
-        const prior_scan *sc = i < prior.n ? &prior.v[i] : prior.more && prior.first.time_ms ? &prior.first : NULL;
+        const prior_scan *sc = i < prior.n ? &prior.v[i] : first;
         if (sc && (!v->first_scan_ms || sc->time_ms < v->first_scan_ms)) {
             v->first_scan_ms = sc->time_ms;
             v->first_scan_loc = (tnt__loc){0};
